@@ -1,0 +1,134 @@
+/**
+ * Ingestion activities: thin adapters between the workflow and lib/. Each is idempotent:
+ * pages are upserted by (doc, page), blobs are content-addressed, and a retried page batch
+ * skips the pages a previous attempt already stored.
+ */
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import type { FolioConfig } from '../lib/config.ts';
+import { PdfInputError } from '../lib/pdf/document.ts';
+import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pdf/page-extractor.ts';
+import { buildDocumentIndex } from '../lib/search/document-index.ts';
+import type { BlobStore } from '../lib/store/blobs.ts';
+import type { MetadataStore } from '../lib/store/metadata.ts';
+
+export interface IngestDeps {
+  config: FolioConfig;
+  store: MetadataStore;
+  blobs: BlobStore;
+}
+
+export interface PageBatch {
+  docId: string;
+  firstPage: number;
+  lastPage: number;
+}
+
+export interface BatchSummary {
+  pagesExtracted: number;
+  pagesSkipped: number;
+  pagesFailed: number;
+}
+
+/** Heartbeat details of a page batch: the next page the batch has not stored yet. */
+interface BatchProgress {
+  nextPage: number;
+}
+
+/** Errors that belong to the input file: the workflow must not retry them. */
+export const NON_RETRYABLE_TYPES = ['PdfInputError', 'DocumentMissing'];
+
+function limitsOf(config: FolioConfig): ExtractorLimits {
+  return {
+    maxPages: config.maxPages,
+    pageTimeoutMs: config.pageTimeoutMs,
+    thumbnail: { maxSide: config.thumbnailMaxSide, maxPixels: config.maxRenderPixels },
+    threadHeapMb: 2048,
+  };
+}
+
+function asFailure(error: unknown): unknown {
+  if (error instanceof PdfInputError) {
+    return ApplicationFailure.create({ type: 'PdfInputError', message: error.message, nonRetryable: true, details: [error.code] });
+  }
+  return error;
+}
+
+/** Keeps the activity's heartbeat alive while a thread does the work (proves the worker lives). */
+function heartbeatWhile<T>(work: Promise<T>, details: () => unknown, everyMs = 2000): Promise<T> {
+  const timer = setInterval(() => Context.current().heartbeat(details()), everyMs);
+  return work.finally(() => clearInterval(timer));
+}
+
+export function createIngestActivities({ config, store, blobs }: IngestDeps) {
+  const limits = limitsOf(config);
+
+  function pdfPathOf(docId: string): string {
+    if (!blobs.has(docId)) {
+      throw ApplicationFailure.create({ type: 'DocumentMissing', message: `No stored PDF for document ${docId}.`, nonRetryable: true });
+    }
+    return blobs.pathOf(docId);
+  }
+
+  return {
+    /** Opens the PDF, records page count and title. Fails non-retryably on bad input. */
+    async inspectDocument(docId: string): Promise<{ pageCount: number }> {
+      store.setStatus(docId, 'ingesting');
+      try {
+        const info = await heartbeatWhile(inspectInThread(pdfPathOf(docId), limits), () => ({ phase: 'inspect' }));
+        store.setInspection(docId, info);
+        return { pageCount: info.pageCount };
+      } catch (error) {
+        throw asFailure(error);
+      }
+    },
+
+    /** Extracts and stores pages [firstPage, lastPage], resuming after a crash. */
+    async extractPageBatch(batch: PageBatch): Promise<BatchSummary> {
+      const context = Context.current();
+      const resumeFrom = (context.info.heartbeatDetails as BatchProgress | undefined)?.nextPage ?? batch.firstPage;
+      const stored = new Set(store.storedPages(batch.docId));
+      const todo: number[] = [];
+      for (let page = Math.max(batch.firstPage, resumeFrom); page <= batch.lastPage; page++) {
+        if (!stored.has(page)) todo.push(page);
+      }
+      const summary: BatchSummary = { pagesExtracted: 0, pagesSkipped: batch.lastPage - batch.firstPage + 1 - todo.length, pagesFailed: 0 };
+      let progress: BatchProgress = { nextPage: todo[0] ?? batch.lastPage + 1 };
+      try {
+        await heartbeatWhile(
+          extractPagesInThreads(
+            pdfPathOf(batch.docId),
+            todo,
+            limits,
+            (result) => {
+              const thumbnailKey = result.thumbnailPng ? blobs.put(result.thumbnailPng) : null;
+              store.savePage(batch.docId, { ...result, thumbnailKey });
+              summary.pagesExtracted++;
+              if (result.error && result.paragraphs.length === 0 && !result.thumbnailPng) summary.pagesFailed++;
+              progress = { nextPage: result.page + 1 };
+              context.heartbeat(progress);
+            },
+            { signal: context.cancellationSignal, onPageStart: (page) => store.logExtractionStart(batch.docId, page) },
+          ),
+          () => progress,
+        );
+      } catch (error) {
+        throw asFailure(error);
+      }
+      return summary;
+    },
+
+    /** Builds the document's search index and marks it ready. */
+    async buildIndex(docId: string): Promise<{ units: number }> {
+      store.setStatus(docId, 'indexing');
+      const { units } = buildDocumentIndex(store, blobs, docId);
+      store.setStatus(docId, 'ready');
+      return { units };
+    },
+
+    async markFailed(docId: string, reason: string): Promise<void> {
+      store.setStatus(docId, 'failed', reason);
+    },
+  };
+}
+
+export type IngestActivities = ReturnType<typeof createIngestActivities>;

@@ -1,0 +1,143 @@
+/**
+ * The HTTP API (hono). Routes under /v1 need a bearer key when FOLIO_API_KEYS is set.
+ * Uploads are stored before they are acknowledged; ingestion then runs on Temporal.
+ */
+import type { Client } from '@temporalio/client';
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { FolioConfig } from '../lib/config.ts';
+import { answerQuestion } from '../lib/search/answer.ts';
+import type { DocumentIndexCache } from '../lib/search/document-index.ts';
+import { sha256Hex } from '../lib/store/blobs.ts';
+import type { Stores } from '../lib/store/open.ts';
+import type { DocumentRecord } from '../lib/types.ts';
+import { requireApiKey } from './auth.ts';
+import { ApiError, errorResponse } from './errors.ts';
+import { startIngestion } from './ingestion.ts';
+
+export interface AppDeps extends Stores {
+  config: FolioConfig;
+  client: Client;
+  indexes: DocumentIndexCache;
+}
+
+const MAX_QUESTION_CHARS = 2000;
+const DOC_ID = /^[0-9a-f]{64}$/;
+
+function documentView(doc: DocumentRecord) {
+  return {
+    id: doc.id,
+    status: doc.status,
+    filename: doc.filename,
+    bytes: doc.bytes,
+    title: doc.title,
+    pages: { done: doc.pagesDone, total: doc.pageCount },
+    failureReason: doc.failureReason,
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+  };
+}
+
+/** A PDF starts with `%PDF-` within its first kilobyte (some files carry junk before it). */
+export function looksLikePdf(bytes: Uint8Array): boolean {
+  const head = Buffer.from(bytes.subarray(0, 1024)).toString('latin1');
+  return head.includes('%PDF-');
+}
+
+async function readUpload(req: Request): Promise<{ bytes: Uint8Array; filename: string | null }> {
+  const type = req.headers.get('content-type') ?? '';
+  if (type.startsWith('multipart/form-data')) {
+    const form = await req.formData();
+    const file = form.get('file');
+    if (!file || typeof file === 'string') {
+      throw new ApiError(400, 'missing_file', 'The multipart body needs a "file" part holding the PDF.');
+    }
+    return { bytes: new Uint8Array(await file.arrayBuffer()), filename: file.name || null };
+  }
+  const url = new URL(req.url);
+  return { bytes: new Uint8Array(await req.arrayBuffer()), filename: url.searchParams.get('filename') };
+}
+
+export function createApp(deps: AppDeps): Hono {
+  const { config, store, blobs, client, indexes } = deps;
+  const app = new Hono();
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error.status, error.code, error.message);
+    console.error('folio api: unexpected error', error);
+    return errorResponse(c, 500, 'internal', 'Something went wrong on the server.');
+  });
+  app.notFound((c) => errorResponse(c, 404, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
+
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.use('/v1/*', requireApiKey(config.apiKeys));
+
+  const getDocument = (id: string): DocumentRecord => {
+    const doc = DOC_ID.test(id) ? store.getDocument(id) : undefined;
+    if (!doc) throw new ApiError(404, 'document_not_found', `No document with id ${id}.`);
+    return doc;
+  };
+
+  app.post(
+    '/v1/documents',
+    bodyLimit({
+      maxSize: config.maxUploadBytes,
+      onError: (c) => errorResponse(c, 413, 'too_large', `The upload exceeds ${config.maxUploadBytes} bytes.`),
+    }),
+    async (c) => {
+      const { bytes, filename } = await readUpload(c.req.raw);
+      if (bytes.length === 0) throw new ApiError(400, 'empty_body', 'The upload is empty: send the PDF bytes.');
+      if (!looksLikePdf(bytes)) throw new ApiError(415, 'not_a_pdf', 'The upload is not a PDF (no %PDF- header).');
+      const id = sha256Hex(bytes);
+      // Store first, acknowledge after: an accepted upload survives a crash right after 202.
+      blobs.put(bytes);
+      const isNew = store.insertDocument({ id, filename, bytes: bytes.length });
+      if (isNew || store.getDocument(id)?.status === 'queued') await startIngestion(client, config, id);
+      const doc = getDocument(id);
+      return c.json({ id, status: doc.status, created: isNew }, isNew ? 202 : 200);
+    },
+  );
+
+  app.get('/v1/documents', (c) => c.json({ documents: store.listDocuments().map(documentView) }));
+
+  app.get('/v1/documents/:id', (c) => c.json(documentView(getDocument(c.req.param('id')))));
+
+  app.post('/v1/documents/:id/answers', async (c) => {
+    const doc = getDocument(c.req.param('id'));
+    let body: unknown;
+    try {
+      body = await c.req.json();
+    } catch {
+      throw new ApiError(400, 'invalid_json', 'The body must be JSON: {"question": "..."}.');
+    }
+    const question = (body as { question?: unknown })?.question;
+    if (typeof question !== 'string' || question.trim() === '') {
+      throw new ApiError(400, 'missing_question', 'The body needs a non-empty "question" string.');
+    }
+    if (question.length > MAX_QUESTION_CHARS) {
+      throw new ApiError(400, 'question_too_long', `Questions are limited to ${MAX_QUESTION_CHARS} characters.`);
+    }
+    if (doc.status !== 'ready') {
+      throw new ApiError(409, 'document_not_ready', `The document is ${doc.status}; ask again when it is ready.`);
+    }
+    const index = indexes.get(doc.id);
+    if (!index) throw new ApiError(409, 'document_not_ready', 'The document has no index yet.');
+    return c.json(answerQuestion(index, question));
+  });
+
+  app.get('/v1/documents/:id/pages/:n/thumbnail.png', (c) => {
+    const doc = getDocument(c.req.param('id'));
+    const n = Number(c.req.param('n'));
+    const page = Number.isInteger(n) && n >= 1 ? store.getPage(doc.id, n) : undefined;
+    if (!page) throw new ApiError(404, 'page_not_found', `Page ${c.req.param('n')} of ${doc.id} is not stored.`);
+    if (!page.thumbnailKey) {
+      throw new ApiError(404, 'thumbnail_missing', `Page ${n} has no thumbnail${page.error ? `: ${page.error}` : ''}.`);
+    }
+    return c.body(new Uint8Array(blobs.get(page.thumbnailKey)), 200, {
+      'content-type': 'image/png',
+      'cache-control': 'public, max-age=31536000, immutable',
+    });
+  });
+
+  return app;
+}

@@ -1,0 +1,54 @@
+/** The API server process: `npm run api` (needs a reachable Temporal and a worker). */
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { createApp } from '../api/app.ts';
+import { resumeQueued } from '../api/ingestion.ts';
+import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
+import { DocumentIndexCache } from '../lib/search/document-index.ts';
+import { openStores } from '../lib/store/open.ts';
+
+export interface RunningApi {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApi(config: FolioConfig): Promise<RunningApi> {
+  const stores = openStores(config);
+  const connection = await Connection.connect({ address: temporalAddressOf(config) });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const resumed = await resumeQueued(client, config, stores.store);
+  if (resumed > 0) console.log(`folio api: restarted ingestion of ${resumed} queued document(s)`);
+  const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  return {
+    url: `http://${config.host}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await connection.close();
+      stores.store.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const api = await startApi(loadConfig());
+  console.log(`folio api: listening on ${api.url}`);
+  const stop = async () => {
+    await api.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((error) => {
+    console.error('folio api failed:', error);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,77 @@
+/**
+ * All configuration comes from the environment, read once here. README's configuration table
+ * lists every variable below; keep the two in step.
+ */
+import path from 'node:path';
+
+export interface FolioConfig {
+  /** HTTP port of the API. */
+  port: number;
+  /** Host/interface the API binds to. */
+  host: string;
+  /** Root of SQLite metadata, blob store and the embedded Temporal dev server's database. */
+  dataDir: string;
+  /** Temporal frontend address; when unset, `npm start` runs an embedded dev server. */
+  temporalAddress: string | undefined;
+  temporalNamespace: string;
+  taskQueue: string;
+  /** Port of the embedded dev server (frontend) and its Web UI. */
+  devServerPort: number;
+  devServerUiPort: number;
+  /** Bearer keys accepted by /v1 routes; empty means no auth. */
+  apiKeys: string[];
+  /** Limits: bad or hostile input must fail its own document, never the worker. */
+  maxUploadBytes: number;
+  maxPages: number;
+  pageTimeoutMs: number;
+  /** Pages per extraction activity, and how many such activities run at once per document. */
+  pageBatchSize: number;
+  batchParallelism: number;
+  /** Activities one worker runs at once (each page batch uses one thread). */
+  workerActivitySlots: number;
+  /** Longest side of a stored page thumbnail, in pixels. */
+  thumbnailMaxSide: number;
+  /** Largest rendered image (width × height) that sharp/canvas may be asked to produce. */
+  maxRenderPixels: number;
+}
+
+function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+  }
+  return Math.floor(value);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
+  const dataDir = path.resolve(env.FOLIO_DATA_DIR || 'data');
+  return {
+    port: intFrom(env, 'PORT', 8080),
+    host: env.HOST || '127.0.0.1',
+    dataDir,
+    temporalAddress: env.TEMPORAL_ADDRESS || undefined,
+    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
+    taskQueue: env.FOLIO_TASK_QUEUE || 'folio-ingest',
+    devServerPort: intFrom(env, 'FOLIO_TEMPORAL_DEV_PORT', 7233),
+    devServerUiPort: intFrom(env, 'FOLIO_TEMPORAL_UI_PORT', 8233),
+    apiKeys: (env.FOLIO_API_KEYS || '')
+      .split(',')
+      .map((key) => key.trim())
+      .filter(Boolean),
+    maxUploadBytes: intFrom(env, 'FOLIO_MAX_UPLOAD_BYTES', 200 * 1024 * 1024),
+    maxPages: intFrom(env, 'FOLIO_MAX_PAGES', 5000),
+    pageTimeoutMs: intFrom(env, 'FOLIO_PAGE_TIMEOUT_MS', 30_000),
+    pageBatchSize: Math.max(1, intFrom(env, 'FOLIO_PAGE_BATCH', 64)),
+    batchParallelism: Math.max(1, intFrom(env, 'FOLIO_BATCH_PARALLELISM', 2)),
+    workerActivitySlots: Math.max(1, intFrom(env, 'FOLIO_WORKER_ACTIVITIES', 4)),
+    thumbnailMaxSide: Math.max(16, intFrom(env, 'FOLIO_THUMBNAIL_SIDE', 512)),
+    maxRenderPixels: intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', 40_000_000),
+  };
+}
+
+/** Where the Temporal address resolves to: an explicit cluster or the embedded dev server. */
+export function temporalAddressOf(config: FolioConfig): string {
+  return config.temporalAddress ?? `127.0.0.1:${config.devServerPort}`;
+}

@@ -1,0 +1,165 @@
+/**
+ * Text layout: pdf.js text items → lines → paragraphs with boxes. Pure functions over plain
+ * data so they are unit-testable without a PDF.
+ *
+ * Reading order here is the content-stream order pdf.js reports, which is right for most
+ * single- and multi-column documents produced by TeX, Word and the like (they draw a column
+ * at a time). Lines are grouped from consecutive items on a shared baseline; paragraphs break
+ * on a vertical gap, a change of font size, or a jump back up the page (a new column).
+ */
+import type { Box, Paragraph } from '../types.ts';
+
+/** One text run, already in page space: top-left origin, PDF points. */
+export interface TextRun {
+  text: string;
+  /** Box of the run's glyphs. */
+  box: Box;
+  /** Font size in points (glyph height). */
+  size: number;
+  /** pdf.js marks runs that end a line in the source. */
+  endsLine: boolean;
+}
+
+export interface Line {
+  text: string;
+  box: Box;
+  size: number;
+}
+
+/** Joins two boxes into the smallest box holding both. */
+export function unionBox(a: Box, b: Box): Box {
+  return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
+}
+
+const WHITESPACE = /\s+/g;
+
+export function normalizeSpace(text: string): string {
+  return text.replace(WHITESPACE, ' ').trim();
+}
+
+/**
+ * A 2-D affine matrix `[a, b, c, d, e, f]`, as pdf.js uses. Maps (x, y) to
+ * (a·x + c·y + e, b·x + d·y + f).
+ */
+export type Matrix = [number, number, number, number, number, number];
+
+export function applyMatrix(m: Matrix, x: number, y: number): [number, number] {
+  return [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
+}
+
+/**
+ * Box of a pdf.js text item in page space. `transform` is the item's text matrix in PDF user
+ * space, `width` its advance along the baseline, `viewport` the page's scale-1 viewport matrix
+ * (flips y and applies rotation). Descenders take about a fifth of the font size.
+ */
+export function textItemBox(transform: Matrix, width: number, viewport: Matrix): { box: Box; size: number } {
+  const [a, b, c, d, e, f] = transform;
+  const size = Math.hypot(c, d) || Math.hypot(a, b) || 1;
+  const alongLen = Math.hypot(a, b) || 1;
+  const ux = a / alongLen;
+  const uy = b / alongLen;
+  const upLen = Math.hypot(c, d) || 1;
+  const vx = (c / upLen) * size;
+  const vy = (d / upLen) * size;
+  const corners: [number, number][] = [
+    [e - 0.2 * vx, f - 0.2 * vy],
+    [e + ux * width - 0.2 * vx, f + uy * width - 0.2 * vy],
+    [e + vx, f + vy],
+    [e + ux * width + vx, f + uy * width + vy],
+  ];
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (const [x, y] of corners) {
+    const [px, py] = applyMatrix(viewport, x, y);
+    x0 = Math.min(x0, px);
+    y0 = Math.min(y0, py);
+    x1 = Math.max(x1, px);
+    y1 = Math.max(y1, py);
+  }
+  return { box: [x0, y0, x1, y1], size };
+}
+
+function sameLine(line: Line, run: TextRun): boolean {
+  const size = Math.max(Math.min(line.size, run.size), 1);
+  const lineMid = (line.box[1] + line.box[3]) / 2;
+  const runMid = (run.box[1] + run.box[3]) / 2;
+  if (Math.abs(lineMid - runMid) > 0.5 * size) return false;
+  // A run that starts well to the left of where the line ends begins a new line
+  // (or column); a huge gap to the right means another column on the same baseline.
+  const gap = run.box[0] - line.box[2];
+  return gap > -0.5 * size && gap < 4 * size;
+}
+
+/** Groups runs (in stream order) into lines. Empty runs only end lines. */
+export function runsToLines(runs: TextRun[]): Line[] {
+  const lines: Line[] = [];
+  let current: Line | null = null;
+  let pendingBreak = false;
+  for (const run of runs) {
+    const text = run.text;
+    if (normalizeSpace(text) === '') {
+      if (run.endsLine) pendingBreak = true;
+      else if (current && !current.text.endsWith(' ')) current.text += ' ';
+      continue;
+    }
+    if (current && !pendingBreak && sameLine(current, run)) {
+      const gap = run.box[0] - current.box[2];
+      const needsSpace = gap > 0.15 * Math.min(current.size, run.size) && !current.text.endsWith(' ') && !text.startsWith(' ');
+      current.text += (needsSpace ? ' ' : '') + text;
+      current.box = unionBox(current.box, run.box);
+      current.size = Math.max(current.size, run.size);
+    } else {
+      if (current) lines.push(current);
+      current = { text, box: [...run.box], size: run.size };
+    }
+    pendingBreak = run.endsLine;
+  }
+  if (current) lines.push(current);
+  for (const line of lines) line.text = normalizeSpace(line.text);
+  return lines.filter((line) => line.text !== '');
+}
+
+function startsNewParagraph(prev: Line, line: Line): boolean {
+  const size = Math.max(prev.size, line.size, 1);
+  if (Math.abs(prev.size - line.size) > 0.2 * size) return true;
+  const gap = line.box[1] - prev.box[3];
+  if (gap > 0.8 * size) return true;
+  // Going back up the page means a new column or a new region.
+  if (line.box[1] < prev.box[1] - 0.5 * size) return true;
+  // No horizontal overlap: a different column or a side note.
+  if (line.box[0] > prev.box[2] || line.box[2] < prev.box[0]) return true;
+  return false;
+}
+
+/** Groups lines into paragraphs in reading order. */
+export function linesToParagraphs(lines: Line[], page: number): Paragraph[] {
+  const paragraphs: Paragraph[] = [];
+  let textParts: string[] = [];
+  let box: Box | null = null;
+  let prev: Line | null = null;
+  const flush = () => {
+    if (box && textParts.length > 0) {
+      paragraphs.push({ page, index: paragraphs.length, bbox: roundBox(box), text: textParts.join(' ') });
+    }
+    textParts = [];
+    box = null;
+  };
+  for (const line of lines) {
+    if (prev && startsNewParagraph(prev, line)) flush();
+    textParts.push(line.text);
+    box = box ? unionBox(box, line.box) : [...line.box];
+    prev = line;
+  }
+  flush();
+  return paragraphs;
+}
+
+function roundBox(box: Box): Box {
+  return box.map((v) => Math.round(v * 100) / 100) as Box;
+}
+
+export function layoutParagraphs(runs: TextRun[], page: number): Paragraph[] {
+  return linesToParagraphs(runsToLines(runs), page);
+}

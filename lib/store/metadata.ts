@@ -1,0 +1,251 @@
+/**
+ * SQLite metadata: documents, pages, paragraphs and an extraction log. The API and the worker
+ * open the same file (WAL mode lets readers run while one writer writes). Every write is an
+ * upsert keyed by (doc, page), so a retried activity never stores a page twice.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { Box, DocumentRecord, DocumentStatus, PageRecord, Paragraph } from '../types.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS documents (
+  id TEXT PRIMARY KEY,
+  filename TEXT,
+  bytes INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  page_count INTEGER,
+  title TEXT,
+  failure_reason TEXT,
+  index_key TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pages (
+  doc_id TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  width REAL NOT NULL,
+  height REAL NOT NULL,
+  thumbnail_key TEXT,
+  paragraph_count INTEGER NOT NULL,
+  error TEXT,
+  PRIMARY KEY (doc_id, page)
+);
+CREATE TABLE IF NOT EXISTS paragraphs (
+  doc_id TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  idx INTEGER NOT NULL,
+  x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY (doc_id, page, idx)
+);
+-- One row each time extraction of a page starts: tests count re-extraction after a crash.
+CREATE TABLE IF NOT EXISTS page_extractions (
+  doc_id TEXT NOT NULL,
+  page INTEGER NOT NULL,
+  started_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS page_extractions_doc ON page_extractions (doc_id, page);
+`;
+
+interface DocumentRow {
+  id: string;
+  filename: string | null;
+  bytes: number;
+  status: DocumentStatus;
+  page_count: number | null;
+  title: string | null;
+  failure_reason: string | null;
+  created_at: string;
+  updated_at: string;
+  pages_done: number;
+}
+
+function toDocument(row: DocumentRow): DocumentRecord {
+  return {
+    id: row.id,
+    filename: row.filename,
+    bytes: row.bytes,
+    status: row.status,
+    pageCount: row.page_count,
+    pagesDone: row.pages_done,
+    title: row.title,
+    failureReason: row.failure_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface StoredPage {
+  page: number;
+  width: number;
+  height: number;
+  thumbnailKey: string | null;
+  paragraphs: Paragraph[];
+  /** Why the page could not be read, or read only in part. */
+  error: string | null;
+}
+
+export class MetadataStore {
+  readonly db: Database.Database;
+
+  constructor(file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /** Inserts a new document; returns false when it already exists (same bytes, same id). */
+  insertDocument(doc: { id: string; filename: string | null; bytes: number }): boolean {
+    const now = new Date().toISOString();
+    const result = this.db
+      .prepare(
+        `INSERT INTO documents (id, filename, bytes, status, created_at, updated_at)
+         VALUES (?, ?, ?, 'queued', ?, ?) ON CONFLICT(id) DO NOTHING`,
+      )
+      .run(doc.id, doc.filename, doc.bytes, now, now);
+    return result.changes === 1;
+  }
+
+  getDocument(id: string): DocumentRecord | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT d.*, (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id) AS pages_done
+         FROM documents d WHERE d.id = ?`,
+      )
+      .get(id) as DocumentRow | undefined;
+    return row ? toDocument(row) : undefined;
+  }
+
+  listDocuments(): DocumentRecord[] {
+    const rows = this.db
+      .prepare(
+        `SELECT d.*, (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id) AS pages_done
+         FROM documents d ORDER BY d.created_at DESC`,
+      )
+      .all() as DocumentRow[];
+    return rows.map(toDocument);
+  }
+
+  documentsWithStatus(status: DocumentStatus): string[] {
+    return (
+      this.db.prepare('SELECT id FROM documents WHERE status = ?').all(status) as { id: string }[]
+    ).map((row) => row.id);
+  }
+
+  setStatus(id: string, status: DocumentStatus, failureReason: string | null = null): void {
+    this.db
+      .prepare('UPDATE documents SET status = ?, failure_reason = ?, updated_at = ? WHERE id = ?')
+      .run(status, failureReason, new Date().toISOString(), id);
+  }
+
+  setInspection(id: string, info: { pageCount: number; title: string | null }): void {
+    this.db
+      .prepare('UPDATE documents SET page_count = ?, title = ?, updated_at = ? WHERE id = ?')
+      .run(info.pageCount, info.title, new Date().toISOString(), id);
+  }
+
+  setIndexKey(id: string, indexKey: string): void {
+    this.db
+      .prepare('UPDATE documents SET index_key = ?, updated_at = ? WHERE id = ?')
+      .run(indexKey, new Date().toISOString(), id);
+  }
+
+  indexKeyOf(id: string): string | null {
+    const row = this.db.prepare('SELECT index_key FROM documents WHERE id = ?').get(id) as
+      | { index_key: string | null }
+      | undefined;
+    return row?.index_key ?? null;
+  }
+
+  /** Pages of the document already stored, ascending. */
+  storedPages(docId: string): number[] {
+    return (
+      this.db.prepare('SELECT page FROM pages WHERE doc_id = ? ORDER BY page').all(docId) as {
+        page: number;
+      }[]
+    ).map((row) => row.page);
+  }
+
+  logExtractionStart(docId: string, page: number): void {
+    this.db
+      .prepare('INSERT INTO page_extractions (doc_id, page, started_at) VALUES (?, ?, ?)')
+      .run(docId, page, new Date().toISOString());
+  }
+
+  /** How many times extraction of each page started, by page number. */
+  extractionCounts(docId: string): Map<number, number> {
+    const rows = this.db
+      .prepare('SELECT page, COUNT(*) AS n FROM page_extractions WHERE doc_id = ? GROUP BY page')
+      .all(docId) as { page: number; n: number }[];
+    return new Map(rows.map((row) => [row.page, row.n]));
+  }
+
+  /** Stores one page and its paragraphs atomically; replaces an earlier copy of the page. */
+  savePage(docId: string, page: StoredPage): void {
+    const save = this.db.transaction((p: StoredPage) => {
+      this.db.prepare('DELETE FROM paragraphs WHERE doc_id = ? AND page = ?').run(docId, p.page);
+      const insert = this.db.prepare(
+        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const para of p.paragraphs) {
+        insert.run(docId, p.page, para.index, ...para.bbox, para.text);
+      }
+      this.db
+        .prepare(
+          `INSERT INTO pages (doc_id, page, width, height, thumbnail_key, paragraph_count, error)
+           VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(doc_id, page) DO UPDATE SET width = excluded.width,
+             height = excluded.height, thumbnail_key = excluded.thumbnail_key,
+             paragraph_count = excluded.paragraph_count, error = excluded.error`,
+        )
+        .run(docId, p.page, p.width, p.height, p.thumbnailKey, p.paragraphs.length, p.error);
+    });
+    save(page);
+  }
+
+  getPage(docId: string, page: number): PageRecord | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT page, width, height, thumbnail_key, paragraph_count, error FROM pages
+         WHERE doc_id = ? AND page = ?`,
+      )
+      .get(docId, page) as
+      | { page: number; width: number; height: number; thumbnail_key: string | null; paragraph_count: number; error: string | null }
+      | undefined;
+    return row
+      ? {
+          page: row.page,
+          width: row.width,
+          height: row.height,
+          thumbnailKey: row.thumbnail_key,
+          paragraphCount: row.paragraph_count,
+          error: row.error,
+        }
+      : undefined;
+  }
+
+  /** Every paragraph of the document in (page, reading order). */
+  paragraphs(docId: string): Paragraph[] {
+    const rows = this.db
+      .prepare(
+        `SELECT page, idx, x0, y0, x1, y1, text FROM paragraphs WHERE doc_id = ?
+         ORDER BY page, idx`,
+      )
+      .all(docId) as { page: number; idx: number; x0: number; y0: number; x1: number; y1: number; text: string }[];
+    return rows.map((row) => ({
+      page: row.page,
+      index: row.idx,
+      bbox: [row.x0, row.y0, row.x1, row.y1] as Box,
+      text: row.text,
+    }));
+  }
+}

@@ -1,0 +1,17 @@
+/** Opens the stores under the configured data directory: one way to lay the folder out. */
+import path from 'node:path';
+import type { FolioConfig } from '../config.ts';
+import { BlobStore } from './blobs.ts';
+import { MetadataStore } from './metadata.ts';
+
+export interface Stores {
+  store: MetadataStore;
+  blobs: BlobStore;
+}
+
+export function openStores(config: FolioConfig): Stores {
+  return {
+    store: new MetadataStore(path.join(config.dataDir, 'folio.sqlite')),
+    blobs: new BlobStore(path.join(config.dataDir, 'blobs')),
+  };
+}

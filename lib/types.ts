@@ -1,0 +1,43 @@
+/** Folio's document model: the shapes that cross module boundaries. */
+
+/** `[x0, y0, x1, y1]` in PDF points, origin at the top-left corner of the page. */
+export type Box = [number, number, number, number];
+
+export type DocumentStatus = 'queued' | 'ingesting' | 'indexing' | 'ready' | 'failed';
+
+export interface DocumentRecord {
+  id: string;
+  filename: string | null;
+  bytes: number;
+  status: DocumentStatus;
+  pageCount: number | null;
+  pagesDone: number;
+  title: string | null;
+  failureReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A paragraph as extracted from one page, in reading order. */
+export interface Paragraph {
+  page: number;
+  /** Reading-order index on its page, from 0. */
+  index: number;
+  bbox: Box;
+  text: string;
+}
+
+export interface PageRecord {
+  page: number;
+  width: number;
+  height: number;
+  thumbnailKey: string | null;
+  paragraphCount: number;
+  error: string | null;
+}
+
+export interface Citation {
+  page: number;
+  bbox: Box;
+  quote: string;
+}

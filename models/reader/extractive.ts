@@ -1,0 +1,114 @@
+/**
+ * The extractive reader: picks the sentence (or, in sentence-less text such as table rows, the
+ * word window) of the retrieved units that covers the question's terms best, weighted by IDF,
+ * and cites where it came from. No model weights; deterministic.
+ */
+import type { Box, Citation } from '../../lib/types.ts';
+import { terms as termsOf } from '../text/tokenize.ts';
+
+export interface CandidateUnit {
+  page: number;
+  bbox: Box;
+  text: string;
+  /** Retrieval score; higher is better. */
+  score: number;
+}
+
+export interface ExtractiveAnswer {
+  answer: string;
+  found: boolean;
+  citations: Citation[];
+  /** Best passage's share of the question's IDF mass it covers, in [0, 1]. */
+  coverage: number;
+  passagesScored: number;
+}
+
+export interface ExtractiveOptions {
+  /** At most this many citations, the answer's own first. */
+  maxCitations: number;
+  /** Passages longer than this many words are cut to their best window. */
+  maxQuoteWords: number;
+}
+
+export const DEFAULT_EXTRACTIVE: ExtractiveOptions = { maxCitations: 3, maxQuoteWords: 60 };
+
+const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
+
+export function sentences(text: string): string[] {
+  const out: string[] = [];
+  for (const { segment } of segmenter.segment(text)) {
+    const trimmed = segment.trim();
+    if (trimmed) out.push(trimmed);
+  }
+  return out;
+}
+
+interface Passage {
+  unit: number;
+  text: string;
+  coverage: number;
+  score: number;
+}
+
+/** The `maxWords`-word window of `text` whose words weigh most for the query. */
+export function bestWindow(text: string, weightOf: (term: string) => number, maxWords: number): string {
+  const tokens = text.split(/\s+/).filter(Boolean);
+  if (tokens.length <= maxWords) return tokens.join(' ');
+  const weights = tokens.map((token) => termsOf(token).reduce((sum, term) => sum + weightOf(term), 0));
+  let windowSum = weights.slice(0, maxWords).reduce((a, b) => a + b, 0);
+  let best = windowSum;
+  let bestStart = 0;
+  for (let start = 1; start + maxWords <= tokens.length; start++) {
+    windowSum += weights[start + maxWords - 1] - weights[start - 1];
+    if (windowSum > best) {
+      best = windowSum;
+      bestStart = start;
+    }
+  }
+  return tokens.slice(bestStart, bestStart + maxWords).join(' ');
+}
+
+/**
+ * @param queryTerms stemmed, stopword-free question terms
+ * @param idf weight of a term (BM25 IDF over the document's units)
+ */
+export function readExtractive(
+  queryTerms: readonly string[],
+  idf: (term: string) => number,
+  units: readonly CandidateUnit[],
+  options: ExtractiveOptions = DEFAULT_EXTRACTIVE,
+): ExtractiveAnswer {
+  const weights = new Map(queryTerms.map((term) => [term, idf(term)]));
+  const totalWeight = [...weights.values()].reduce((a, b) => a + b, 0);
+  const weightOf = (term: string) => weights.get(term) ?? 0;
+  const topUnitScore = units.reduce((max, unit) => Math.max(max, unit.score), 0) || 1;
+
+  const passages: Passage[] = [];
+  units.forEach((unit, index) => {
+    for (const sentence of sentences(unit.text)) {
+      const text = bestWindow(sentence, weightOf, options.maxQuoteWords);
+      const present = new Set(termsOf(text));
+      let covered = 0;
+      for (const [term, weight] of weights) if (present.has(term)) covered += weight;
+      const coverage = totalWeight > 0 ? covered / totalWeight : 0;
+      // Coverage decides; the unit's retrieval score breaks near-ties in favour of the
+      // paragraph that matched best as a whole.
+      passages.push({ unit: index, text, coverage, score: coverage + 0.25 * (unit.score / topUnitScore) });
+    }
+  });
+  passages.sort((a, b) => b.score - a.score || a.unit - b.unit);
+  const best = passages[0];
+  if (!best || best.coverage === 0) {
+    return { answer: 'Not found in this document.', found: false, citations: [], coverage: 0, passagesScored: passages.length };
+  }
+  const citations: Citation[] = [];
+  const citedUnits = new Set<number>();
+  for (const passage of passages) {
+    if (citations.length >= options.maxCitations) break;
+    if (citedUnits.has(passage.unit) || passage.coverage === 0) continue;
+    citedUnits.add(passage.unit);
+    const unit = units[passage.unit];
+    citations.push({ page: unit.page, bbox: unit.bbox, quote: passage.text });
+  }
+  return { answer: best.text, found: true, citations, coverage: best.coverage, passagesScored: passages.length };
+}

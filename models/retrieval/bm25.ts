@@ -1,0 +1,192 @@
+/**
+ * Okapi BM25 over a fixed set of units (paragraphs), stored as a compressed-sparse-row
+ * inverted index of typed arrays so a 1000-page document scores in milliseconds.
+ */
+import { terms as termsOf } from '../text/tokenize.ts';
+
+export interface Bm25Params {
+  k1: number;
+  b: number;
+}
+
+export const DEFAULT_BM25: Bm25Params = { k1: 1.2, b: 0.75 };
+
+export interface Bm25Index {
+  params: Bm25Params;
+  unitCount: number;
+  /** Sorted vocabulary; `postingsStart[i]..postingsStart[i+1]` are term i's postings. */
+  vocabulary: string[];
+  postingsStart: Uint32Array;
+  postingUnits: Uint32Array;
+  postingFreqs: Uint16Array;
+  unitLengths: Uint32Array;
+  averageLength: number;
+}
+
+export function buildBm25(texts: readonly string[], params: Bm25Params = DEFAULT_BM25): Bm25Index {
+  const postings = new Map<string, number[]>();
+  const unitLengths = new Uint32Array(texts.length);
+  let total = 0;
+  texts.forEach((text, unit) => {
+    const counts = new Map<string, number>();
+    const tokens = termsOf(text);
+    unitLengths[unit] = tokens.length;
+    total += tokens.length;
+    for (const term of tokens) counts.set(term, (counts.get(term) ?? 0) + 1);
+    for (const [term, count] of counts) {
+      let list = postings.get(term);
+      if (!list) postings.set(term, (list = []));
+      list.push(unit, count);
+    }
+  });
+  const vocabulary = [...postings.keys()].sort();
+  const postingsStart = new Uint32Array(vocabulary.length + 1);
+  let size = 0;
+  vocabulary.forEach((term, i) => {
+    postingsStart[i] = size;
+    size += (postings.get(term)?.length ?? 0) / 2;
+  });
+  postingsStart[vocabulary.length] = size;
+  const postingUnits = new Uint32Array(size);
+  const postingFreqs = new Uint16Array(size);
+  vocabulary.forEach((term, i) => {
+    const list = postings.get(term) ?? [];
+    let at = postingsStart[i];
+    for (let j = 0; j < list.length; j += 2) {
+      postingUnits[at] = list[j];
+      postingFreqs[at] = Math.min(list[j + 1], 0xffff);
+      at++;
+    }
+  });
+  return {
+    params,
+    unitCount: texts.length,
+    vocabulary,
+    postingsStart,
+    postingUnits,
+    postingFreqs,
+    unitLengths,
+    averageLength: texts.length ? total / texts.length : 0,
+  };
+}
+
+/** Binary search in the sorted vocabulary; -1 when absent. */
+export function termId(index: Bm25Index, term: string): number {
+  let lo = 0;
+  let hi = index.vocabulary.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const value = index.vocabulary[mid];
+    if (value === term) return mid;
+    if (value < term) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+export function documentFrequency(index: Bm25Index, term: string): number {
+  const id = termId(index, term);
+  return id < 0 ? 0 : index.postingsStart[id + 1] - index.postingsStart[id];
+}
+
+/** BM25's IDF, floored at zero-ish so very common terms never subtract. */
+export function idf(index: Bm25Index, term: string): number {
+  const df = documentFrequency(index, term);
+  return Math.log(1 + (index.unitCount - df + 0.5) / (df + 0.5));
+}
+
+/** Scores every unit for the (already tokenized) query terms. */
+export function scoreBm25(index: Bm25Index, queryTerms: readonly string[]): Float32Array {
+  const scores = new Float32Array(index.unitCount);
+  const { k1, b } = index.params;
+  const avg = index.averageLength || 1;
+  for (const term of queryTerms) {
+    const id = termId(index, term);
+    if (id < 0) continue;
+    const weight = idf(index, term);
+    for (let p = index.postingsStart[id]; p < index.postingsStart[id + 1]; p++) {
+      const unit = index.postingUnits[p];
+      const tf = index.postingFreqs[p];
+      const norm = k1 * (1 - b + (b * index.unitLengths[unit]) / avg);
+      scores[unit] += (weight * tf * (k1 + 1)) / (tf + norm);
+    }
+  }
+  return scores;
+}
+
+/**
+ * Indices of the k highest scores with score > 0, best first; ties go to the lower index so
+ * results are deterministic. A bounded insertion list: k is small (tens).
+ */
+export function topK(scores: Float32Array, k: number): number[] {
+  const best: number[] = [];
+  if (k <= 0) return best;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i];
+    if (!(s > 0)) continue;
+    if (best.length === k && s <= scores[best[k - 1]]) continue;
+    let at = best.length < k ? best.length : k - 1;
+    if (best.length < k) best.push(i);
+    while (at > 0 && scores[best[at - 1]] < s) {
+      best[at] = best[at - 1];
+      at--;
+    }
+    best[at] = i;
+  }
+  return best;
+}
+
+/** Serialises an index into one buffer: a JSON header then the typed arrays, 4-byte aligned. */
+export function serializeBm25(index: Bm25Index): Buffer {
+  const arrays = [index.postingsStart, index.postingUnits, index.unitLengths, index.postingFreqs];
+  const header = Buffer.from(
+    JSON.stringify({
+      format: 'folio-bm25/1',
+      params: index.params,
+      unitCount: index.unitCount,
+      averageLength: index.averageLength,
+      vocabulary: index.vocabulary,
+      lengths: arrays.map((a) => a.length),
+    }),
+  );
+  const headerPadded = Math.ceil((4 + header.length) / 4) * 4;
+  const body = arrays.reduce((n, a) => n + Math.ceil(a.byteLength / 4) * 4, 0);
+  const out = Buffer.alloc(headerPadded + body);
+  out.writeUInt32LE(header.length, 0);
+  header.copy(out, 4);
+  let at = headerPadded;
+  for (const a of arrays) {
+    Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, at);
+    at += Math.ceil(a.byteLength / 4) * 4;
+  }
+  return out;
+}
+
+export function deserializeBm25(buffer: Buffer): Bm25Index {
+  const headerLength = buffer.readUInt32LE(0);
+  const header = JSON.parse(buffer.subarray(4, 4 + headerLength).toString('utf8'));
+  if (header.format !== 'folio-bm25/1') throw new Error(`unknown index format ${header.format}`);
+  // Copy into a fresh, aligned ArrayBuffer: typed-array views need aligned offsets.
+  const body = new Uint8Array(buffer.subarray(Math.ceil((4 + headerLength) / 4) * 4));
+  const [nStart, nUnits, nLengths, nFreqs] = header.lengths as number[];
+  let at = 0;
+  const take = <T>(make: (buf: ArrayBuffer, offset: number, length: number) => T, n: number, bytes: number): T => {
+    const view = make(body.buffer, at, n);
+    at += Math.ceil((n * bytes) / 4) * 4;
+    return view;
+  };
+  const postingsStart = take((b, o, n) => new Uint32Array(b, o, n), nStart, 4);
+  const postingUnits = take((b, o, n) => new Uint32Array(b, o, n), nUnits, 4);
+  const unitLengths = take((b, o, n) => new Uint32Array(b, o, n), nLengths, 4);
+  const postingFreqs = take((b, o, n) => new Uint16Array(b, o, n), nFreqs, 2);
+  return {
+    params: header.params,
+    unitCount: header.unitCount,
+    vocabulary: header.vocabulary,
+    postingsStart,
+    postingUnits,
+    postingFreqs,
+    unitLengths,
+    averageLength: header.averageLength,
+  };
+}

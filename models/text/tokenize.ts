@@ -1,0 +1,45 @@
+/**
+ * Word tokenizer shared by indexing and querying: Unicode letters and digits, lower-cased,
+ * Porter-stemmed for English. Numbers keep their dots and commas inside ("1e-6" → "1e", "6";
+ * "2.20" stays "2.20") so figures in a question can match figures on a page.
+ */
+import { stemmer } from 'stemmer';
+
+const TOKEN = /[\p{L}\p{N}]+(?:[.,][\p{N}]+)*/gu;
+
+/** Very common English words: they carry no evidence in a question. */
+export const STOPWORDS = new Set(
+  (
+    'a about above after again against all am an and any are as at be because been before being below ' +
+    'between both but by can could did do does doing down during each few for from further had has have ' +
+    'having he her here hers herself him himself his how i if in into is it its itself just me more most my ' +
+    'myself no nor not now of off on once only or other our ours ourselves out over own same she should so ' +
+    'some such than that the their theirs them themselves then there these they this those through to too ' +
+    'under until up very was we were what when where which while who whom why will with would you your ' +
+    'yours yourself yourselves according say says said'
+  ).split(' '),
+);
+
+/** Raw lower-cased word tokens in order. */
+export function words(text: string): string[] {
+  return text.toLowerCase().match(TOKEN) ?? [];
+}
+
+export function stem(word: string): string {
+  return /^\p{L}+$/u.test(word) ? stemmer(word) : word;
+}
+
+/** Index terms of a text: stemmed words, stopwords kept (BM25's IDF discounts them). */
+export function terms(text: string): string[] {
+  return words(text).map(stem);
+}
+
+/** Query terms: stemmed words without stopwords, each once, in first-seen order. */
+export function queryTerms(text: string): string[] {
+  const seen = new Set<string>();
+  for (const word of words(text)) {
+    if (STOPWORDS.has(word)) continue;
+    seen.add(stem(word));
+  }
+  return [...seen];
+}
