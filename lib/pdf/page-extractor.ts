@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { Paragraph } from '../types.ts';
 import { PdfInputError, type ThumbnailOptions } from './document.ts';
 import type { ThreadMessage, ThreadRequest } from './extract-thread.ts';
+import { threadEntry } from '../threads/entry.ts';
 
 const THREAD_URL = new URL('./extract-thread.ts', import.meta.url);
 
@@ -36,8 +37,9 @@ function runThread(
   limits: ExtractorLimits,
   onMessage: Listener,
 ): { done: Promise<{ crashed: Error | null }>; terminate: () => Promise<number> } {
-  const worker = new Worker(THREAD_URL, {
+  const worker = new Worker(threadEntry(THREAD_URL), {
     workerData: request,
+    argv: [THREAD_URL.href],
     resourceLimits: { maxOldGenerationSizeMb: limits.threadHeapMb },
   });
   const done = new Promise<{ crashed: Error | null }>((resolve) => {
@@ -78,7 +80,7 @@ export async function inspectInThread(
   const { crashed } = await thread.done;
   clearTimeout(timer);
   if (failure) throw failure;
-  if (crashed) throw new PdfInputError('corrupt', `Reading the PDF crashed its parser: ${crashed.message}`, { cause: crashed });
+  if (crashed) throw crashError(crashed);
   if (!result) throw new Error('extraction thread ended without an answer');
   return result;
 }
@@ -146,6 +148,12 @@ export async function extractPagesInThreads(
     const { crashed } = await thread.done;
     signal?.removeEventListener('abort', onAbort);
     clearTimeout(timer);
+    if (crashed && current === null) {
+      // Not inside any page: the thread itself failed (an infrastructure fault, or memory
+      // exhausted while opening the file). Let the activity's retry policy decide.
+      await chain;
+      throw crashError(crashed);
+    }
     if (crashed && current !== null && !finished.has(current)) {
       deliver(emptyPage(current, `Reading page ${current} crashed its parser: ${crashed.message}`));
     }
@@ -160,6 +168,14 @@ export async function extractPagesInThreads(
       remaining = remaining.slice(1);
     }
   }
+}
+
+/** Running out of heap is the file's fault (a hostile or absurd PDF); anything else is ours. */
+function crashError(crashed: Error): Error {
+  if ((crashed as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY') {
+    return new PdfInputError('too_large', `Reading the PDF needed more memory than allowed: ${crashed.message}`, { cause: crashed });
+  }
+  return new Error(`The PDF extraction thread crashed: ${crashed.message}`, { cause: crashed });
 }
 
 function emptyPage(page: number, error: string): PageResult {
