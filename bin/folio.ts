@@ -1,0 +1,150 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * The `folio` command line, a client of the HTTP API.
+ *
+ *   folio ingest <file.pdf>             upload, show progress, wait until ready
+ *   folio ask <id | file.pdf> "question" answer with page citations (ingests a file first)
+ *   folio status <id>                    the document's state as JSON
+ *
+ * FOLIO_URL (default http://127.0.0.1:$PORT) names the API; FOLIO_API_KEY is sent as a bearer key.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface DocumentView {
+  id: string;
+  status: string;
+  pages: { done: number; total: number | null };
+  failureReason: string | null;
+}
+
+interface AnswerView {
+  answer: string;
+  found: boolean;
+  citations: { page: number; bbox: number[]; quote: string }[];
+}
+
+export class CliError extends Error {}
+
+function apiBase(env: NodeJS.ProcessEnv): string {
+  return (env.FOLIO_URL || `http://127.0.0.1:${env.PORT || 8080}`).replace(/\/+$/, '');
+}
+
+async function call<T>(env: NodeJS.ProcessEnv, method: string, route: string, body?: string | Uint8Array, type?: string): Promise<T> {
+  const headers: Record<string, string> = {};
+  if (type) headers['content-type'] = type;
+  if (env.FOLIO_API_KEY) headers.authorization = `Bearer ${env.FOLIO_API_KEY}`;
+  let response: Response;
+  try {
+    response = await fetch(`${apiBase(env)}${route}`, { method, body, headers });
+  } catch (error) {
+    throw new CliError(`Cannot reach the Folio API at ${apiBase(env)} (${(error as Error).message}). Is \`npm start\` running?`);
+  }
+  const payload = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+  if (!response.ok) {
+    throw new CliError(payload?.error?.message ?? `${method} ${route} failed with HTTP ${response.status}`);
+  }
+  return payload as T;
+}
+
+function progressBar(doc: DocumentView, width = 30): string {
+  const total = doc.pages.total ?? 0;
+  const share = total > 0 ? Math.min(1, doc.pages.done / total) : 0;
+  const filled = Math.round(share * width);
+  const count = total > 0 ? `${doc.pages.done}/${total} pages` : 'opening';
+  return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${count} ${doc.status}`;
+}
+
+async function waitUntilSettled(env: NodeJS.ProcessEnv, id: string, out: NodeJS.WritableStream): Promise<DocumentView> {
+  const tty = (out as { isTTY?: boolean }).isTTY === true;
+  let last = '';
+  for (;;) {
+    const doc = await call<DocumentView>(env, 'GET', `/v1/documents/${id}`);
+    const line = progressBar(doc);
+    if (line !== last) {
+      out.write(tty ? `\r${line}` : `${line}\n`);
+      last = line;
+    }
+    if (doc.status === 'ready' || doc.status === 'failed') {
+      if (tty) out.write('\n');
+      return doc;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function ingest(env: NodeJS.ProcessEnv, file: string, progress: NodeJS.WritableStream): Promise<DocumentView> {
+  if (!fs.existsSync(file)) throw new CliError(`No such file: ${file}`);
+  const bytes = fs.readFileSync(file);
+  const name = encodeURIComponent(path.basename(file));
+  const created = await call<{ id: string }>(env, 'POST', `/v1/documents?filename=${name}`, bytes, 'application/pdf');
+  const doc = await waitUntilSettled(env, created.id, progress);
+  if (doc.status === 'failed') throw new CliError(`Ingestion of ${file} failed: ${doc.failureReason}`);
+  return doc;
+}
+
+function formatAnswer(answer: AnswerView): string {
+  const lines = [answer.answer];
+  if (answer.citations.length > 0) {
+    lines.push('');
+    for (const citation of answer.citations) lines.push(`  [p. ${citation.page}] "${citation.quote}"`);
+  }
+  return lines.join('\n');
+}
+
+const USAGE = `usage:
+  folio ingest <file.pdf>
+  folio ask <document id | file.pdf> "question"
+  folio status <document id>`;
+
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'ingest' && rest.length === 1) {
+      const doc = await ingest(env, rest[0], io.err);
+      io.out.write(`${doc.id}\n`);
+      return 0;
+    }
+    if (command === 'ask' && rest.length === 2) {
+      const [target, question] = rest;
+      const id = /^[0-9a-f]{64}$/.test(target)
+        ? target
+        : fs.existsSync(target)
+          ? createHash('sha256').update(fs.readFileSync(target)).digest('hex')
+          : null;
+      if (!id) throw new CliError(`"${target}" is neither a document id nor a file.`);
+      if (id !== target) await ingest(env, target, io.err);
+      const answer = await call<AnswerView>(env, 'POST', `/v1/documents/${id}/answers`, JSON.stringify({ question }), 'application/json');
+      io.out.write(`${formatAnswer(answer)}\n`);
+      return 0;
+    }
+    if (command === 'status' && rest.length === 1) {
+      io.out.write(`${JSON.stringify(await call<DocumentView>(env, 'GET', `/v1/documents/${rest[0]}`), null, 2)}\n`);
+      return 0;
+    }
+    io.err.write(`${USAGE}\n`);
+    return 2;
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err.write(`folio: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  runCli(process.argv.slice(2), process.env, { out: process.stdout, err: process.stderr }).then(
+    (code) => process.exit(code),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,135 @@
+/**
+ * End to end over HTTP on a real Temporal dev server: upload the COMET paper, wait until it is
+ * ready, ask every answerable question about it, and check that each answer cites one of the
+ * question's evidence pages. Also: idempotent upload, thumbnails, the progress query, the CLI.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import sharp from 'sharp';
+import { ingestWorkflowId } from '../../api/ingestion.ts';
+import { runCli } from '../../bin/folio.ts';
+import { corpus, readQuestions, startStack, type TestStack, uploadPdf, waitForDocument } from '../helpers/stack.ts';
+
+const COMET = path.join(corpus, 'qa', 'pdfs', 'comet-paper.pdf');
+
+class Capture {
+  text = '';
+  write(chunk: string): boolean {
+    this.text += chunk;
+    return true;
+  }
+}
+
+describe('HTTP end to end (comet-paper.pdf)', () => {
+  let stack: TestStack;
+  let docId: string;
+
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await stack?.stop();
+  });
+
+  it('accepts the upload with 202 and ingests it to ready', async () => {
+    const { status, body } = await uploadPdf(stack.api.url, fs.readFileSync(COMET));
+    assert.equal(status, 202);
+    assert.match(body.id, /^[0-9a-f]{64}$/);
+    assert.equal(body.created, true);
+    docId = body.id;
+    const doc = await waitForDocument(stack.api.url, docId, 120_000);
+    assert.equal(doc.status, 'ready', doc.failureReason ?? '');
+    assert.deepEqual(doc.pages, { done: 15, total: 15 });
+  });
+
+  it('treats the same PDF uploaded again as the same document, with no second workflow', async () => {
+    const { status, body } = await uploadPdf(stack.api.url, fs.readFileSync(COMET));
+    assert.equal(status, 200);
+    assert.equal(body.id, docId);
+    assert.equal(body.created, false);
+    const connection = await Connection.connect({ address: stack.devServer.address });
+    try {
+      const client = new Client({ connection });
+      const runs = [];
+      for await (const run of client.workflow.list({ query: `WorkflowId = '${ingestWorkflowId(docId)}'` })) runs.push(run);
+      assert.equal(runs.length, 1);
+      const progress = await client.workflow.getHandle(ingestWorkflowId(docId)).query<{ phase: string; pageCount: number; pagesDone: number }>('progress');
+      assert.deepEqual({ phase: progress.phase, pageCount: progress.pageCount, pagesDone: progress.pagesDone }, { phase: 'ready', pageCount: 15, pagesDone: 15 });
+    } finally {
+      await connection.close();
+    }
+  });
+
+  it('answers each answerable question with a citation on an evidence page', async () => {
+    const questions = readQuestions('comet-paper.pdf').filter((q) => q.answer !== null);
+    assert.ok(questions.length >= 5);
+    for (const q of questions) {
+      const response = await fetch(`${stack.api.url}/v1/documents/${docId}/answers`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ question: q.question }),
+      });
+      assert.equal(response.status, 200);
+      const answer = (await response.json()) as {
+        answer: string;
+        citations: { page: number; bbox: number[]; quote: string }[];
+        ledger: { retrieval: { selected: unknown[] } };
+      };
+      assert.ok(answer.answer.length > 0, q.id);
+      assert.ok(answer.ledger.retrieval.selected.length > 0, q.id);
+      for (const citation of answer.citations) {
+        assert.equal(citation.bbox.length, 4);
+        assert.ok(citation.bbox[0] <= citation.bbox[2] && citation.bbox[1] <= citation.bbox[3]);
+        assert.ok(citation.quote.length > 0);
+      }
+      const cited = answer.citations.map((c) => c.page);
+      assert.ok(
+        cited.some((page) => q.evidence_pages.includes(page)),
+        `${q.id}: cited pages ${cited.join(',')} miss evidence pages ${q.evidence_pages.join(',')}`,
+      );
+    }
+  });
+
+  it('serves page thumbnails as PNG and 404s for pages that do not exist', async () => {
+    const response = await fetch(`${stack.api.url}/v1/documents/${docId}/pages/1/thumbnail.png`);
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'image/png');
+    const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+    assert.equal(meta.format, 'png');
+    assert.equal(Math.max(meta.width ?? 0, meta.height ?? 0), stack.config.thumbnailMaxSide);
+    const missing = await fetch(`${stack.api.url}/v1/documents/${docId}/pages/99/thumbnail.png`);
+    assert.equal(missing.status, 404);
+    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'page_not_found');
+  });
+
+  it('returns JSON errors for unknown documents, bad questions and unknown routes', async () => {
+    const unknown = await fetch(`${stack.api.url}/v1/documents/${'0'.repeat(64)}`);
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'document_not_found');
+    const noQuestion = await fetch(`${stack.api.url}/v1/documents/${docId}/answers`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({}),
+    });
+    assert.equal(noQuestion.status, 400);
+    assert.equal(((await noQuestion.json()) as { error: { code: string } }).error.code, 'missing_question');
+    const route = await fetch(`${stack.api.url}/v1/nothing`);
+    assert.equal(route.status, 404);
+  });
+
+  it('the CLI asks by file and prints the answer with page citations', async () => {
+    const out = new Capture();
+    const err = new Capture();
+    const code = await runCli(['ask', COMET, 'On what hardware were the COMET experiments run?'], { FOLIO_URL: stack.api.url }, {
+      out: out as unknown as NodeJS.WritableStream,
+      err: err as unknown as NodeJS.WritableStream,
+    });
+    assert.equal(code, 0, err.text);
+    assert.match(out.text, /Xeon/);
+    assert.match(out.text, /\[p\. 13\]/);
+    assert.match(err.text, /15\/15 pages ready/);
+  });
+});
