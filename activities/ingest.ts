@@ -27,6 +27,8 @@ export interface BatchSummary {
   pagesExtracted: number;
   pagesSkipped: number;
   pagesFailed: number;
+  /** The first unreadable page's reason, for a document where no page could be read. */
+  firstFailure: string | null;
 }
 
 /** Heartbeat details of a page batch: the next page the batch has not stored yet. */
@@ -91,7 +93,7 @@ export function createIngestActivities({ config, store, blobs }: IngestDeps) {
       for (let page = Math.max(batch.firstPage, resumeFrom); page <= batch.lastPage; page++) {
         if (!stored.has(page)) todo.push(page);
       }
-      const summary: BatchSummary = { pagesExtracted: 0, pagesSkipped: batch.lastPage - batch.firstPage + 1 - todo.length, pagesFailed: 0 };
+      const summary: BatchSummary = { pagesExtracted: 0, pagesSkipped: batch.lastPage - batch.firstPage + 1 - todo.length, pagesFailed: 0, firstFailure: null };
       let progress: BatchProgress = { nextPage: todo[0] ?? batch.lastPage + 1 };
       try {
         await heartbeatWhile(
@@ -103,7 +105,10 @@ export function createIngestActivities({ config, store, blobs }: IngestDeps) {
               const thumbnailKey = result.thumbnailPng ? blobs.put(result.thumbnailPng) : null;
               store.savePage(batch.docId, { ...result, thumbnailKey });
               summary.pagesExtracted++;
-              if (result.error && result.paragraphs.length === 0 && !result.thumbnailPng) summary.pagesFailed++;
+              if (result.error && result.paragraphs.length === 0 && !result.thumbnailPng) {
+                summary.pagesFailed++;
+                summary.firstFailure ??= `page ${result.page}: ${result.error}`;
+              }
               progress = { nextPage: result.page + 1 };
               context.heartbeat(progress);
             },

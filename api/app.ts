@@ -31,7 +31,7 @@ function documentView(doc: DocumentRecord) {
     filename: doc.filename,
     bytes: doc.bytes,
     title: doc.title,
-    pages: { done: doc.pagesDone, total: doc.pageCount },
+    pages: { done: doc.pagesDone, total: doc.pageCount, withErrors: doc.pagesWithErrors },
     failureReason: doc.failureReason,
     createdAt: doc.createdAt,
     updatedAt: doc.updatedAt,
@@ -82,7 +82,11 @@ export function createApp(deps: AppDeps): Hono {
     '/v1/documents',
     bodyLimit({
       maxSize: config.maxUploadBytes,
-      onError: (c) => errorResponse(c, 413, 'too_large', `The upload exceeds ${config.maxUploadBytes} bytes.`),
+      onError: (c) => {
+        // The rest of the body is never read: close the connection rather than reuse it.
+        c.header('connection', 'close');
+        return errorResponse(c, 413, 'too_large', `The upload exceeds ${config.maxUploadBytes} bytes.`);
+      },
     }),
     async (c) => {
       const { bytes, filename } = await readUpload(c.req.raw);

@@ -12,6 +12,8 @@ export interface DocumentRecord {
   status: DocumentStatus;
   pageCount: number | null;
   pagesDone: number;
+  /** Pages stored with a problem (unreadable, or no thumbnail); see each page's error. */
+  pagesWithErrors: number;
   title: string | null;
   failureReason: string | null;
   createdAt: string;

@@ -73,14 +73,21 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
       batches.push({ firstPage: first, lastPage: Math.min(pageCount, first + input.pageBatchSize - 1) });
     }
     let next = 0;
+    let pagesFailed = 0;
+    let firstFailure: string | null = null;
     const lane = async () => {
       while (next < batches.length) {
         const batch = batches[next++];
-        await batchActivities.extractPageBatch({ docId: input.docId, ...batch });
+        const summary = await batchActivities.extractPageBatch({ docId: input.docId, ...batch });
+        pagesFailed += summary.pagesFailed;
+        firstFailure ??= summary.firstFailure;
         progress.pagesDone += batch.lastPage - batch.firstPage + 1;
       }
     };
     await Promise.all(Array.from({ length: Math.max(1, input.batchParallelism) }, lane));
+    if (pagesFailed === pageCount) {
+      throw ApplicationFailure.nonRetryable(`None of the ${pageCount} pages could be read (${firstFailure}).`, 'PdfInputError');
+    }
 
     progress.phase = 'indexing';
     const { units } = await quick.buildIndex(input.docId);

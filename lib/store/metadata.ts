@@ -59,6 +59,7 @@ interface DocumentRow {
   created_at: string;
   updated_at: string;
   pages_done: number;
+  pages_with_errors: number;
 }
 
 function toDocument(row: DocumentRow): DocumentRecord {
@@ -69,6 +70,7 @@ function toDocument(row: DocumentRow): DocumentRecord {
     status: row.status,
     pageCount: row.page_count,
     pagesDone: row.pages_done,
+    pagesWithErrors: row.pages_with_errors,
     title: row.title,
     failureReason: row.failure_reason,
     createdAt: row.created_at,
@@ -117,7 +119,8 @@ export class MetadataStore {
   getDocument(id: string): DocumentRecord | undefined {
     const row = this.db
       .prepare(
-        `SELECT d.*, (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id) AS pages_done
+        `SELECT d.*, (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id) AS pages_done,
+           (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id AND p.error IS NOT NULL) AS pages_with_errors
          FROM documents d WHERE d.id = ?`,
       )
       .get(id) as DocumentRow | undefined;
@@ -127,7 +130,8 @@ export class MetadataStore {
   listDocuments(): DocumentRecord[] {
     const rows = this.db
       .prepare(
-        `SELECT d.*, (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id) AS pages_done
+        `SELECT d.*, (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id) AS pages_done,
+           (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id AND p.error IS NOT NULL) AS pages_with_errors
          FROM documents d ORDER BY d.created_at DESC`,
       )
       .all() as DocumentRow[];

@@ -42,7 +42,7 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
     docId = body.id;
     const doc = await waitForDocument(stack.api.url, docId, 120_000);
     assert.equal(doc.status, 'ready', doc.failureReason ?? '');
-    assert.deepEqual(doc.pages, { done: 15, total: 15 });
+    assert.deepEqual(doc.pages, { done: 15, total: 15, withErrors: 0 });
   });
 
   it('treats the same PDF uploaded again as the same document, with no second workflow', async () => {
