@@ -34,9 +34,9 @@ export function buildBm25(texts: readonly string[], params: Bm25Params = DEFAULT
     total += tokens.length;
     for (const term of tokens) counts.set(term, (counts.get(term) ?? 0) + 1);
     for (const [term, count] of counts) {
-      let list = postings.get(term);
-      if (!list) postings.set(term, (list = []));
-      list.push(unit, count);
+      const list = postings.get(term);
+      if (list) list.push(unit, count);
+      else postings.set(term, [unit, count]);
     }
   });
   const vocabulary = [...postings.keys()].sort();
