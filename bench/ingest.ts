@@ -1,0 +1,72 @@
+/**
+ * Ingestion throughput: Folio's whole ingestion (layout paragraphs + thumbnails + index) of a
+ * PDF through the real workflow on a real Temporal dev server, against `pdftotext` (poppler,
+ * text only) on the same file in the same run. Prints pages/s for both, their ratio, and the
+ * worker process's peak RSS (threads included).
+ *
+ *   npm run bench:ingest [-- file.pdf] [--json]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { corpus, startStack, uploadPdf, waitForDocument } from '../test/helpers/stack.ts';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const file = args.find((arg) => !arg.startsWith('--')) ?? path.join(corpus, 'qa', 'pdfs', 'octave.pdf');
+
+function peakRssMb(pid: number): number {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const match = /VmHWM:\s+(\d+) kB/.exec(status);
+  return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
+}
+
+function timePdftotext(pdf: string): number {
+  if (spawnSync('pdftotext', ['-v']).error) {
+    throw new Error('pdftotext is not installed (Debian: apt-get install poppler-utils); it is the baseline of this benchmark.');
+  }
+  const started = performance.now();
+  execFileSync('pdftotext', ['-layout', pdf, '/dev/null']);
+  return (performance.now() - started) / 1000;
+}
+
+async function main(): Promise<void> {
+  const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file]).toString())?.[1]);
+  const popplerSeconds = timePdftotext(file);
+
+  const stack = await startStack();
+  try {
+    const started = performance.now();
+    const { body } = await uploadPdf(stack.api.url, fs.readFileSync(file));
+    const doc = await waitForDocument(stack.api.url, body.id, 3_600_000);
+    const folioSeconds = (performance.now() - started) / 1000;
+    if (doc.status !== 'ready') throw new Error(`ingestion failed: ${doc.failureReason}`);
+    const workerPeakRssMb = peakRssMb(stack.worker.pid as number);
+    const result = {
+      file: path.basename(file),
+      pages,
+      folio_seconds: Number(folioSeconds.toFixed(2)),
+      folio_pages_per_s: Number((pages / folioSeconds).toFixed(1)),
+      pdftotext_seconds: Number(popplerSeconds.toFixed(2)),
+      pdftotext_pages_per_s: Number((pages / popplerSeconds).toFixed(1)),
+      ratio_folio_to_pdftotext: Number((popplerSeconds / folioSeconds).toFixed(3)),
+      worker_peak_rss_mb: workerPeakRssMb,
+      batch_size: stack.config.pageBatchSize,
+      batch_parallelism: stack.config.batchParallelism,
+      thumbnail_side: stack.config.thumbnailMaxSide,
+    };
+    console.log(`${result.file}: ${pages} pages`);
+    console.log(`  folio ingestion (layout + thumbnails + index): ${result.folio_seconds} s, ${result.folio_pages_per_s} pages/s`);
+    console.log(`  pdftotext -layout (text only):                 ${result.pdftotext_seconds} s, ${result.pdftotext_pages_per_s} pages/s`);
+    console.log(`  ratio (folio rate / pdftotext rate):           ${result.ratio_folio_to_pdftotext}`);
+    console.log(`  worker peak RSS:                               ${workerPeakRssMb} MB`);
+    if (json) console.log(JSON.stringify(result));
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
