@@ -13,7 +13,7 @@ import { type FolioConfig, loadConfig } from '../../lib/config.ts';
 import { type DevServer, freePort, startDevServer } from '../../lib/temporal/dev-server.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const corpus = path.resolve(projectRoot, '..', 'shared', 'corpus');
+export const corpus = process.env.FOLIO_CORPUS ?? path.resolve(projectRoot, '..', 'shared', 'corpus');
 
 export interface TestStack {
   config: FolioConfig;
