@@ -4,7 +4,8 @@
  * and cites where it came from. No model weights; deterministic.
  */
 import type { Box, Citation } from '../../lib/types.ts';
-import { terms as termsOf } from '../text/tokenize.ts';
+import { terms as termsOf, words } from '../text/tokenize.ts';
+import { answerTypeOf, extractSpan } from './span.ts';
 
 export interface CandidateUnit {
   page: number;
@@ -15,7 +16,10 @@ export interface CandidateUnit {
 }
 
 export interface ExtractiveAnswer {
+  /** The short answer: a span of the best sentence. */
   answer: string;
+  /** The sentence (or window) the answer was taken from; also the first citation's quote. */
+  evidence: string;
   found: boolean;
   citations: Citation[];
   /** Best passage's share of the question's IDF mass it covers, in [0, 1]. */
@@ -31,6 +35,8 @@ export interface ExtractiveOptions {
 }
 
 export const DEFAULT_EXTRACTIVE: ExtractiveOptions = { maxCitations: 3, maxQuoteWords: 60 };
+
+export const NOT_FOUND = 'Not found in this document.';
 
 const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
@@ -69,10 +75,12 @@ export function bestWindow(text: string, weightOf: (term: string) => number, max
 }
 
 /**
+ * @param question the question as asked (for the answer type and its literal words)
  * @param queryTerms stemmed, stopword-free question terms
  * @param idf weight of a term (BM25 IDF over the document's units)
  */
 export function readExtractive(
+  question: string,
   queryTerms: readonly string[],
   idf: (term: string) => number,
   units: readonly CandidateUnit[],
@@ -99,7 +107,7 @@ export function readExtractive(
   passages.sort((a, b) => b.score - a.score || a.unit - b.unit);
   const best = passages[0];
   if (!best || best.coverage === 0) {
-    return { answer: 'Not found in this document.', found: false, citations: [], coverage: 0, passagesScored: passages.length };
+    return { answer: NOT_FOUND, evidence: '', found: false, citations: [], coverage: 0, passagesScored: passages.length };
   }
   const citations: Citation[] = [];
   const citedUnits = new Set<number>();
@@ -110,5 +118,6 @@ export function readExtractive(
     const unit = units[passage.unit];
     citations.push({ page: unit.page, bbox: unit.bbox, quote: passage.text });
   }
-  return { answer: best.text, found: true, citations, coverage: best.coverage, passagesScored: passages.length };
+  const answer = extractSpan(best.text, queryTerms, words(question), answerTypeOf(question));
+  return { answer, evidence: best.text, found: true, citations, coverage: best.coverage, passagesScored: passages.length };
 }

@@ -27,8 +27,15 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
-export async function startStack(extraEnv: Record<string, string> = {}): Promise<TestStack> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-test-'));
+export interface StackOptions {
+  /** Keep state in this folder across runs instead of a temporary one removed on stop. */
+  dataDir?: string;
+}
+
+export async function startStack(extraEnv: Record<string, string> = {}, options: StackOptions = {}): Promise<TestStack> {
+  const keepData = Boolean(options.dataDir);
+  const dataDir = options.dataDir ? path.resolve(options.dataDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'folio-test-'));
+  fs.mkdirSync(dataDir, { recursive: true });
   const devServer = await startDevServer({ port: await freePort() });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -79,7 +86,7 @@ export async function startStack(extraEnv: Record<string, string> = {}): Promise
         clearTimeout(timer);
       }
       await devServer.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
   await startWorker();

@@ -7,20 +7,21 @@ const unit = (page: number, text: string, score: number) => ({ page, bbox: [0, 0
 
 describe('extractive reader', () => {
   it('answers with the sentence covering the question best and cites its unit first', () => {
-    const q = queryTerms('What is the default relative tolerance of quadgk?');
-    const answer = readExtractive(q, () => 1, [
+    const question = 'What is the default relative tolerance of quadgk?';
+    const answer = readExtractive(question, queryTerms(question), () => 1, [
       unit(12, 'quadgk integrates functions. It is adaptive.', 3),
       unit(723, 'Options are listed below. The default relative tolerance is 1e-6 for quadgk.', 2),
     ]);
     assert.equal(answer.found, true);
-    assert.equal(answer.answer, 'The default relative tolerance is 1e-6 for quadgk.');
+    assert.equal(answer.evidence, 'The default relative tolerance is 1e-6 for quadgk.');
+    assert.equal(answer.answer, '1e-6');
     assert.equal(answer.citations[0].page, 723);
-    assert.equal(answer.citations[0].quote, answer.answer);
+    assert.equal(answer.citations[0].quote, answer.evidence);
     assert.equal(answer.citations.length, 2);
   });
 
   it('says not found when no retrieved unit shares a term with the question', () => {
-    const answer = readExtractive(queryTerms('Which GPU was used?'), () => 1, [unit(1, 'Bananas are yellow.', 1)]);
+    const answer = readExtractive('Which GPU was used?', queryTerms('Which GPU was used?'), () => 1, [unit(1, 'Bananas are yellow.', 1)]);
     assert.equal(answer.found, false);
     assert.deepEqual(answer.citations, []);
   });

@@ -1,0 +1,168 @@
+/**
+ * Evaluation harness: ingests the PDFs a question set names (or reuses them from the data
+ * folder), answers every question, and prints per set: evidence-page recall@1/3/5, answer token
+ * F1 on answerable questions, precision/recall of "not found" on unanswerable ones, median answer
+ * latency, and, computed in the same run, recall@k of plain BM25 over whole pages.
+ *
+ *   npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR]
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { distinctPages, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
+import { answerQuestion } from '../lib/search/answer.ts';
+import { DocumentIndexCache } from '../lib/search/document-index.ts';
+import { openStores } from '../lib/store/open.ts';
+import { buildBm25, scoreBm25, topK } from '../models/retrieval/bm25.ts';
+import { queryTerms } from '../models/text/tokenize.ts';
+import { startStack, uploadPdf, waitForDocument } from '../test/helpers/stack.ts';
+
+interface Question {
+  id: string;
+  doc: string;
+  question: string;
+  answer: string | null;
+  evidence_pages: number[];
+  kind?: string;
+}
+
+function parseArgs(argv: string[]) {
+  const positional: string[] = [];
+  const options: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--json') options.json = true;
+    else if (arg === '--out' || arg === '--data-dir') options[arg.slice(2)] = argv[++i];
+    else positional.push(arg);
+  }
+  if (positional.length !== 2) {
+    console.error('usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR]');
+    process.exit(2);
+  }
+  return { questionsFile: positional[0], pdfDir: positional[1], out: options.out as string | undefined, json: Boolean(options.json), dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval') };
+}
+
+async function ingestAll(pdfDir: string, docs: string[], dataDir: string): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  const { store } = openStores({ dataDir } as never);
+  const pending = docs.filter((doc) => {
+    const id = createHash('sha256').update(fs.readFileSync(path.join(pdfDir, doc))).digest('hex');
+    ids.set(doc, id);
+    return store.getDocument(id)?.status !== 'ready';
+  });
+  store.close();
+  if (pending.length === 0) return ids;
+  console.error(`ingesting ${pending.length} document(s) into ${dataDir} …`);
+  const stack = await startStack({}, { dataDir });
+  try {
+    for (const doc of pending) {
+      const started = performance.now();
+      const { body } = await uploadPdf(stack.api.url, fs.readFileSync(path.join(pdfDir, doc)));
+      const result = await waitForDocument(stack.api.url, body.id, 3_600_000);
+      console.error(`  ${doc}: ${result.status} (${result.pages.total} pages, ${((performance.now() - started) / 1000).toFixed(1)} s)${result.failureReason ? ` ${result.failureReason}` : ''}`);
+    }
+  } finally {
+    await stack.stop();
+  }
+  return ids;
+}
+
+interface EvalRow {
+  answerable: boolean;
+  found: boolean;
+  latency_ms: number;
+  [metric: string]: unknown;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const questions: Question[] = fs.readFileSync(args.questionsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const docs = [...new Set(questions.map((q) => q.doc))];
+  const ids = await ingestAll(args.pdfDir, docs, args.dataDir);
+
+  const stores = openStores({ dataDir: path.resolve(args.dataDir) } as never);
+  const indexes = new DocumentIndexCache(stores.store, stores.blobs, docs.length);
+  // Baseline: BM25 over whole pages (all of a page's text as one unit).
+  const pageBaselines = new Map<string, { pages: number[]; index: ReturnType<typeof buildBm25> }>();
+  for (const doc of docs) {
+    const byPage = new Map<number, string[]>();
+    for (const unit of stores.store.paragraphs(ids.get(doc) as string)) {
+      const list = byPage.get(unit.page) ?? [];
+      list.push(unit.text);
+      byPage.set(unit.page, list);
+    }
+    const pages = [...byPage.keys()];
+    pageBaselines.set(doc, { pages, index: buildBm25(pages.map((page) => (byPage.get(page) ?? []).join('\n'))) });
+  }
+
+  const rows: EvalRow[] = [];
+  for (const q of questions) {
+    const index = indexes.get(ids.get(q.doc) as string);
+    if (!index) throw new Error(`${q.doc} has no index`);
+    const started = performance.now();
+    const answer = answerQuestion(index, q.question);
+    const latencyMs = performance.now() - started;
+    const ranking = distinctPages(answer.ledger.retrieval.pageRanking);
+    const baseline = pageBaselines.get(q.doc) as { pages: number[]; index: ReturnType<typeof buildBm25> };
+    const baselineRanking = topK(scoreBm25(baseline.index, queryTerms(q.question)), 10).map((i) => baseline.pages[i]);
+    const answerable = q.answer !== null;
+    rows.push({
+      id: q.id,
+      doc: q.doc,
+      kind: q.kind,
+      answerable,
+      found: answer.found,
+      answer: answer.answer,
+      reference: q.answer,
+      f1: answerable ? tokenF1(answer.answer, q.answer as string) : null,
+      evidence_pages: q.evidence_pages,
+      ranked_pages: ranking,
+      cited_pages: answer.citations.map((c) => c.page),
+      'recall@1': answerable ? pageRecallAtK(ranking, q.evidence_pages, 1) : null,
+      'recall@3': answerable ? pageRecallAtK(ranking, q.evidence_pages, 3) : null,
+      'recall@5': answerable ? pageRecallAtK(ranking, q.evidence_pages, 5) : null,
+      'bm25_pages_recall@1': answerable ? pageRecallAtK(baselineRanking, q.evidence_pages, 1) : null,
+      'bm25_pages_recall@3': answerable ? pageRecallAtK(baselineRanking, q.evidence_pages, 3) : null,
+      'bm25_pages_recall@5': answerable ? pageRecallAtK(baselineRanking, q.evidence_pages, 5) : null,
+      latency_ms: Number(latencyMs.toFixed(2)),
+    });
+  }
+  if (args.out) fs.writeFileSync(args.out, `${rows.map((row) => JSON.stringify(row)).join('\n')}\n`);
+
+  const answerable = rows.filter((row) => row.answerable);
+  const unanswerable = rows.filter((row) => !row.answerable);
+  const saidNotFound = rows.filter((row) => !row.found);
+  const avg = (key: string) => Number(mean(answerable.map((row) => row[key] as number)).toFixed(3));
+  const truePositives = saidNotFound.filter((row) => !row.answerable).length;
+  const summary = {
+    questions: rows.length,
+    answerable: answerable.length,
+    unanswerable: unanswerable.length,
+    'recall@1': avg('recall@1'),
+    'recall@3': avg('recall@3'),
+    'recall@5': avg('recall@5'),
+    answer_f1: avg('f1'),
+    unanswerable_precision: saidNotFound.length ? Number((truePositives / saidNotFound.length).toFixed(3)) : null,
+    unanswerable_recall: unanswerable.length ? Number((truePositives / unanswerable.length).toFixed(3)) : null,
+    answerable_said_not_found: saidNotFound.length - truePositives,
+    median_latency_ms: Number(median(rows.map((row) => row.latency_ms)).toFixed(2)),
+    'bm25_pages_recall@1': avg('bm25_pages_recall@1'),
+    'bm25_pages_recall@3': avg('bm25_pages_recall@3'),
+    'bm25_pages_recall@5': avg('bm25_pages_recall@5'),
+  };
+
+  console.log(`${path.basename(args.questionsFile)}: ${rows.length} questions over ${docs.length} documents`);
+  console.log('                 recall@1  recall@3  recall@5');
+  console.log(`  folio          ${summary['recall@1'].toFixed(3)}     ${summary['recall@3'].toFixed(3)}     ${summary['recall@5'].toFixed(3)}`);
+  console.log(`  bm25 pages     ${summary['bm25_pages_recall@1'].toFixed(3)}     ${summary['bm25_pages_recall@3'].toFixed(3)}     ${summary['bm25_pages_recall@5'].toFixed(3)}`);
+  console.log(`  answer token F1 (answerable): ${summary.answer_f1}`);
+  console.log(`  "not found": precision ${summary.unanswerable_precision}, recall ${summary.unanswerable_recall} (${truePositives}/${unanswerable.length} unanswerable detected, ${summary.answerable_said_not_found} answerable lost)`);
+  console.log(`  median answer latency: ${summary.median_latency_ms} ms`);
+  if (args.json) console.log(JSON.stringify(summary));
+  stores.store.close();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

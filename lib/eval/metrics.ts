@@ -1,0 +1,60 @@
+/** Evaluation metrics for question answering with page evidence. */
+
+/** SQuAD-style answer normalisation: lower case, no punctuation, no articles, single spaces. */
+export function normalizeAnswer(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/[\p{P}\p{S}]/gu, (ch) => (ch === '.' || ch === ',' || ch === '±' || ch === '%' ? ch : ' '))
+    .replace(/(?<![\p{N}])[.,](?![\p{N}])/gu, ' ')
+    .replace(/\b(a|an|the)\b/g, ' ')
+    .split(/\s+/)
+    .filter(Boolean);
+}
+
+/** Token-level F1 between a predicted and a reference answer. */
+export function tokenF1(prediction: string, reference: string): number {
+  const predicted = normalizeAnswer(prediction);
+  const expected = normalizeAnswer(reference);
+  if (predicted.length === 0 || expected.length === 0) return predicted.length === expected.length ? 1 : 0;
+  const counts = new Map<string, number>();
+  for (const token of expected) counts.set(token, (counts.get(token) ?? 0) + 1);
+  let common = 0;
+  for (const token of predicted) {
+    const n = counts.get(token) ?? 0;
+    if (n > 0) {
+      common++;
+      counts.set(token, n - 1);
+    }
+  }
+  if (common === 0) return 0;
+  const precision = common / predicted.length;
+  const recall = common / expected.length;
+  return (2 * precision * recall) / (precision + recall);
+}
+
+/** Share of the evidence pages found among the first k distinct pages of a ranking. */
+export function pageRecallAtK(rankedPages: readonly number[], evidence: readonly number[], k: number): number {
+  if (evidence.length === 0) return 0;
+  const top = new Set<number>();
+  for (const page of rankedPages) {
+    if (top.size >= k) break;
+    top.add(page);
+  }
+  return evidence.filter((page) => top.has(page)).length / evidence.length;
+}
+
+/** Distinct pages in first-seen order. */
+export function distinctPages(pages: readonly number[]): number[] {
+  return [...new Set(pages)];
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export function mean(values: readonly number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;
+}
