@@ -1,24 +1,35 @@
 /**
- * Answering a question about one document: BM25 retrieval of paragraphs, then the extractive
- * reader. Returns the answer, its citations and the ledger of what each stage kept.
+ * Answering a question about one document: retrieval (fused rankings), the sparse sampler
+ * (a few units and their neighbours under a token budget), then the extractive reader.
+ * Returns the answer, its citations and the ledger of what each stage kept.
  */
-import { idf, scoreBm25, topK } from '../../models/retrieval/bm25.ts';
+import { topK } from '../../models/retrieval/bm25.ts';
+import { DEFAULT_SAMPLER, type SamplerOptions, selectUnits } from '../../models/retrieval/sampler.ts';
+import { idfOf, sparseTermId } from '../../models/retrieval/sparse.ts';
 import { readExtractive } from '../../models/reader/extractive.ts';
-import { queryTerms } from '../../models/text/tokenize.ts';
+import { isPair, queryTerms } from '../../models/text/tokenize.ts';
 import type { Citation } from '../types.ts';
 import type { DocumentIndex } from './document-index.ts';
+import { DEFAULT_SCORERS, retrieve, type ScorerName } from './retrieve.ts';
 
 export interface AnswerLedger {
   retrieval: {
-    method: 'bm25';
+    scorers: ScorerName[];
+    fusion: 'rrf';
     queryTerms: string[];
+    labels: string[];
     unitsConsidered: number;
-    selected: { page: number; index: number; score: number }[];
+    candidates: number;
     /** Distinct pages of the best-scoring units, best first (up to PAGE_RANKING_LENGTH). */
     pageRanking: number[];
   };
+  sampler: {
+    tokenBudget: number;
+    tokens: number;
+    selected: { page: number; index: number; score: number; hit: boolean }[];
+  };
   reader: { kind: 'extractive'; passagesScored: number; coverage: number };
-  ms: { retrieve: number; read: number; total: number };
+  ms: { retrieve: number; sample: number; read: number; total: number };
 }
 
 export interface Answer {
@@ -30,21 +41,33 @@ export interface Answer {
   ledger: AnswerLedger;
 }
 
-export const RETRIEVE_TOP_K = 8;
 export const PAGE_RANKING_LENGTH = 10;
 
-export function answerQuestion(index: DocumentIndex, question: string): Answer {
+export interface AnswerOptions {
+  scorers?: readonly ScorerName[];
+  sampler?: SamplerOptions;
+}
+
+export function answerQuestion(index: DocumentIndex, question: string, options: AnswerOptions = {}): Answer {
+  const sampler = options.sampler ?? DEFAULT_SAMPLER;
   const started = performance.now();
-  const terms = queryTerms(question);
-  const scores = scoreBm25(index.bm25, terms);
-  const ranking = topK(scores, PAGE_RANKING_LENGTH * 5);
-  const top = ranking.slice(0, RETRIEVE_TOP_K);
+  const retrieval = retrieve(index, question, options.scorers ?? DEFAULT_SCORERS);
+  const ranking = topK(retrieval.scores, PAGE_RANKING_LENGTH * 5);
   const pageRanking = [...new Set(ranking.map((unit) => index.units[unit].page))].slice(0, PAGE_RANKING_LENGTH);
   const retrieved = performance.now();
-  const candidates = top.map((unit) => ({ ...index.units[unit], score: scores[unit] }));
-  const read = readExtractive(question, terms, (term) => idf(index.bm25, term), candidates);
+
+  const selection = selectUnits(index.units, retrieval.scores, sampler);
+  const sampled = performance.now();
+
+  const idf = (term: string) => {
+    const id = sparseTermId(index.unitSparse, term);
+    return id < 0 ? idfOf(0, index.unitSparse.unitCount) : index.unitSparse.idf[id];
+  };
+  const candidates = selection.units.map((selected) => ({ ...index.units[selected.unit], score: selected.score }));
+  const read = readExtractive(question, queryTerms(question), idf, candidates);
   const finished = performance.now();
-  const round = (ms: number) => Math.round(ms * 100) / 100;
+
+  const round = (value: number, digits = 2) => Number(value.toFixed(digits));
   return {
     answer: read.answer,
     evidence: read.evidence,
@@ -52,14 +75,26 @@ export function answerQuestion(index: DocumentIndex, question: string): Answer {
     citations: read.citations,
     ledger: {
       retrieval: {
-        method: 'bm25',
-        queryTerms: terms,
-        unitsConsidered: index.bm25.unitCount,
-        selected: candidates.map((unit) => ({ page: unit.page, index: unit.index, score: round(unit.score) })),
+        scorers: retrieval.scorers,
+        fusion: 'rrf',
+        queryTerms: retrieval.terms.filter((term) => !isPair(term)),
+        labels: retrieval.labels,
+        unitsConsidered: index.units.length,
+        candidates: selection.candidates,
         pageRanking,
       },
-      reader: { kind: 'extractive', passagesScored: read.passagesScored, coverage: round(read.coverage) },
-      ms: { retrieve: round(retrieved - started), read: round(finished - retrieved), total: round(finished - started) },
+      sampler: {
+        tokenBudget: sampler.tokenBudget,
+        tokens: selection.tokens,
+        selected: selection.units.map((selected) => ({
+          page: index.units[selected.unit].page,
+          index: index.units[selected.unit].index,
+          score: round(selected.score, 5),
+          hit: selected.hit,
+        })),
+      },
+      reader: { kind: 'extractive', passagesScored: read.passagesScored, coverage: round(read.coverage, 3) },
+      ms: { retrieve: round(retrieved - started), sample: round(sampled - retrieved), read: round(finished - sampled), total: round(finished - started) },
     },
   };
 }

@@ -1,8 +1,10 @@
 /**
- * The per-document search index: BM25 over the document's paragraphs, built once by the
- * ingestion workflow, stored as a blob, loaded lazily and kept in a small LRU cache by readers.
+ * The per-document search index, built once by the ingestion workflow and stored as blobs:
+ * BM25 over units (the baseline), the expanded inference-free sparse index over units, and a
+ * sparse index over whole pages. Readers load it lazily and keep a few in an LRU cache.
  */
 import { buildBm25, type Bm25Index, deserializeBm25, serializeBm25 } from '../../models/retrieval/bm25.ts';
+import { buildSparseIndex, DEFAULT_EXPANSION, deserializeSparse, type SparseIndex, serializeSparse } from '../../models/retrieval/sparse.ts';
 import type { BlobStore } from '../store/blobs.ts';
 import type { MetadataStore } from '../store/metadata.ts';
 import type { Paragraph } from '../types.ts';
@@ -11,15 +13,95 @@ export interface DocumentIndex {
   docId: string;
   units: Paragraph[];
   bm25: Bm25Index;
+  unitSparse: SparseIndex;
+  pageSparse: SparseIndex;
+  /** Page numbers in `pageSparse` order. */
+  pages: number[];
+  /** For each unit, the index of its page in `pages`. */
+  pageIndexOfUnit: Int32Array;
 }
 
-/** Builds the index from stored paragraphs and records its blob key on the document. */
+interface IndexManifest {
+  format: 'folio-document-index/1';
+  units: number;
+  bm25: string;
+  unitSparse: string;
+  pageSparse: string;
+  pages: number[];
+}
+
+function pageTexts(units: readonly Paragraph[]): { pages: number[]; texts: string[] } {
+  const byPage = new Map<number, string[]>();
+  for (const unit of units) {
+    const list = byPage.get(unit.page);
+    if (list) list.push(unit.text);
+    else byPage.set(unit.page, [unit.text]);
+  }
+  const pages = [...byPage.keys()];
+  return { pages, texts: pages.map((page) => (byPage.get(page) ?? []).join('\n')) };
+}
+
+function pageIndexOf(units: readonly Paragraph[], pages: readonly number[]): Int32Array {
+  const position = new Map(pages.map((page, i) => [page, i]));
+  return Int32Array.from(units, (unit) => position.get(unit.page) ?? -1);
+}
+
+/** Builds every part of the index from stored paragraphs and records it on the document. */
 export function buildDocumentIndex(store: MetadataStore, blobs: BlobStore, docId: string): { units: number; key: string } {
   const units = store.paragraphs(docId);
-  const bm25 = buildBm25(units.map((unit) => unit.text));
-  const key = blobs.put(serializeBm25(bm25));
+  const { pages, texts } = pageTexts(units);
+  const manifest: IndexManifest = {
+    format: 'folio-document-index/1',
+    units: units.length,
+    bm25: blobs.put(serializeBm25(buildBm25(units.map((unit) => unit.text)))),
+    unitSparse: blobs.put(serializeSparse(buildSparseIndex(units))),
+    // Whole pages: their own words only, every term kept.
+    pageSparse: blobs.put(
+      serializeSparse(
+        buildSparseIndex(
+          pages.map((page, i) => ({ page, text: texts[i] })),
+          { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
+        ),
+      ),
+    ),
+    pages,
+  };
+  const key = blobs.put(Buffer.from(JSON.stringify(manifest)));
   store.setIndexKey(docId, key);
   return { units: units.length, key };
+}
+
+function readManifest(bytes: Buffer): IndexManifest | null {
+  try {
+    const manifest = JSON.parse(bytes.toString('utf8')) as IndexManifest;
+    return manifest.format === 'folio-document-index/1' ? manifest : null;
+  } catch {
+    return null;
+  }
+}
+
+export function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId: string): DocumentIndex | undefined {
+  const key = store.indexKeyOf(docId);
+  if (!key) return undefined;
+  const manifest = readManifest(blobs.get(key));
+  if (!manifest) {
+    // Written by an older Folio: rebuild from the stored paragraphs (idempotent).
+    buildDocumentIndex(store, blobs, docId);
+    return loadDocumentIndex(store, blobs, docId);
+  }
+  const units = store.paragraphs(docId);
+  if (units.length !== manifest.units) {
+    throw new Error(`index of ${docId} covers ${manifest.units} units but ${units.length} paragraphs are stored`);
+  }
+  return {
+    docId,
+    units,
+    bm25: deserializeBm25(blobs.get(manifest.bm25)),
+    unitSparse: deserializeSparse(blobs.get(manifest.unitSparse)),
+    pageSparse: deserializeSparse(blobs.get(manifest.pageSparse)),
+    pages: manifest.pages,
+    pageIndexOfUnit: pageIndexOf(units, manifest.pages),
+  };
 }
 
 export class DocumentIndexCache {
@@ -39,12 +121,8 @@ export class DocumentIndexCache {
       this.entries.set(docId, cached);
       return cached;
     }
-    const key = this.store.indexKeyOf(docId);
-    if (!key) return undefined;
-    const entry: DocumentIndex = { docId, units: this.store.paragraphs(docId), bm25: deserializeBm25(this.blobs.get(key)) };
-    if (entry.units.length !== entry.bm25.unitCount) {
-      throw new Error(`index of ${docId} has ${entry.bm25.unitCount} units but ${entry.units.length} paragraphs are stored`);
-    }
+    const entry = loadDocumentIndex(this.store, this.blobs, docId);
+    if (!entry) return undefined;
     this.entries.set(docId, entry);
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as string;

@@ -3,6 +3,7 @@
  * inverted index of typed arrays so a 1000-page document scores in milliseconds.
  */
 import { terms as termsOf } from '../text/tokenize.ts';
+import { packArrays, unpackArrays } from './container.ts';
 
 export interface Bm25Params {
   k1: number;
@@ -136,57 +137,18 @@ export function topK(scores: Float32Array, k: number): number[] {
   return best;
 }
 
-/** Serialises an index into one buffer: a JSON header then the typed arrays, 4-byte aligned. */
 export function serializeBm25(index: Bm25Index): Buffer {
-  const arrays = [index.postingsStart, index.postingUnits, index.unitLengths, index.postingFreqs];
-  const header = Buffer.from(
-    JSON.stringify({
-      format: 'folio-bm25/1',
-      params: index.params,
-      unitCount: index.unitCount,
-      averageLength: index.averageLength,
-      vocabulary: index.vocabulary,
-      lengths: arrays.map((a) => a.length),
-    }),
-  );
-  const headerPadded = Math.ceil((4 + header.length) / 4) * 4;
-  const body = arrays.reduce((n, a) => n + Math.ceil(a.byteLength / 4) * 4, 0);
-  const out = Buffer.alloc(headerPadded + body);
-  out.writeUInt32LE(header.length, 0);
-  header.copy(out, 4);
-  let at = headerPadded;
-  for (const a of arrays) {
-    Buffer.from(a.buffer, a.byteOffset, a.byteLength).copy(out, at);
-    at += Math.ceil(a.byteLength / 4) * 4;
-  }
-  return out;
+  const { postingsStart, postingUnits, postingFreqs, unitLengths, ...header } = index;
+  return packArrays('folio-bm25/1', header, { postingsStart, postingUnits, postingFreqs, unitLengths });
 }
 
 export function deserializeBm25(buffer: Buffer): Bm25Index {
-  const headerLength = buffer.readUInt32LE(0);
-  const header = JSON.parse(buffer.subarray(4, 4 + headerLength).toString('utf8'));
-  if (header.format !== 'folio-bm25/1') throw new Error(`unknown index format ${header.format}`);
-  // Copy into a fresh, aligned ArrayBuffer: typed-array views need aligned offsets.
-  const body = new Uint8Array(buffer.subarray(Math.ceil((4 + headerLength) / 4) * 4));
-  const [nStart, nUnits, nLengths, nFreqs] = header.lengths as number[];
-  let at = 0;
-  const take = <T>(make: (buf: ArrayBuffer, offset: number, length: number) => T, n: number, bytes: number): T => {
-    const view = make(body.buffer, at, n);
-    at += Math.ceil((n * bytes) / 4) * 4;
-    return view;
-  };
-  const postingsStart = take((b, o, n) => new Uint32Array(b, o, n), nStart, 4);
-  const postingUnits = take((b, o, n) => new Uint32Array(b, o, n), nUnits, 4);
-  const unitLengths = take((b, o, n) => new Uint32Array(b, o, n), nLengths, 4);
-  const postingFreqs = take((b, o, n) => new Uint16Array(b, o, n), nFreqs, 2);
+  const { header, arrays } = unpackArrays<Omit<Bm25Index, 'postingsStart' | 'postingUnits' | 'postingFreqs' | 'unitLengths'>>('folio-bm25/1', buffer);
   return {
-    params: header.params,
-    unitCount: header.unitCount,
-    vocabulary: header.vocabulary,
-    postingsStart,
-    postingUnits,
-    postingFreqs,
-    unitLengths,
-    averageLength: header.averageLength,
+    ...header,
+    postingsStart: arrays.postingsStart as Uint32Array,
+    postingUnits: arrays.postingUnits as Uint32Array,
+    postingFreqs: arrays.postingFreqs as Uint16Array,
+    unitLengths: arrays.unitLengths as Uint32Array,
   };
 }

@@ -43,3 +43,39 @@ export function queryTerms(text: string): string[] {
   }
   return [...seen];
 }
+
+/**
+ * Index terms plus the pairs of adjacent content words ("spider plot"), which reward a unit
+ * that contains the question's phrase over one that merely has its words. Pairs skip
+ * stopwords on both sides, so "tolerance of quadgk" pairs "toler quadgk".
+ */
+export function termsWithPairs(text: string): string[] {
+  const out: string[] = [];
+  let previous: string | null = null;
+  for (const word of words(text)) {
+    const term = stem(word);
+    out.push(term);
+    if (STOPWORDS.has(word)) continue;
+    if (previous !== null) out.push(`${previous} ${term}`);
+    previous = term;
+  }
+  return out;
+}
+
+/** Query terms with their adjacent pairs, each once. */
+export function queryTermsWithPairs(text: string): string[] {
+  const seen = new Set<string>();
+  let previous: string | null = null;
+  for (const word of words(text)) {
+    if (STOPWORDS.has(word)) continue;
+    const term = stem(word);
+    seen.add(term);
+    if (previous !== null) seen.add(`${previous} ${term}`);
+    previous = term;
+  }
+  return [...seen];
+}
+
+export function isPair(term: string): boolean {
+  return term.includes(' ');
+}

@@ -76,10 +76,11 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
       const answer = (await response.json()) as {
         answer: string;
         citations: { page: number; bbox: number[]; quote: string }[];
-        ledger: { retrieval: { selected: unknown[] } };
+        ledger: { sampler: { selected: unknown[] }; retrieval: { pageRanking: number[] } };
       };
       assert.ok(answer.answer.length > 0, q.id);
-      assert.ok(answer.ledger.retrieval.selected.length > 0, q.id);
+      assert.ok(answer.ledger.sampler.selected.length > 0, q.id);
+      assert.ok(answer.ledger.retrieval.pageRanking.length > 0, q.id);
       for (const citation of answer.citations) {
         assert.equal(citation.bbox.length, 4);
         assert.ok(citation.bbox[0] <= citation.bbox[2] && citation.bbox[1] <= citation.bbox[3]);
