@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { distinctPages, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
 import { answerQuestion } from '../lib/search/answer.ts';
-import { DocumentIndexCache } from '../lib/search/document-index.ts';
+import { buildDocumentIndex, DocumentIndexCache } from '../lib/search/document-index.ts';
 import { openStores } from '../lib/store/open.ts';
 import { buildBm25, scoreBm25, topK } from '../models/retrieval/bm25.ts';
 import { queryTerms } from '../models/text/tokenize.ts';
@@ -81,7 +81,17 @@ async function main(): Promise<void> {
   const ids = await ingestAll(args.pdfDir, docs, args.dataDir);
 
   const stores = openStores({ dataDir: path.resolve(args.dataDir) } as never);
+  // Rebuild the indexes so the run measures this code's retrieval, not a stored older build.
+  const loadMs: number[] = [];
+  for (const doc of docs) {
+    buildDocumentIndex(stores.store, stores.blobs, ids.get(doc) as string);
+  }
   const indexes = new DocumentIndexCache(stores.store, stores.blobs, docs.length);
+  for (const doc of docs) {
+    const started = performance.now();
+    indexes.get(ids.get(doc) as string);
+    loadMs.push(performance.now() - started);
+  }
   // Baseline: BM25 over whole pages (all of a page's text as one unit).
   const pageBaselines = new Map<string, { pages: number[]; index: ReturnType<typeof buildBm25> }>();
   for (const doc of docs) {
@@ -146,6 +156,7 @@ async function main(): Promise<void> {
     unanswerable_recall: unanswerable.length ? Number((truePositives / unanswerable.length).toFixed(3)) : null,
     answerable_said_not_found: saidNotFound.length - truePositives,
     median_latency_ms: Number(median(rows.map((row) => row.latency_ms)).toFixed(2)),
+    max_index_load_ms: Number(Math.max(...loadMs).toFixed(1)),
     'bm25_pages_recall@1': avg('bm25_pages_recall@1'),
     'bm25_pages_recall@3': avg('bm25_pages_recall@3'),
     'bm25_pages_recall@5': avg('bm25_pages_recall@5'),
@@ -157,7 +168,7 @@ async function main(): Promise<void> {
   console.log(`  bm25 pages     ${summary['bm25_pages_recall@1'].toFixed(3)}     ${summary['bm25_pages_recall@3'].toFixed(3)}     ${summary['bm25_pages_recall@5'].toFixed(3)}`);
   console.log(`  answer token F1 (answerable): ${summary.answer_f1}`);
   console.log(`  "not found": precision ${summary.unanswerable_precision}, recall ${summary.unanswerable_recall} (${truePositives}/${unanswerable.length} unanswerable detected, ${summary.answerable_said_not_found} answerable lost)`);
-  console.log(`  median answer latency: ${summary.median_latency_ms} ms`);
+  console.log(`  median answer latency: ${summary.median_latency_ms} ms (index loaded once per document, at most ${summary.max_index_load_ms} ms)`);
   if (args.json) console.log(JSON.stringify(summary));
   stores.store.close();
 }

@@ -28,7 +28,7 @@ export interface AnswerLedger {
     tokens: number;
     selected: { page: number; index: number; score: number; hit: boolean }[];
   };
-  reader: { kind: 'extractive'; passagesScored: number; coverage: number };
+  reader: { kind: 'extractive'; passagesScored: number; coverage: number; notFoundReason: string | null };
   ms: { retrieve: number; sample: number; read: number; total: number };
 }
 
@@ -64,7 +64,8 @@ export function answerQuestion(index: DocumentIndex, question: string, options: 
     return id < 0 ? idfOf(0, index.unitSparse.unitCount) : index.unitSparse.idf[id];
   };
   const candidates = selection.units.map((selected) => ({ ...index.units[selected.unit], score: selected.score }));
-  const read = readExtractive(question, queryTerms(question), idf, candidates);
+  const inDocument = (term: string) => sparseTermId(index.unitSparse, term) >= 0;
+  const read = readExtractive(question, queryTerms(question), idf, candidates, inDocument);
   const finished = performance.now();
 
   const round = (value: number, digits = 2) => Number(value.toFixed(digits));
@@ -93,7 +94,7 @@ export function answerQuestion(index: DocumentIndex, question: string, options: 
           hit: selected.hit,
         })),
       },
-      reader: { kind: 'extractive', passagesScored: read.passagesScored, coverage: round(read.coverage, 3) },
+      reader: { kind: 'extractive', passagesScored: read.passagesScored, coverage: round(read.coverage, 3), notFoundReason: read.notFoundReason },
       ms: { retrieve: round(retrieved - started), sample: round(sampled - retrieved), read: round(finished - sampled), total: round(finished - started) },
     },
   };

@@ -5,6 +5,7 @@
  */
 import type { Box, Citation } from '../../lib/types.ts';
 import { terms as termsOf, words } from '../text/tokenize.ts';
+import { judgeAnswerability } from './answerability.ts';
 import { answerTypeOf, extractSpan } from './span.ts';
 
 export interface CandidateUnit {
@@ -24,6 +25,8 @@ export interface ExtractiveAnswer {
   citations: Citation[];
   /** Best passage's share of the question's IDF mass it covers, in [0, 1]. */
   coverage: number;
+  /** Why the reader declined to answer, when it did. */
+  notFoundReason: string | null;
   passagesScored: number;
 }
 
@@ -84,6 +87,7 @@ export function readExtractive(
   queryTerms: readonly string[],
   idf: (term: string) => number,
   units: readonly CandidateUnit[],
+  inDocument: (term: string) => boolean,
   options: ExtractiveOptions = DEFAULT_EXTRACTIVE,
 ): ExtractiveAnswer {
   const weights = new Map(queryTerms.map((term) => [term, idf(term)]));
@@ -106,8 +110,17 @@ export function readExtractive(
   });
   passages.sort((a, b) => b.score - a.score || a.unit - b.unit);
   const best = passages[0];
-  if (!best || best.coverage === 0) {
-    return { answer: NOT_FOUND, evidence: '', found: false, citations: [], coverage: 0, passagesScored: passages.length };
+  const verdict = judgeAnswerability(question, inDocument, best?.coverage ?? 0);
+  if (!best || !verdict.answerable) {
+    return {
+      answer: NOT_FOUND,
+      evidence: '',
+      found: false,
+      citations: [],
+      coverage: best?.coverage ?? 0,
+      notFoundReason: verdict.reason ?? 'nothing in the document matches the question',
+      passagesScored: passages.length,
+    };
   }
   const citations: Citation[] = [];
   const citedUnits = new Set<number>();
@@ -119,5 +132,5 @@ export function readExtractive(
     citations.push({ page: unit.page, bbox: unit.bbox, quote: passage.text });
   }
   const answer = extractSpan(best.text, queryTerms, words(question), answerTypeOf(question));
-  return { answer, evidence: best.text, found: true, citations, coverage: best.coverage, passagesScored: passages.length };
+  return { answer, evidence: best.text, found: true, citations, coverage: best.coverage, notFoundReason: null, passagesScored: passages.length };
 }

@@ -77,7 +77,8 @@ export function extractSpan(
   if (start >= 0) runs.push({ start, end: tokens.length });
   let best: { start: number; end: number; score: number } | null = null;
   for (const run of runs) {
-    // Drop stopwords at the edges: "is 0.8" → "0.8".
+    // Drop stopwords at the edges: "is 0.8" → "0.8". Distance counts from the untrimmed run,
+    // so the stopwords between an answer and the question's words cost nothing.
     let s = run.start;
     let e = run.end;
     while (s < e && tokens[s].stop) s++;
@@ -85,12 +86,14 @@ export function extractSpan(
     if (s >= e) continue;
     e = Math.min(e, s + maxWords);
     const slice = tokens.slice(s, e);
-    const distance = Math.min(...anchors.map((a) => (a < s ? s - a : a - e + 1)));
-    let score = 1 / (1 + distance);
+    const distance = Math.min(...anchors.map((a) => (a < run.start ? run.start - a : a - run.end + 1)));
+    let score = 1 / distance;
+    // Statements put the answer after the words of the question ("the default is 0.8").
+    if (anchors[0] < run.start) score += 0.1;
     if (type === 'number') score += hasNumber(slice) ? 1 : -0.5;
     if (type === 'entity') score += hasCapitalised(slice) ? 1 : -0.5;
     // Prefer substance over a lone connective word.
-    score += Math.min(slice.filter((t) => !t.stop).length, 4) * 0.05;
+    score += Math.min(slice.filter((t) => !t.stop).length, 6) * 0.05;
     if (!best || score > best.score) best = { start: s, end: e, score };
   }
   if (!best) return sentence;

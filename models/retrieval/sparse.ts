@@ -52,6 +52,7 @@ function countTerms(tokens: readonly string[]): Counts {
 }
 
 function addSaturated(target: Map<string, number>, counts: Counts, length: number, averageLength: number, weight: number, p: ExpansionParams): void {
+  if (weight <= 0) return;
   const norm = p.k1 * (1 - p.b + (p.b * length) / (averageLength || 1));
   for (const [term, tf] of counts) {
     target.set(term, (target.get(term) ?? 0) + (weight * tf * (p.k1 + 1)) / (tf + norm));

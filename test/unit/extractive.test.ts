@@ -11,7 +11,7 @@ describe('extractive reader', () => {
     const answer = readExtractive(question, queryTerms(question), () => 1, [
       unit(12, 'quadgk integrates functions. It is adaptive.', 3),
       unit(723, 'Options are listed below. The default relative tolerance is 1e-6 for quadgk.', 2),
-    ]);
+    ], () => true);
     assert.equal(answer.found, true);
     assert.equal(answer.evidence, 'The default relative tolerance is 1e-6 for quadgk.');
     assert.equal(answer.answer, '1e-6');
@@ -21,7 +21,7 @@ describe('extractive reader', () => {
   });
 
   it('says not found when no retrieved unit shares a term with the question', () => {
-    const answer = readExtractive('Which GPU was used?', queryTerms('Which GPU was used?'), () => 1, [unit(1, 'Bananas are yellow.', 1)]);
+    const answer = readExtractive('Which GPU was used?', queryTerms('Which GPU was used?'), () => 1, [unit(1, 'Bananas are yellow.', 1)], () => true);
     assert.equal(answer.found, false);
     assert.deepEqual(answer.citations, []);
   });
