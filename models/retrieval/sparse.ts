@@ -83,8 +83,10 @@ export function buildSparseIndex(units: readonly SparseUnit[], p: ExpansionParam
   const unitCount = units.length;
   const idfCache = new Map<string, number>();
   const idfTerm = (term: string) => {
-    let value = idfCache.get(term);
-    if (value === undefined) idfCache.set(term, (value = idfOf(df.get(term) ?? 0, unitCount)));
+    const cached = idfCache.get(term);
+    if (cached !== undefined) return cached;
+    const value = idfOf(df.get(term) ?? 0, unitCount);
+    idfCache.set(term, value);
     return value;
   };
 
