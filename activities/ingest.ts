@@ -45,6 +45,7 @@ function limitsOf(config: FolioConfig): ExtractorLimits {
     pageTimeoutMs: config.pageTimeoutMs,
     thumbnail: { maxSide: config.thumbnailMaxSide, maxPixels: config.maxRenderPixels },
     threadHeapMb: 2048,
+    threads: config.extractionThreads,
   };
 }
 

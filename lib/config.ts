@@ -2,6 +2,7 @@
  * All configuration comes from the environment, read once here. README's configuration table
  * lists every variable below; keep the two in step.
  */
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export interface FolioConfig {
@@ -27,8 +28,10 @@ export interface FolioConfig {
   /** Pages per extraction activity, and how many such activities run at once per document. */
   pageBatchSize: number;
   batchParallelism: number;
-  /** Activities one worker runs at once (each page batch uses one thread). */
+  /** Activities one worker runs at once. */
   workerActivitySlots: number;
+  /** PDF extraction threads per worker process, shared by its activities. */
+  extractionThreads: number;
   /** Longest side of a stored page thumbnail, in pixels. */
   thumbnailMaxSide: number;
   /** Largest rendered image (width × height) that sharp/canvas may be asked to produce. */
@@ -66,6 +69,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     pageBatchSize: Math.max(1, intFrom(env, 'FOLIO_PAGE_BATCH', 64)),
     batchParallelism: Math.max(1, intFrom(env, 'FOLIO_BATCH_PARALLELISM', 2)),
     workerActivitySlots: Math.max(1, intFrom(env, 'FOLIO_WORKER_ACTIVITIES', 4)),
+    extractionThreads: Math.max(1, intFrom(env, 'FOLIO_EXTRACTION_THREADS', availableParallelism())),
     thumbnailMaxSide: Math.max(16, intFrom(env, 'FOLIO_THUMBNAIL_SIDE', 512)),
     maxRenderPixels: intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', 40_000_000),
   };

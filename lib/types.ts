@@ -20,6 +20,9 @@ export interface DocumentRecord {
   updatedAt: string;
 }
 
+/** What a unit is, decided by the document-level structure pass. */
+export type UnitKind = 'text' | 'heading' | 'caption' | 'list' | 'header' | 'footer';
+
 /** A paragraph as extracted from one page, in reading order. */
 export interface Paragraph {
   page: number;
@@ -27,6 +30,15 @@ export interface Paragraph {
   index: number;
   bbox: Box;
   text: string;
+  /** Font size (points) most of its characters are set in. */
+  size?: number;
+  /** Number of lines. */
+  lines?: number;
+  kind?: UnitKind;
+  /** Heading level, for headings. */
+  level?: number | null;
+  /** Titles of the enclosing headings, outermost first. */
+  section?: string[];
 }
 
 export interface PageRecord {

@@ -1,12 +1,15 @@
 /**
- * Worker-thread entry: opens a PDF with pdf.js and either inspects it or extracts a list of
- * pages, posting one message per page. Running here keeps pdf.js's CPU work off the activity
- * worker's event loop (heartbeats keep flowing) and lets two pages parse on two cores; a page
- * that hangs or exhausts memory takes down only this thread.
+ * Worker-thread entry: a long-lived loop that opens PDFs with pdf.js and either inspects them
+ * or extracts lists of pages, posting one message per page. Running here keeps pdf.js's CPU
+ * work off the activity worker's event loop (heartbeats keep flowing) and lets pages parse on
+ * every core; a page that hangs or exhausts memory takes down only this thread, which the pool
+ * replaces. The thread keeps its last document open, since consecutive requests usually
+ * continue the same file (the next page batch).
  */
 import fs from 'node:fs';
-import { parentPort, workerData } from 'node:worker_threads';
-import { extractPage, inspectPdf, openPdf, PdfInputError, type ThumbnailOptions } from './document.ts';
+import { parentPort } from 'node:worker_threads';
+import type { Paragraph } from '../types.ts';
+import { extractPage, inspectPdf, openPdf, type PDFDocumentProxy, PdfInputError, type ThumbnailOptions } from './document.ts';
 
 export interface ThreadRequest {
   task: 'inspect' | 'extract';
@@ -24,7 +27,7 @@ export type ThreadMessage =
       page: number;
       width: number;
       height: number;
-      paragraphs: import('../types.ts').Paragraph[];
+      paragraphs: Paragraph[];
       thumbnailPng: Uint8Array | null;
       renderError: string | null;
     }
@@ -32,41 +35,70 @@ export type ThreadMessage =
   | { type: 'failed'; inputError: boolean; code: string | null; message: string }
   | { type: 'done' };
 
-function post(message: ThreadMessage, transfer: ArrayBuffer[] = []): void {
-  parentPort?.postMessage(message, transfer);
+/** What crosses the thread boundary: a message of one request. */
+export interface Envelope {
+  id: number;
+  message: ThreadMessage;
 }
 
-async function run(request: ThreadRequest): Promise<void> {
+const IDLE_CLOSE_MS = 30_000;
+
+let open: { path: string; maxPages: number; doc: PDFDocumentProxy } | null = null;
+let idleTimer: NodeJS.Timeout | undefined;
+
+async function closeOpen(): Promise<void> {
+  const current = open;
+  open = null;
+  await current?.doc.destroy().catch(() => {});
+}
+
+async function documentFor(request: ThreadRequest): Promise<PDFDocumentProxy> {
+  if (open && open.path === request.pdfPath && open.maxPages === request.maxPages) return open.doc;
+  await closeOpen();
   const bytes = new Uint8Array(fs.readFileSync(request.pdfPath));
   const doc = await openPdf(bytes, { maxPages: request.maxPages });
-  try {
-    if (request.task === 'inspect') {
-      post({ type: 'inspected', ...(await inspectPdf(doc)) });
-      return;
+  open = { path: request.pdfPath, maxPages: request.maxPages, doc };
+  return doc;
+}
+
+async function run(id: number, request: ThreadRequest): Promise<void> {
+  const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => parentPort?.postMessage({ id, message } satisfies Envelope, transfer);
+  const doc = await documentFor(request);
+  if (request.task === 'inspect') {
+    post({ type: 'inspected', ...(await inspectPdf(doc)) });
+    return;
+  }
+  for (const pageNumber of request.pages) {
+    post({ type: 'page-started', page: pageNumber });
+    try {
+      const page = await extractPage(doc, pageNumber, request.thumbnail);
+      const png = page.thumbnailPng ? new Uint8Array(page.thumbnailPng) : null;
+      post({ type: 'page', ...page, thumbnailPng: png }, png ? [png.buffer as ArrayBuffer] : []);
+    } catch (error) {
+      post({ type: 'page-failed', page: pageNumber, message: (error as Error)?.message ?? String(error) });
     }
-    for (const pageNumber of request.pages) {
-      post({ type: 'page-started', page: pageNumber });
-      try {
-        const page = await extractPage(doc, pageNumber, request.thumbnail);
-        const png = page.thumbnailPng ? new Uint8Array(page.thumbnailPng) : null;
-        post({ type: 'page', ...page, thumbnailPng: png }, png ? [png.buffer as ArrayBuffer] : []);
-      } catch (error) {
-        post({ type: 'page-failed', page: pageNumber, message: (error as Error)?.message ?? String(error) });
-      }
-    }
-  } finally {
-    await doc.destroy();
   }
 }
 
-run(workerData as ThreadRequest)
-  .then(() => post({ type: 'done' }))
-  .catch((error: unknown) => {
-    const inputError = error instanceof PdfInputError;
-    post({
-      type: 'failed',
-      inputError,
-      code: inputError ? error.code : null,
-      message: (error as Error)?.message ?? String(error),
+// Requests arrive one at a time: the pool sends the next only after `done` or `failed`.
+parentPort?.on('message', ({ id, request }: { id: number; request: ThreadRequest }) => {
+  clearTimeout(idleTimer);
+  const post = (message: ThreadMessage) => parentPort?.postMessage({ id, message } satisfies Envelope);
+  run(id, request)
+    .then(() => post({ type: 'done' }))
+    .catch(async (error: unknown) => {
+      await closeOpen();
+      const inputError = error instanceof PdfInputError;
+      post({
+        type: 'failed',
+        inputError,
+        code: inputError ? error.code : null,
+        message: (error as Error)?.message ?? String(error),
+      });
+    })
+    .finally(() => {
+      // Let go of the document when no more work comes for it.
+      idleTimer = setTimeout(() => void closeOpen(), IDLE_CLOSE_MS);
+      idleTimer.unref();
     });
-  });
+});

@@ -2,12 +2,13 @@
  * Text layout: pdf.js text items → lines → paragraphs with boxes. Pure functions over plain
  * data so they are unit-testable without a PDF.
  *
- * Reading order here is the content-stream order pdf.js reports, which is right for most
- * single- and multi-column documents produced by TeX, Word and the like (they draw a column
- * at a time). Lines are grouped from consecutive items on a shared baseline; paragraphs break
- * on a vertical gap, a change of font size, or a jump back up the page (a new column).
+ * Runs on a shared baseline join into segments (split at gaps wider than 1.5 em, so columns
+ * and table cells stay apart); reading-order.ts orders the segments (columns detected by their
+ * gutter); segments left side by side on one baseline join into lines; paragraphs break on a
+ * vertical gap, a change of font size, or a jump back up the page (a new column).
  */
 import type { Box, Paragraph } from '../types.ts';
+import { readingOrder } from './reading-order.ts';
 
 /** One text run, already in page space: top-left origin, PDF points. */
 export interface TextRun {
@@ -81,18 +82,21 @@ export function textItemBox(transform: Matrix, width: number, viewport: Matrix):
   return { box: [x0, y0, x1, y1], size };
 }
 
+const SEGMENT_GAP_EMS = 1.5;
+
 function sameLine(line: Line, run: TextRun): boolean {
   const size = Math.max(Math.min(line.size, run.size), 1);
   const lineMid = (line.box[1] + line.box[3]) / 2;
   const runMid = (run.box[1] + run.box[3]) / 2;
   if (Math.abs(lineMid - runMid) > 0.5 * size) return false;
-  // A run that starts well to the left of where the line ends begins a new line
-  // (or column); a huge gap to the right means another column on the same baseline.
+  // A run that starts well to the left of where the line ends begins a new line (or
+  // column); a gap wider than 1.5 em is a column gutter or a table cell boundary, which the
+  // reading-order step must see as separate segments.
   const gap = run.box[0] - line.box[2];
-  return gap > -0.5 * size && gap < 4 * size;
+  return gap > -0.5 * size && gap < SEGMENT_GAP_EMS * size;
 }
 
-/** Groups runs (in stream order) into lines. Empty runs only end lines. */
+/** Groups runs (in stream order) into line segments. Empty runs only end lines. */
 export function runsToLines(runs: TextRun[]): Line[] {
   const lines: Line[] = [];
   let current: Line | null = null;
@@ -136,30 +140,66 @@ function startsNewParagraph(prev: Line, line: Line): boolean {
 /** Groups lines into paragraphs in reading order. */
 export function linesToParagraphs(lines: Line[], page: number): Paragraph[] {
   const paragraphs: Paragraph[] = [];
-  let textParts: string[] = [];
-  let box: Box | null = null;
-  let prev: Line | null = null;
+  let group: Line[] = [];
   const flush = () => {
-    if (box && textParts.length > 0) {
-      paragraphs.push({ page, index: paragraphs.length, bbox: roundBox(box), text: textParts.join(' ') });
+    if (group.length > 0) {
+      const box = group.slice(1).reduce<Box>((acc, line) => unionBox(acc, line.box), [...group[0].box]);
+      // The size most of the paragraph's characters are set in.
+      const bySize = [...group].sort((a, b) => a.size - b.size);
+      const chars = group.reduce((n, line) => n + line.text.length, 0);
+      let seen = 0;
+      let size = bySize[0].size;
+      for (const line of bySize) {
+        seen += line.text.length;
+        size = line.size;
+        if (seen >= chars / 2) break;
+      }
+      paragraphs.push({
+        page,
+        index: paragraphs.length,
+        bbox: roundBox(box),
+        text: group.map((line) => line.text).join(' '),
+        size: Math.round(size * 100) / 100,
+        lines: group.length,
+      });
     }
-    textParts = [];
-    box = null;
+    group = [];
   };
+  let prev: Line | null = null;
   for (const line of lines) {
     if (prev && startsNewParagraph(prev, line)) flush();
-    textParts.push(line.text);
-    box = box ? unionBox(box, line.box) : [...line.box];
+    group.push(line);
     prev = line;
   }
   flush();
   return paragraphs;
 }
 
+/** Joins segments that reading order left next to each other on one baseline into lines. */
+export function joinLineSegments(segments: readonly Line[]): Line[] {
+  const lines: Line[] = [];
+  for (const segment of segments) {
+    const last = lines[lines.length - 1];
+    const size = Math.min(segment.size, last?.size ?? segment.size);
+    const sameBaseline = last && Math.abs((last.box[1] + last.box[3]) / 2 - (segment.box[1] + segment.box[3]) / 2) < 0.4 * size;
+    if (last && sameBaseline && segment.box[0] >= last.box[2] - 0.5 * size) {
+      last.text = `${last.text} ${segment.text}`;
+      last.box = unionBox(last.box, segment.box);
+      last.size = Math.max(last.size, segment.size);
+    } else {
+      lines.push({ ...segment, box: [...segment.box] });
+    }
+  }
+  return lines;
+}
+
 function roundBox(box: Box): Box {
   return box.map((v) => Math.round(v * 100) / 100) as Box;
 }
 
+/** Runs → segments → reading order → lines → paragraphs. */
 export function layoutParagraphs(runs: TextRun[], page: number): Paragraph[] {
-  return linesToParagraphs(runsToLines(runs), page);
+  const segments = runsToLines(runs);
+  const ordered = readingOrder(segments).map((i) => segments[i]);
+  return linesToParagraphs(joinLineSegments(ordered), page);
 }

@@ -7,6 +7,7 @@ import { buildBm25, type Bm25Index, deserializeBm25, serializeBm25 } from '../..
 import { buildSparseIndex, DEFAULT_EXPANSION, deserializeSparse, type SparseIndex, serializeSparse } from '../../models/retrieval/sparse.ts';
 import type { BlobStore } from '../store/blobs.ts';
 import type { MetadataStore } from '../store/metadata.ts';
+import { structureDocument } from '../pdf/structure.ts';
 import type { Paragraph } from '../types.ts';
 
 export interface DocumentIndex {
@@ -30,6 +31,13 @@ interface IndexManifest {
   pages: number[];
 }
 
+/** The innermost heading over a unit (a heading's own title is not repeated as its context). */
+function sectionTitle(unit: Paragraph): string {
+  const path = unit.section ?? [];
+  const own = unit.kind === 'heading' ? path.slice(0, -1) : path;
+  return own[own.length - 1] ?? '';
+}
+
 function pageTexts(units: readonly Paragraph[]): { pages: number[]; texts: string[] } {
   const byPage = new Map<number, string[]>();
   for (const unit of units) {
@@ -46,21 +54,27 @@ function pageIndexOf(units: readonly Paragraph[], pages: readonly number[]): Int
   return Int32Array.from(units, (unit) => position.get(unit.page) ?? -1);
 }
 
-/** Builds every part of the index from stored paragraphs and records it on the document. */
+/**
+ * Runs the document-level structure pass (headers/footers, headings, sections, captions) over
+ * the stored paragraphs, then builds every part of the index from the content units and
+ * records it on the document.
+ */
 export function buildDocumentIndex(store: MetadataStore, blobs: BlobStore, docId: string): { units: number; key: string } {
-  const units = store.paragraphs(docId);
+  const all = store.paragraphs(docId);
+  store.setStructure(docId, all, structureDocument(all, store.pageGeometry(docId)));
+  const units = store.paragraphs(docId, { content: true });
   const { pages, texts } = pageTexts(units);
   const manifest: IndexManifest = {
     format: 'folio-document-index/1',
     units: units.length,
     bm25: blobs.put(serializeBm25(buildBm25(units.map((unit) => unit.text)))),
-    unitSparse: blobs.put(serializeSparse(buildSparseIndex(units))),
+    unitSparse: blobs.put(serializeSparse(buildSparseIndex(units.map((unit) => ({ page: unit.page, text: unit.text, section: sectionTitle(unit) }))))),
     // Whole pages: their own words only, every term kept.
     pageSparse: blobs.put(
       serializeSparse(
         buildSparseIndex(
           pages.map((page, i) => ({ page, text: texts[i] })),
-          { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
+          { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, sectionWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
         ),
       ),
     ),
@@ -89,7 +103,7 @@ export function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId:
     buildDocumentIndex(store, blobs, docId);
     return loadDocumentIndex(store, blobs, docId);
   }
-  const units = store.paragraphs(docId);
+  const units = store.paragraphs(docId, { content: true });
   if (units.length !== manifest.units) {
     throw new Error(`index of ${docId} covers ${manifest.units} units but ${units.length} paragraphs are stored`);
   }

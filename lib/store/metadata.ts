@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Box, DocumentRecord, DocumentStatus, PageRecord, Paragraph } from '../types.ts';
+import type { Box, DocumentRecord, DocumentStatus, PageRecord, Paragraph, UnitKind } from '../types.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS paragraphs (
   idx INTEGER NOT NULL,
   x0 REAL NOT NULL, y0 REAL NOT NULL, x1 REAL NOT NULL, y1 REAL NOT NULL,
   text TEXT NOT NULL,
+  size REAL,
+  lines INTEGER,
+  kind TEXT NOT NULL DEFAULT 'text',
+  level INTEGER,
+  section TEXT,
   PRIMARY KEY (doc_id, page, idx)
 );
 -- One row each time extraction of a page starts: tests count re-extraction after a crash.
@@ -78,6 +83,35 @@ function toDocument(row: DocumentRow): DocumentRecord {
   };
 }
 
+interface ParagraphRow {
+  page: number;
+  idx: number;
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  text: string;
+  size: number | null;
+  lines: number | null;
+  kind: UnitKind;
+  level: number | null;
+  section: string | null;
+}
+
+function toParagraph(row: ParagraphRow): Paragraph {
+  return {
+    page: row.page,
+    index: row.idx,
+    bbox: [row.x0, row.y0, row.x1, row.y1] as Box,
+    text: row.text,
+    size: row.size ?? undefined,
+    lines: row.lines ?? undefined,
+    kind: row.kind,
+    level: row.level,
+    section: row.section ? (JSON.parse(row.section) as string[]) : [],
+  };
+}
+
 export interface StoredPage {
   page: number;
   width: number;
@@ -98,6 +132,22 @@ export class MetadataStore {
     this.db.pragma('busy_timeout = 10000');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    this.migrate();
+  }
+
+  /** Adds columns that later versions introduced to tables an older version created. */
+  private migrate(): void {
+    const columns = new Set((this.db.prepare('PRAGMA table_info(paragraphs)').all() as { name: string }[]).map((c) => c.name));
+    const added: [string, string][] = [
+      ['size', 'REAL'],
+      ['lines', 'INTEGER'],
+      ['kind', "TEXT NOT NULL DEFAULT 'text'"],
+      ['level', 'INTEGER'],
+      ['section', 'TEXT'],
+    ];
+    for (const [name, type] of added) {
+      if (!columns.has(name)) this.db.exec(`ALTER TABLE paragraphs ADD COLUMN ${name} ${type}`);
+    }
   }
 
   close(): void {
@@ -197,11 +247,11 @@ export class MetadataStore {
     const save = this.db.transaction((p: StoredPage) => {
       this.db.prepare('DELETE FROM paragraphs WHERE doc_id = ? AND page = ?').run(docId, p.page);
       const insert = this.db.prepare(
-        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text, size, lines)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const para of p.paragraphs) {
-        insert.run(docId, p.page, para.index, ...para.bbox, para.text);
+        insert.run(docId, p.page, para.index, ...para.bbox, para.text, para.size ?? null, para.lines ?? null);
       }
       this.db
         .prepare(
@@ -237,19 +287,44 @@ export class MetadataStore {
       : undefined;
   }
 
-  /** Every paragraph of the document in (page, reading order). */
-  paragraphs(docId: string): Paragraph[] {
+  /**
+   * Paragraphs of the document in (page, reading order). `content` leaves out running
+   * headers and footers, which are not part of what the document says.
+   */
+  paragraphs(docId: string, options: { content?: boolean } = {}): Paragraph[] {
     const rows = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text FROM paragraphs WHERE doc_id = ?
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section FROM paragraphs
+         WHERE doc_id = ? ${options.content ? "AND kind NOT IN ('header', 'footer')" : ''}
          ORDER BY page, idx`,
       )
-      .all(docId) as { page: number; idx: number; x0: number; y0: number; x1: number; y1: number; text: string }[];
-    return rows.map((row) => ({
-      page: row.page,
-      index: row.idx,
-      bbox: [row.x0, row.y0, row.x1, row.y1] as Box,
-      text: row.text,
-    }));
+      .all(docId) as ParagraphRow[];
+    return rows.map(toParagraph);
+  }
+
+  pageParagraphs(docId: string, page: number): Paragraph[] {
+    const rows = this.db
+      .prepare(
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section FROM paragraphs
+         WHERE doc_id = ? AND page = ? ORDER BY idx`,
+      )
+      .all(docId, page) as ParagraphRow[];
+    return rows.map(toParagraph);
+  }
+
+  /** Page heights, for the structure pass. */
+  pageGeometry(docId: string): { page: number; height: number }[] {
+    return this.db.prepare('SELECT page, height FROM pages WHERE doc_id = ? ORDER BY page').all(docId) as { page: number; height: number }[];
+  }
+
+  /** Records the structure pass's verdict on every paragraph (same order as `paragraphs`). */
+  setStructure(docId: string, units: readonly Paragraph[], structure: readonly { kind: string; level: number | null; section: string[] }[]): void {
+    const update = this.db.prepare('UPDATE paragraphs SET kind = ?, level = ?, section = ? WHERE doc_id = ? AND page = ? AND idx = ?');
+    this.db.transaction(() => {
+      units.forEach((unit, i) => {
+        const s = structure[i];
+        update.run(s.kind, s.level, JSON.stringify(s.section), docId, unit.page, unit.index);
+      });
+    })();
   }
 }

@@ -16,6 +16,8 @@ import { packArrays, unpackArrays } from './container.ts';
 export interface SparseUnit {
   page: number;
   text: string;
+  /** Title of the section the unit sits in (its context, weighted like a neighbour). */
+  section?: string;
 }
 
 export interface ExpansionParams {
@@ -25,13 +27,15 @@ export interface ExpansionParams {
   neighbourWeight: number;
   /** Weight of the page's terms. */
   pageWeight: number;
+  /** Weight of the enclosing section title's terms. */
+  sectionWeight: number;
   /** Terms kept per unit vector (by idf × weight). */
   maxTermsPerUnit: number;
   /** Scale of adjacent-word pairs relative to single words. */
   pairWeight: number;
 }
 
-export const DEFAULT_EXPANSION: ExpansionParams = { k1: 1.2, b: 0.75, neighbourWeight: 0.3, pageWeight: 0.2, maxTermsPerUnit: 256, pairWeight: 0.5 };
+export const DEFAULT_EXPANSION: ExpansionParams = { k1: 1.2, b: 0.75, neighbourWeight: 0.3, pageWeight: 0.2, sectionWeight: 0.3, maxTermsPerUnit: 256, pairWeight: 0.5 };
 
 export interface SparseIndex {
   unitCount: number;
@@ -100,6 +104,10 @@ export function buildSparseIndex(units: readonly SparseUnit[], p: ExpansionParam
       }
     }
     addSaturated(weights, pageCounts.get(unit.page) ?? new Map(), pageLengths.get(unit.page) ?? 0, avgPage, p.pageWeight, p);
+    if (unit.section) {
+      const sectionTokens = termsWithPairs(unit.section);
+      addSaturated(weights, countTerms(sectionTokens), sectionTokens.length, avgUnit, p.sectionWeight, p);
+    }
     for (const [term, weight] of weights) if (isPair(term)) weights.set(term, weight * p.pairWeight);
     const entries = [...weights.entries()];
     if (entries.length > p.maxTermsPerUnit) {

@@ -20,9 +20,12 @@ export const STOPWORDS = new Set(
   ).split(' '),
 );
 
+/** A word broken across lines ("fea- tures") joins back up; a hyphen before a capital or a digit is real. */
+const LINE_BREAK_HYPHEN = /(\p{Ll})-\s+(\p{Ll})/gu;
+
 /** Raw lower-cased word tokens in order. */
 export function words(text: string): string[] {
-  return text.toLowerCase().match(TOKEN) ?? [];
+  return text.replace(LINE_BREAK_HYPHEN, '$1$2').toLowerCase().match(TOKEN) ?? [];
 }
 
 export function stem(word: string): string {

@@ -1,0 +1,97 @@
+/**
+ * Groups boxes that lie within a distance of each other, in time linear in the number of boxes
+ * plus a fixed grid: each box, grown by its own radius, is painted onto an occupancy grid over
+ * the page with a 2-D difference array (O(1) per box, however big), and connected groups of
+ * occupied cells are labelled with a flood fill. Two boxes end up together when their grown
+ * boxes touch, i.e. when their gap (largest of the x and y gaps) is at most the sum of their
+ * radii, give or take one cell. Pairwise comparison would be quadratic, and hostile pages paint
+ * tens of thousands of marks.
+ */
+
+/** Cells in the grid whatever the page size, so memory and time stay fixed (about 3 MB). */
+const GRID_CELLS = 250_000;
+
+export interface Grid {
+  cols: number;
+  rows: number;
+  /** Cell side in points. */
+  cell: number;
+}
+
+export function pageGrid(width: number, height: number): Grid {
+  const cell = Math.sqrt((width * height) / GRID_CELLS);
+  return { cols: Math.max(1, Math.ceil(width / cell)), rows: Math.max(1, Math.ceil(height / cell)), cell };
+}
+
+function cellIndex(value: number, cell: number, count: number): number {
+  const index = Math.floor(value / cell);
+  return index < 0 ? 0 : index >= count ? count - 1 : index;
+}
+
+/**
+ * Labels `count` boxes (`boxes` holds x0, y0, x1, y1 per box) so that boxes within reach of each
+ * other share a label; `radius(i)` is how far box i reaches. Labels run from 0 without holes.
+ */
+export function connectBoxes(
+  boxes: Float64Array,
+  count: number,
+  radius: (i: number) => number,
+  grid: Grid,
+): { labels: Int32Array; groups: number } {
+  const { cols, rows, cell } = grid;
+  const stride = cols + 1;
+  const diff = new Int32Array(stride * (rows + 1));
+  const first = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const r = radius(i);
+    const o = i * 4;
+    const cx0 = cellIndex(boxes[o] - r, cell, cols);
+    const cy0 = cellIndex(boxes[o + 1] - r, cell, rows);
+    const cx1 = cellIndex(boxes[o + 2] + r, cell, cols) + 1;
+    const cy1 = cellIndex(boxes[o + 3] + r, cell, rows) + 1;
+    diff[cy0 * stride + cx0]++;
+    diff[cy0 * stride + cx1]--;
+    diff[cy1 * stride + cx0]--;
+    diff[cy1 * stride + cx1]++;
+    first[i] = cy0 * cols + cx0;
+  }
+  // Prefix sums turn the difference array into per-cell coverage counts.
+  const occupied = new Uint8Array(cols * rows);
+  const above = new Int32Array(cols);
+  for (let y = 0; y < rows; y++) {
+    let rowSum = 0;
+    for (let x = 0; x < cols; x++) {
+      rowSum += diff[y * stride + x];
+      above[x] += rowSum;
+      occupied[y * cols + x] = above[x] > 0 ? 1 : 0;
+    }
+  }
+  // Flood fill, 4-connected, with an explicit stack (no recursion on big blobs).
+  const cellLabels = new Int32Array(cols * rows).fill(-1);
+  const stack = new Int32Array(cols * rows);
+  let groups = 0;
+  for (const start of first) {
+    if (cellLabels[start] !== -1) continue;
+    const label = groups++;
+    let top = 0;
+    stack[top++] = start;
+    cellLabels[start] = label;
+    const visit = (n: number) => {
+      if (occupied[n] && cellLabels[n] === -1) {
+        cellLabels[n] = label;
+        stack[top++] = n;
+      }
+    };
+    while (top > 0) {
+      const c = stack[--top];
+      const x = c % cols;
+      if (x > 0) visit(c - 1);
+      if (x < cols - 1) visit(c + 1);
+      if (c >= cols) visit(c - cols);
+      if (c + cols < cellLabels.length) visit(c + cols);
+    }
+  }
+  const labels = new Int32Array(count);
+  for (let i = 0; i < count; i++) labels[i] = cellLabels[first[i]];
+  return { labels, groups };
+}

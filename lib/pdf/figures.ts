@@ -1,0 +1,89 @@
+/**
+ * Figures on a PDF page, found from what the page paints rather than from pixels: pdf.js's
+ * operator list is replayed to get the box of every raster image and vector path piece
+ * (`figure-marks.ts`), page backgrounds and specks are dropped, thin long pieces become rules,
+ * and the rest is grouped into figure regions (`figure-clusters.ts`). Text is not drawn by
+ * paths, so paragraphs never become figures; nor do a chart's text labels join its figure.
+ *
+ * The grouping gap is relative to the page: 1.8% of the shorter side, 11 pt on Letter or A4.
+ * Parts of one figure (bars, markers, legend swatches, sub-panels) sit closer than that, while
+ * two separate figures, or a figure and other graphics, are kept apart by at least a caption
+ * line or a column gutter (12–24 pt in common two-column styles). Scaling with the page keeps
+ * the same behaviour on an A0 poster or a phone-sized page, whose figures scale with it.
+ */
+import { AnnotationMode } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { Box } from '../types.ts';
+import { pageGrid } from './box-grid.ts';
+import type { PDFPageProxy } from './document.ts';
+import { type Figure, clusterMarks } from './figure-clusters.ts';
+import { collectMarks, type MarkOptions, type MarkStats, type OperatorListLike, type ViewportLike } from './figure-marks.ts';
+
+export type { Figure, OperatorListLike, ViewportLike };
+
+export interface FigureOptions extends MarkOptions {
+  /** Largest gap between parts of one figure, as a share of the page's shorter side. */
+  gapRatio: number;
+  /** Smallest figure side, as a share of the page's shorter side. */
+  minFigureRatio: number;
+  /** How far a rule reaches (points) to join a neighbour: touching, give or take a line width. */
+  ruleReach: number;
+  /** Groups of at most this many plain rectangles and nothing else are panels, not figures. */
+  maxPanelRects: number;
+}
+
+export const defaultFigureOptions: FigureOptions = {
+  maxOps: 50_000,
+  maxMarks: 20_000,
+  maxPathValues: 2_000_000,
+  backgroundCoverage: 0.9,
+  tinyMarkSide: 1.5,
+  ruleMaxThickness: 2,
+  ruleMinLength: 12,
+  gapRatio: 0.018,
+  minFigureRatio: 0.04,
+  ruleReach: 2,
+  maxPanelRects: 2,
+};
+
+export interface FigureDetection {
+  /** Figure regions, top to bottom then left to right. */
+  figures: Figure[];
+  /** Thin horizontal or vertical lines outside figures: table rules, underlines, separators. */
+  rules: Box[];
+  stats: MarkStats & { marks: number };
+}
+
+/** Finds figures and rules in an operator list; `viewport` is the page's scale-1 viewport. */
+export function detectFigures(
+  list: OperatorListLike,
+  viewport: ViewportLike,
+  options: Partial<FigureOptions> = {},
+): FigureDetection {
+  const settings = { ...defaultFigureOptions, ...options };
+  const { marks, stats } = collectMarks(list, viewport, settings);
+  if (marks.length === 0) return { figures: [], rules: [], stats: { ...stats, marks: 0 } };
+  const shorter = Math.min(viewport.width, viewport.height);
+  const { figures, rules } = clusterMarks(marks, pageGrid(viewport.width, viewport.height), {
+    gap: settings.gapRatio * shorter,
+    ruleReach: settings.ruleReach,
+    minFigureSide: settings.minFigureRatio * shorter,
+    maxPanelRects: settings.maxPanelRects,
+  });
+  return { figures, rules, stats: { ...stats, marks: marks.length } };
+}
+
+/**
+ * Finds the figures of a pdf.js page. Annotations (form widgets, link borders) are left out:
+ * they are not part of the page's content. Pass `isOptionalContentVisible` (from
+ * `doc.getOptionalContentConfig()`) to skip hidden layers.
+ */
+export async function findPageFigures(page: PDFPageProxy, options: Partial<FigureOptions> = {}): Promise<FigureDetection> {
+  const viewport = page.getViewport({ scale: 1 });
+  let list: OperatorListLike;
+  try {
+    list = await page.getOperatorList({ annotationMode: AnnotationMode.DISABLE });
+  } catch (error) {
+    throw new Error(`Reading the drawing operators of page ${page.pageNumber} failed`, { cause: error });
+  }
+  return detectFigures(list, viewport, options);
+}

@@ -1,0 +1,131 @@
+/**
+ * Document-level structure, decided once all pages are extracted (a page alone cannot tell a
+ * running header from a title): running headers, footers and page numbers; headings with their
+ * level; captions; list items; and the section path of every unit.
+ */
+import { captionLabel } from '../../models/retrieval/labels.ts';
+import type { Paragraph, UnitKind } from '../types.ts';
+
+export interface PageGeometry {
+  page: number;
+  height: number;
+}
+
+export interface StructuredUnit {
+  kind: UnitKind;
+  /** Heading level (1 = top) for headings, else null. */
+  level: number | null;
+  /** Titles of the enclosing headings, outermost first (a heading's path includes itself). */
+  section: string[];
+}
+
+/** Top and bottom bands of the page where running headers and footers live. */
+const MARGIN_SHARE = 0.1;
+const PAGE_NUMBER = /^(page\s+)?(\d+|[ivxlcdm]+)(\s+(of|\/)\s+\d+)?$/i;
+const NUMBERED_HEADING = /^((\d+(\.\d+)*)|([A-Z](\.\d+)+)|(chapter|appendix|part|section)\s+[\dA-Z]+[.:]?)\s+\S/i;
+const BULLET = /^([•◦▪▸►‣⁃∙·*–—-]|\(?[a-z0-9]{1,2}[.)])\s+\S/i;
+
+function marginKey(text: string): string {
+  return text.toLowerCase().replace(/\d+/g, '#').replace(/\s+/g, ' ').trim();
+}
+
+function inMargin(unit: Paragraph, height: number): boolean {
+  return unit.bbox[3] <= height * MARGIN_SHARE || unit.bbox[1] >= height * (1 - MARGIN_SHARE);
+}
+
+function words(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+/** Size most of the document's characters are set in: the body text size. */
+export function bodySize(units: readonly Paragraph[]): number {
+  const bySize = new Map<number, number>();
+  for (const unit of units) {
+    const size = Math.round((unit.size ?? 10) * 2) / 2;
+    bySize.set(size, (bySize.get(size) ?? 0) + unit.text.length);
+  }
+  let best = 10;
+  let most = -1;
+  for (const [size, chars] of bySize) {
+    if (chars > most) {
+      best = size;
+      most = chars;
+    }
+  }
+  return best;
+}
+
+function headingDepth(text: string): number | null {
+  const match = NUMBERED_HEADING.exec(text);
+  if (!match) return null;
+  if (match[2]) return match[2].split('.').length;
+  if (match[4]) return match[4].split('.').length;
+  return 1;
+}
+
+export function structureDocument(units: readonly Paragraph[], pages: readonly PageGeometry[]): StructuredUnit[] {
+  const heightOf = new Map(pages.map((p) => [p.page, p.height]));
+  const pagesWithText = new Set(units.map((u) => u.page)).size;
+
+  // 1. Running headers/footers: margin text that recurs (digits ignored) on many pages.
+  const pagesByKey = new Map<string, Set<number>>();
+  units.forEach((unit) => {
+    const height = heightOf.get(unit.page);
+    if (!height || !inMargin(unit, height)) return;
+    const key = marginKey(unit.text);
+    const set = pagesByKey.get(key) ?? new Set<number>();
+    set.add(unit.page);
+    pagesByKey.set(key, set);
+  });
+  const recurring = Math.max(3, Math.ceil(0.05 * pagesWithText));
+  const kinds: UnitKind[] = units.map((unit) => {
+    const height = heightOf.get(unit.page);
+    if (!height || !inMargin(unit, height)) return 'text';
+    const top = unit.bbox[3] <= height * MARGIN_SHARE;
+    if (PAGE_NUMBER.test(unit.text.trim())) return top ? 'header' : 'footer';
+    if ((pagesByKey.get(marginKey(unit.text))?.size ?? 0) >= recurring) return top ? 'header' : 'footer';
+    return 'text';
+  });
+
+  // 2. Captions, list items and headings among the remaining units.
+  const body = bodySize(units.filter((_, i) => kinds[i] === 'text'));
+  const headingSizes = new Set<number>();
+  const levels: (number | null)[] = units.map(() => null);
+  units.forEach((unit, i) => {
+    if (kinds[i] !== 'text') return;
+    const text = unit.text.trim();
+    if (captionLabel(text)) {
+      kinds[i] = 'caption';
+      return;
+    }
+    const size = unit.size ?? body;
+    const short = (unit.lines ?? 1) <= 3 && words(text) <= 20 && !/[.:;,]$/.test(text);
+    const depth = headingDepth(text);
+    const larger = size >= body * 1.12;
+    if (short && (larger || (depth !== null && size >= body * 0.98 && words(text) <= 12))) {
+      kinds[i] = 'heading';
+      if (larger) headingSizes.add(Math.round(size * 2) / 2);
+      levels[i] = depth;
+      return;
+    }
+    if (BULLET.test(text)) kinds[i] = 'list';
+  });
+  // Level from size where numbering does not say: the largest heading size is level 1.
+  const sizeLevels = [...headingSizes].sort((a, b) => b - a);
+  units.forEach((unit, i) => {
+    if (kinds[i] !== 'heading' || levels[i] !== null) return;
+    const rank = sizeLevels.indexOf(Math.round((unit.size ?? body) * 2) / 2);
+    levels[i] = rank >= 0 ? rank + 1 : sizeLevels.length + 1;
+  });
+
+  // 3. Section paths: a stack of open headings, in reading order.
+  const stack: { level: number; title: string }[] = [];
+  return units.map((unit, i) => {
+    if (kinds[i] === 'heading') {
+      const level = levels[i] as number;
+      while (stack.length > 0 && stack[stack.length - 1].level >= level) stack.pop();
+      stack.push({ level, title: unit.text.trim() });
+    }
+    return { kind: kinds[i], level: levels[i], section: stack.map((entry) => entry.title) };
+  });
+}
