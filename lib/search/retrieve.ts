@@ -58,7 +58,9 @@ export function retrieve(index: DocumentIndex, question: string, scorers: readon
     if (!ranks) continue;
     rankings.push(ranks);
     used.push(name);
-    weights.push(name === 'labels' ? Math.max(1, scorers.filter((s) => s !== 'labels').length) : 1);
+    // Ties in the fused score (rank 0 + rank 1 against rank 1 + rank 0) go to the unit's own
+    // ranking: the slight extra weight on `sparse` decides ties and nothing else.
+    weights.push(name === 'labels' ? Math.max(1, scorers.filter((s) => s !== 'labels').length) : name === 'sparse' ? 1.001 : 1);
   }
   const scores = rankings.length ? reciprocalRankFusion(rankings, undefined, weights) : new Float32Array(index.units.length);
   return { scores, scorers: used, terms: queryTermsWithPairs(question), labels };
