@@ -8,6 +8,7 @@ import type { FolioConfig } from '../lib/config.ts';
 import { PdfInputError } from '../lib/pdf/document.ts';
 import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pdf/page-extractor.ts';
 import { buildDocumentIndex } from '../lib/search/document-index.ts';
+import { embedderOf } from '../lib/search/embedder.ts';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';
 
@@ -123,10 +124,11 @@ export function createIngestActivities({ config, store, blobs }: IngestDeps) {
       return summary;
     },
 
-    /** Builds the document's search index and marks it ready. */
+    /** Builds the document's search index (and unit embeddings, if configured) and marks it ready. */
     async buildIndex(docId: string): Promise<{ units: number }> {
       store.setStatus(docId, 'indexing');
-      const { units } = buildDocumentIndex(store, blobs, docId);
+      const embedder = await embedderOf(config);
+      const { units } = await heartbeatWhile(buildDocumentIndex(store, blobs, docId, embedder ?? undefined), () => ({ phase: 'index' }));
       store.setStatus(docId, 'ready');
       return { units };
     },

@@ -7,7 +7,8 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { FolioConfig } from '../lib/config.ts';
 import { answerQuestion } from '../lib/search/answer.ts';
-import type { DocumentIndexCache } from '../lib/search/document-index.ts';
+import type { DocumentIndex, DocumentIndexCache } from '../lib/search/document-index.ts';
+import { embedderOf } from '../lib/search/embedder.ts';
 import { sha256Hex } from '../lib/store/blobs.ts';
 import type { Stores } from '../lib/store/open.ts';
 import type { DocumentRecord } from '../lib/types.ts';
@@ -72,6 +73,14 @@ export function createApp(deps: AppDeps): Hono {
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.use('/v1/*', requireApiKey(config.apiKeys));
 
+  /** The question's embedding when the document has unit embeddings from the configured embedder. */
+  const questionVector = async (index: DocumentIndex, question: string): Promise<Float32Array | undefined> => {
+    if (!index.dense) return undefined;
+    const named = await embedderOf(config);
+    if (!named || named.name !== index.dense.model) return undefined;
+    return named.embedder.embed([question]);
+  };
+
   const getDocument = (id: string): DocumentRecord => {
     const doc = DOC_ID.test(id) ? store.getDocument(id) : undefined;
     if (!doc) throw new ApiError(404, 'document_not_found', `No document with id ${id}.`);
@@ -126,7 +135,30 @@ export function createApp(deps: AppDeps): Hono {
     }
     const index = indexes.get(doc.id);
     if (!index) throw new ApiError(409, 'document_not_ready', 'The document has no index yet.');
-    return c.json(answerQuestion(index, question));
+    return c.json(answerQuestion(index, question, { queryVector: await questionVector(index, question) }));
+  });
+
+  app.get('/v1/documents/:id/pages/:n', (c) => {
+    const doc = getDocument(c.req.param('id'));
+    const n = Number(c.req.param('n'));
+    const page = Number.isInteger(n) && n >= 1 ? store.getPage(doc.id, n) : undefined;
+    if (!page) throw new ApiError(404, 'page_not_found', `Page ${c.req.param('n')} of ${doc.id} is not stored.`);
+    return c.json({
+      page: page.page,
+      width: page.width,
+      height: page.height,
+      error: page.error,
+      thumbnail: page.thumbnailKey ? `/v1/documents/${doc.id}/pages/${page.page}/thumbnail.png` : null,
+      units: store.pageParagraphs(doc.id, page.page).map((unit) => ({
+        readingOrder: unit.index,
+        kind: unit.kind,
+        text: unit.text,
+        bbox: unit.bbox,
+        section: unit.section ?? [],
+        level: unit.level ?? null,
+        fontSize: unit.size ?? null,
+      })),
+    });
   });
 
   app.get('/v1/documents/:id/pages/:n/thumbnail.png', (c) => {

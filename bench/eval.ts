@@ -10,7 +10,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { distinctPages, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
+import { loadConfig } from '../lib/config.ts';
 import { answerQuestion } from '../lib/search/answer.ts';
+import { embedderOf } from '../lib/search/embedder.ts';
 import { buildDocumentIndex, DocumentIndexCache } from '../lib/search/document-index.ts';
 import { openStores } from '../lib/store/open.ts';
 import { buildBm25, scoreBm25, topK } from '../models/retrieval/bm25.ts';
@@ -83,8 +85,9 @@ async function main(): Promise<void> {
   const stores = openStores({ dataDir: path.resolve(args.dataDir) } as never);
   // Rebuild the indexes so the run measures this code's retrieval, not a stored older build.
   const loadMs: number[] = [];
+  const embedder = await embedderOf(loadConfig());
   for (const doc of docs) {
-    buildDocumentIndex(stores.store, stores.blobs, ids.get(doc) as string);
+    await buildDocumentIndex(stores.store, stores.blobs, ids.get(doc) as string, embedder ?? undefined);
   }
   const indexes = new DocumentIndexCache(stores.store, stores.blobs, docs.length);
   for (const doc of docs) {
@@ -110,7 +113,8 @@ async function main(): Promise<void> {
     const index = indexes.get(ids.get(q.doc) as string);
     if (!index) throw new Error(`${q.doc} has no index`);
     const started = performance.now();
-    const answer = answerQuestion(index, q.question);
+    const queryVector = embedder && index.dense ? await embedder.embedder.embed([q.question]) : undefined;
+    const answer = answerQuestion(index, q.question, { queryVector });
     const latencyMs = performance.now() - started;
     const ranking = distinctPages(answer.ledger.retrieval.pageRanking);
     const baseline = pageBaselines.get(q.doc) as { pages: number[]; index: ReturnType<typeof buildBm25> };

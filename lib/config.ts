@@ -32,6 +32,8 @@ export interface FolioConfig {
   workerActivitySlots: number;
   /** PDF extraction threads per worker process, shared by its activities. */
   extractionThreads: number;
+  /** A sentence-transformers ONNX export folder; when set, retrieval adds dense scoring. */
+  embedderDir: string | undefined;
   /** Longest side of a stored page thumbnail, in pixels. */
   thumbnailMaxSide: number;
   /** Largest rendered image (width × height) that sharp/canvas may be asked to produce. */
@@ -70,6 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     batchParallelism: Math.max(1, intFrom(env, 'FOLIO_BATCH_PARALLELISM', 2)),
     workerActivitySlots: Math.max(1, intFrom(env, 'FOLIO_WORKER_ACTIVITIES', 4)),
     extractionThreads: Math.max(1, intFrom(env, 'FOLIO_EXTRACTION_THREADS', availableParallelism())),
+    embedderDir: env.FOLIO_EMBEDDER_DIR ? path.resolve(env.FOLIO_EMBEDDER_DIR) : undefined,
     thumbnailMaxSide: Math.max(16, intFrom(env, 'FOLIO_THUMBNAIL_SIDE', 512)),
     maxRenderPixels: intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', 40_000_000),
   };

@@ -46,12 +46,14 @@ export const PAGE_RANKING_LENGTH = 10;
 export interface AnswerOptions {
   scorers?: readonly ScorerName[];
   sampler?: SamplerOptions;
+  /** The question's embedding, by the embedder that built the index's unit vectors. */
+  queryVector?: Float32Array;
 }
 
 export function answerQuestion(index: DocumentIndex, question: string, options: AnswerOptions = {}): Answer {
   const sampler = options.sampler ?? DEFAULT_SAMPLER;
   const started = performance.now();
-  const retrieval = retrieve(index, question, options.scorers ?? DEFAULT_SCORERS);
+  const retrieval = retrieve(index, question, options.scorers ?? DEFAULT_SCORERS, options.queryVector);
   const ranking = topK(retrieval.scores, PAGE_RANKING_LENGTH * 5);
   const pageRanking = [...new Set(ranking.map((unit) => index.units[unit].page))].slice(0, PAGE_RANKING_LENGTH);
   const retrieved = performance.now();

@@ -4,6 +4,8 @@
  * sparse index over whole pages. Readers load it lazily and keep a few in an LRU cache.
  */
 import { buildBm25, type Bm25Index, deserializeBm25, serializeBm25 } from '../../models/retrieval/bm25.ts';
+import type { TextEmbedder } from '../../models/embed/text-embedder.ts';
+import { buildDenseIndex, type DenseIndex, deserializeDense, serializeDense } from '../../models/retrieval/dense.ts';
 import { buildSparseIndex, DEFAULT_EXPANSION, deserializeSparse, type SparseIndex, serializeSparse } from '../../models/retrieval/sparse.ts';
 import type { BlobStore } from '../store/blobs.ts';
 import type { MetadataStore } from '../store/metadata.ts';
@@ -12,6 +14,8 @@ import type { Paragraph } from '../types.ts';
 
 export interface DocumentIndex {
   docId: string;
+  /** Unit embeddings, when the index was built with a text embedder. */
+  dense: DenseIndex | null;
   units: Paragraph[];
   bm25: Bm25Index;
   unitSparse: SparseIndex;
@@ -28,6 +32,7 @@ interface IndexManifest {
   bm25: string;
   unitSparse: string;
   pageSparse: string;
+  dense?: string;
   pages: number[];
 }
 
@@ -59,7 +64,12 @@ function pageIndexOf(units: readonly Paragraph[], pages: readonly number[]): Int
  * the stored paragraphs, then builds every part of the index from the content units and
  * records it on the document.
  */
-export function buildDocumentIndex(store: MetadataStore, blobs: BlobStore, docId: string): { units: number; key: string } {
+export async function buildDocumentIndex(
+  store: MetadataStore,
+  blobs: BlobStore,
+  docId: string,
+  embedder?: { name: string; embedder: TextEmbedder },
+): Promise<{ units: number; key: string }> {
   const all = store.paragraphs(docId);
   store.setStructure(docId, all, structureDocument(all, store.pageGeometry(docId)));
   const units = store.paragraphs(docId, { content: true });
@@ -80,6 +90,12 @@ export function buildDocumentIndex(store: MetadataStore, blobs: BlobStore, docId
     ),
     pages,
   };
+  if (embedder) {
+    // A unit is embedded with its section title, the context a reader would have.
+    const texts = units.map((unit) => [sectionTitle(unit), unit.text].filter(Boolean).join('\n'));
+    const vectors = await embedder.embedder.embed(texts);
+    manifest.dense = blobs.put(serializeDense(buildDenseIndex(vectors, embedder.embedder.dimension, embedder.name)));
+  }
   const key = blobs.put(Buffer.from(JSON.stringify(manifest)));
   store.setIndexKey(docId, key);
   return { units: units.length, key };
@@ -99,9 +115,7 @@ export function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId:
   if (!key) return undefined;
   const manifest = readManifest(blobs.get(key));
   if (!manifest) {
-    // Written by an older Folio: rebuild from the stored paragraphs (idempotent).
-    buildDocumentIndex(store, blobs, docId);
-    return loadDocumentIndex(store, blobs, docId);
+    throw new Error(`the index of ${docId} was written by an older Folio: rebuild it (re-run its ingestion)`);
   }
   const units = store.paragraphs(docId, { content: true });
   if (units.length !== manifest.units) {
@@ -113,6 +127,7 @@ export function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId:
     bm25: deserializeBm25(blobs.get(manifest.bm25)),
     unitSparse: deserializeSparse(blobs.get(manifest.unitSparse)),
     pageSparse: deserializeSparse(blobs.get(manifest.pageSparse)),
+    dense: manifest.dense ? deserializeDense(blobs.get(manifest.dense)) : null,
     pages: manifest.pages,
     pageIndexOfUnit: pageIndexOf(units, manifest.pages),
   };

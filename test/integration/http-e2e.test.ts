@@ -106,6 +106,30 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'page_not_found');
   });
 
+  it('shows a page\'s units with kind, box, section path and reading order', async () => {
+    const response = await fetch(`${stack.api.url}/v1/documents/${docId}/pages/7`);
+    assert.equal(response.status, 200);
+    const page = (await response.json()) as {
+      width: number;
+      height: number;
+      units: { readingOrder: number; kind: string; text: string; bbox: number[]; section: string[] }[];
+    };
+    assert.ok(page.units.length > 5);
+    assert.deepEqual(
+      page.units.map((u) => u.readingOrder),
+      page.units.map((_, i) => i),
+    );
+    for (const unit of page.units) {
+      assert.ok(unit.bbox[0] >= 0 && unit.bbox[2] <= page.width + 1 && unit.bbox[3] <= page.height + 1, JSON.stringify(unit));
+    }
+    const heading = page.units.find((u) => u.kind === 'heading' && u.text.includes('Empirical Evaluation'));
+    assert.ok(heading, 'the section heading on page 7 is recognised');
+    const body = page.units.find((u) => u.text.startsWith('We will now evaluate'));
+    assert.ok(body?.section.some((title) => title.includes('Empirical Evaluation')), JSON.stringify(body?.section));
+    assert.ok(page.units.some((u) => u.kind === 'caption' && u.text.startsWith('Table 2')));
+    assert.ok(page.units.some((u) => u.kind === 'footer' && u.text === '7'), 'the page number is a footer');
+  });
+
   it('returns JSON errors for unknown documents, bad questions and unknown routes', async () => {
     const unknown = await fetch(`${stack.api.url}/v1/documents/${'0'.repeat(64)}`);
     assert.equal(unknown.status, 404);

@@ -1,0 +1,29 @@
+/**
+ * The configured text embedder (FOLIO_EMBEDDER_DIR), loaded once per process and shared by
+ * index building and question answering. No directory configured: no dense scoring.
+ */
+import path from 'node:path';
+import { loadOnnxSentenceEmbedder } from '../../models/embed/onnx-embedder.ts';
+import type { TextEmbedder } from '../../models/embed/text-embedder.ts';
+import type { FolioConfig } from '../config.ts';
+
+export interface NamedEmbedder {
+  /** Recorded with the vectors: a question must be embedded by the same model. */
+  name: string;
+  embedder: TextEmbedder;
+}
+
+const loaded = new Map<string, Promise<NamedEmbedder>>();
+
+export function embedderOf(config: Pick<FolioConfig, 'embedderDir'>): Promise<NamedEmbedder | null> {
+  const dir = config.embedderDir;
+  if (!dir) return Promise.resolve(null);
+  let entry = loaded.get(dir);
+  if (!entry) {
+    entry = loadOnnxSentenceEmbedder(dir).then((embedder) => ({ name: path.basename(dir), embedder }));
+    // A failed load is reported to its caller and retried next time, not cached.
+    entry.catch(() => loaded.delete(dir));
+    loaded.set(dir, entry);
+  }
+  return entry;
+}
