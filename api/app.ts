@@ -157,6 +157,8 @@ export function createApp(deps: AppDeps): Hono {
         section: unit.section ?? [],
         level: unit.level ?? null,
         fontSize: unit.size ?? null,
+        ...(unit.cells ? { cells: unit.cells } : {}),
+        ...(unit.caption ? { caption: unit.caption } : {}),
       })),
     });
   });

@@ -21,7 +21,7 @@ export interface DocumentRecord {
 }
 
 /** What a unit is, decided by the document-level structure pass. */
-export type UnitKind = 'text' | 'heading' | 'caption' | 'list' | 'header' | 'footer';
+export type UnitKind = 'text' | 'heading' | 'caption' | 'list' | 'table' | 'header' | 'footer';
 
 /** A paragraph as extracted from one page, in reading order. */
 export interface Paragraph {
@@ -39,6 +39,10 @@ export interface Paragraph {
   level?: number | null;
   /** Titles of the enclosing headings, outermost first. */
   section?: string[];
+  /** For tables: cell texts, row by row. */
+  cells?: string[][];
+  /** For tables (and figures): the linked caption's text. */
+  caption?: string | null;
 }
 
 export interface PageRecord {

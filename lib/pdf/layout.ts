@@ -8,7 +8,8 @@
  * vertical gap, a change of font size, or a jump back up the page (a new column).
  */
 import type { Box, Paragraph } from '../types.ts';
-import { readingOrder } from './reading-order.ts';
+import { findGutter, readingOrder } from './reading-order.ts';
+import { findTables, type TableRegion, tableText } from './tables.ts';
 
 /** One text run, already in page space: top-left origin, PDF points. */
 export interface TextRun {
@@ -82,7 +83,7 @@ export function textItemBox(transform: Matrix, width: number, viewport: Matrix):
   return { box: [x0, y0, x1, y1], size };
 }
 
-const SEGMENT_GAP_EMS = 1.5;
+const SEGMENT_GAP_EMS = 1.0;
 
 function sameLine(line: Line, run: TextRun): boolean {
   const size = Math.max(Math.min(line.size, run.size), 1);
@@ -125,11 +126,36 @@ export function runsToLines(runs: TextRun[]): Line[] {
   return lines.filter((line) => line.text !== '');
 }
 
-function startsNewParagraph(prev: Line, line: Line): boolean {
+/**
+ * The usual space between consecutive lines of the page (the median positive gap): a
+ * paragraph break is a gap clearly larger than that, which adapts to tight (Texinfo) and loose
+ * (double-spaced) settings alike.
+ */
+export function typicalLineGap(lines: readonly Line[]): number {
+  const gaps: number[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const gap = lines[i].box[1] - lines[i - 1].box[3];
+    if (gap >= 0 && gap < 2 * lines[i].size) gaps.push(gap);
+  }
+  gaps.sort((a, b) => a - b);
+  return gaps.length ? gaps[gaps.length >> 1] : 0;
+}
+
+interface ParagraphContext {
+  typicalGap: number;
+  /** Left and right edges of the paragraph so far. */
+  left: number;
+  right: number;
+}
+
+function startsNewParagraph(prev: Line, line: Line, context: ParagraphContext): boolean {
   const size = Math.max(prev.size, line.size, 1);
-  if (Math.abs(prev.size - line.size) > 0.2 * size) return true;
+  if (Math.abs(prev.size - line.size) > 0.1 * size) return true;
   const gap = line.box[1] - prev.box[3];
-  if (gap > 0.8 * size) return true;
+  if (gap > Math.min(0.8 * size, context.typicalGap + 0.35 * size)) return true;
+  // A short line followed by an indented one: the last line of a paragraph, then the first
+  // of the next (paragraphs set without extra space between them).
+  if (prev.box[2] < context.right - 3 * size && line.box[0] > context.left + 0.8 * size) return true;
   // Going back up the page means a new column or a new region.
   if (line.box[1] < prev.box[1] - 0.5 * size) return true;
   // No horizontal overlap: a different column or a side note.
@@ -165,9 +191,19 @@ export function linesToParagraphs(lines: Line[], page: number): Paragraph[] {
     }
     group = [];
   };
+  const typicalGap = typicalLineGap(lines);
   let prev: Line | null = null;
+  let left = 0;
+  let right = 0;
   for (const line of lines) {
-    if (prev && startsNewParagraph(prev, line)) flush();
+    if (prev && startsNewParagraph(prev, line, { typicalGap, left, right })) flush();
+    if (group.length === 0) {
+      left = line.box[0];
+      right = line.box[2];
+    } else {
+      left = Math.min(left, line.box[0]);
+      right = Math.max(right, line.box[2]);
+    }
     group.push(line);
     prev = line;
   }
@@ -197,9 +233,66 @@ function roundBox(box: Box): Box {
   return box.map((v) => Math.round(v * 100) / 100) as Box;
 }
 
-/** Runs → segments → reading order → lines → paragraphs. */
+/** Tables are found within each column, so prose in the next column cannot break their rows. */
+function detectTables(segments: Line[]): TableRegion[] {
+  const gutter = findGutter(segments);
+  if (gutter === null) return findTables(segments);
+  const sides = [
+    segments.map((s, i) => (s.box[2] <= gutter + s.size ? i : -1)).filter((i) => i >= 0),
+    segments.map((s, i) => (s.box[0] >= gutter ? i : -1)).filter((i) => i >= 0),
+  ];
+  return sides.flatMap((side) =>
+    findTables(side.map((i) => segments[i])).map((table) => ({ ...table, segments: table.segments.map((k) => side[k]) })),
+  );
+}
+
+interface Item extends Line {
+  table?: TableRegion;
+}
+
+/** Runs → segments → tables → reading order → lines → paragraphs (tables as single units). */
 export function layoutParagraphs(runs: TextRun[], page: number): Paragraph[] {
   const segments = runsToLines(runs);
-  const ordered = readingOrder(segments).map((i) => segments[i]);
-  return linesToParagraphs(joinLineSegments(ordered), page);
+  const tables = detectTables(segments);
+  const tableOf = new Map<number, TableRegion>();
+  for (const table of tables) for (const i of table.segments) tableOf.set(i, table);
+  // A table stands in the stream where its first segment stood.
+  const items: Item[] = [];
+  const placed = new Set<TableRegion>();
+  segments.forEach((segment, i) => {
+    const table = tableOf.get(i);
+    if (!table) {
+      items.push(segment);
+    } else if (!placed.has(table)) {
+      placed.add(table);
+      const sizes = table.segments.map((k) => segments[k].size).sort((a, b) => a - b);
+      items.push({ text: tableText(table.rows), box: table.box, size: sizes[sizes.length >> 1], table });
+    }
+  });
+  const ordered = readingOrder(items).map((i) => items[i]);
+  const paragraphs: Paragraph[] = [];
+  let run: Line[] = [];
+  const flushRun = () => {
+    for (const paragraph of linesToParagraphs(joinLineSegments(run), page)) paragraphs.push({ ...paragraph, index: paragraphs.length });
+    run = [];
+  };
+  for (const item of ordered) {
+    if (!item.table) {
+      run.push(item);
+      continue;
+    }
+    flushRun();
+    paragraphs.push({
+      page,
+      index: paragraphs.length,
+      bbox: roundBox(item.box),
+      text: item.text,
+      size: item.size,
+      lines: item.table.rows.length,
+      kind: 'table',
+      cells: item.table.rows,
+    });
+  }
+  flushRun();
+  return paragraphs;
 }

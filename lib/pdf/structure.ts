@@ -17,6 +17,26 @@ export interface StructuredUnit {
   level: number | null;
   /** Titles of the enclosing headings, outermost first (a heading's path includes itself). */
   section: string[];
+  /** For a table: the text of its caption ("Table 2: …"), when one is found next to it. */
+  caption: string | null;
+}
+
+/** A caption belongs to the nearest table on its page within this many points. */
+const CAPTION_REACH = 72;
+
+/** For each table unit, the nearest "Table N" caption above or below it on the same page. */
+function linkTableCaptions(units: readonly Paragraph[], kinds: readonly UnitKind[]): (string | null)[] {
+  return units.map((unit, i) => {
+    if (kinds[i] !== 'table') return null;
+    let best: { distance: number; text: string } | null = null;
+    units.forEach((other, j) => {
+      if (other.page !== unit.page || kinds[j] !== 'caption' || !captionLabel(other.text)?.startsWith('table')) return;
+      const distance = other.bbox[1] >= unit.bbox[3] ? other.bbox[1] - unit.bbox[3] : unit.bbox[1] - other.bbox[3];
+      if (distance < -1 || distance > CAPTION_REACH) return;
+      if (!best || distance < best.distance) best = { distance, text: other.text };
+    });
+    return (best as { text: string } | null)?.text ?? null;
+  });
 }
 
 /** Top and bottom bands of the page where running headers and footers live. */
@@ -79,6 +99,7 @@ export function structureDocument(units: readonly Paragraph[], pages: readonly P
   });
   const recurring = Math.max(3, Math.ceil(0.05 * pagesWithText));
   const kinds: UnitKind[] = units.map((unit) => {
+    if (unit.kind === 'table') return 'table';
     const height = heightOf.get(unit.page);
     if (!height || !inMargin(unit, height)) return 'text';
     const top = unit.bbox[3] <= height * MARGIN_SHARE;
@@ -119,6 +140,7 @@ export function structureDocument(units: readonly Paragraph[], pages: readonly P
   });
 
   // 3. Section paths: a stack of open headings, in reading order.
+  const captions = linkTableCaptions(units, kinds);
   const stack: { level: number; title: string }[] = [];
   return units.map((unit, i) => {
     if (kinds[i] === 'heading') {
@@ -126,6 +148,6 @@ export function structureDocument(units: readonly Paragraph[], pages: readonly P
       while (stack.length > 0 && stack[stack.length - 1].level >= level) stack.pop();
       stack.push({ level, title: unit.text.trim() });
     }
-    return { kind: kinds[i], level: levels[i], section: stack.map((entry) => entry.title) };
+    return { kind: kinds[i], level: levels[i], section: stack.map((entry) => entry.title), caption: captions[i] };
   });
 }

@@ -43,6 +43,11 @@ function sectionTitle(unit: Paragraph): string {
   return own[own.length - 1] ?? '';
 }
 
+/** What a unit is found by: its text, and for a table its caption too (one retrievable unit). */
+export function indexedText(unit: Paragraph): string {
+  return unit.caption ? `${unit.caption}\n${unit.text}` : unit.text;
+}
+
 function pageTexts(units: readonly Paragraph[]): { pages: number[]; texts: string[] } {
   const byPage = new Map<number, string[]>();
   for (const unit of units) {
@@ -77,8 +82,8 @@ export async function buildDocumentIndex(
   const manifest: IndexManifest = {
     format: 'folio-document-index/1',
     units: units.length,
-    bm25: blobs.put(serializeBm25(buildBm25(units.map((unit) => unit.text)))),
-    unitSparse: blobs.put(serializeSparse(buildSparseIndex(units.map((unit) => ({ page: unit.page, text: unit.text, section: sectionTitle(unit) }))))),
+    bm25: blobs.put(serializeBm25(buildBm25(units.map(indexedText)))),
+    unitSparse: blobs.put(serializeSparse(buildSparseIndex(units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }))))),
     // Whole pages: their own words only, every term kept.
     pageSparse: blobs.put(
       serializeSparse(
@@ -92,7 +97,7 @@ export async function buildDocumentIndex(
   };
   if (embedder) {
     // A unit is embedded with its section title, the context a reader would have.
-    const texts = units.map((unit) => [sectionTitle(unit), unit.text].filter(Boolean).join('\n'));
+    const texts = units.map((unit) => [sectionTitle(unit), indexedText(unit)].filter(Boolean).join('\n'));
     const vectors = await embedder.embedder.embed(texts);
     manifest.dense = blobs.put(serializeDense(buildDenseIndex(vectors, embedder.embedder.dimension, embedder.name)));
   }

@@ -42,6 +42,8 @@ CREATE TABLE IF NOT EXISTS paragraphs (
   kind TEXT NOT NULL DEFAULT 'text',
   level INTEGER,
   section TEXT,
+  cells TEXT,
+  caption TEXT,
   PRIMARY KEY (doc_id, page, idx)
 );
 -- One row each time extraction of a page starts: tests count re-extraction after a crash.
@@ -96,6 +98,8 @@ interface ParagraphRow {
   kind: UnitKind;
   level: number | null;
   section: string | null;
+  cells: string | null;
+  caption: string | null;
 }
 
 function toParagraph(row: ParagraphRow): Paragraph {
@@ -109,6 +113,8 @@ function toParagraph(row: ParagraphRow): Paragraph {
     kind: row.kind,
     level: row.level,
     section: row.section ? (JSON.parse(row.section) as string[]) : [],
+    cells: row.cells ? (JSON.parse(row.cells) as string[][]) : undefined,
+    caption: row.caption,
   };
 }
 
@@ -144,6 +150,8 @@ export class MetadataStore {
       ['kind', "TEXT NOT NULL DEFAULT 'text'"],
       ['level', 'INTEGER'],
       ['section', 'TEXT'],
+      ['cells', 'TEXT'],
+      ['caption', 'TEXT'],
     ];
     for (const [name, type] of added) {
       if (!columns.has(name)) this.db.exec(`ALTER TABLE paragraphs ADD COLUMN ${name} ${type}`);
@@ -247,11 +255,21 @@ export class MetadataStore {
     const save = this.db.transaction((p: StoredPage) => {
       this.db.prepare('DELETE FROM paragraphs WHERE doc_id = ? AND page = ?').run(docId, p.page);
       const insert = this.db.prepare(
-        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text, size, lines)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text, size, lines, kind, cells)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const para of p.paragraphs) {
-        insert.run(docId, p.page, para.index, ...para.bbox, para.text, para.size ?? null, para.lines ?? null);
+        insert.run(
+          docId,
+          p.page,
+          para.index,
+          ...para.bbox,
+          para.text,
+          para.size ?? null,
+          para.lines ?? null,
+          para.kind ?? 'text',
+          para.cells ? JSON.stringify(para.cells) : null,
+        );
       }
       this.db
         .prepare(
@@ -294,7 +312,7 @@ export class MetadataStore {
   paragraphs(docId: string, options: { content?: boolean } = {}): Paragraph[] {
     const rows = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption FROM paragraphs
          WHERE doc_id = ? ${options.content ? "AND kind NOT IN ('header', 'footer')" : ''}
          ORDER BY page, idx`,
       )
@@ -305,7 +323,7 @@ export class MetadataStore {
   pageParagraphs(docId: string, page: number): Paragraph[] {
     const rows = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption FROM paragraphs
          WHERE doc_id = ? AND page = ? ORDER BY idx`,
       )
       .all(docId, page) as ParagraphRow[];
@@ -318,12 +336,16 @@ export class MetadataStore {
   }
 
   /** Records the structure pass's verdict on every paragraph (same order as `paragraphs`). */
-  setStructure(docId: string, units: readonly Paragraph[], structure: readonly { kind: string; level: number | null; section: string[] }[]): void {
-    const update = this.db.prepare('UPDATE paragraphs SET kind = ?, level = ?, section = ? WHERE doc_id = ? AND page = ? AND idx = ?');
+  setStructure(
+    docId: string,
+    units: readonly Paragraph[],
+    structure: readonly { kind: string; level: number | null; section: string[]; caption: string | null }[],
+  ): void {
+    const update = this.db.prepare('UPDATE paragraphs SET kind = ?, level = ?, section = ?, caption = ? WHERE doc_id = ? AND page = ? AND idx = ?');
     this.db.transaction(() => {
       units.forEach((unit, i) => {
         const s = structure[i];
-        update.run(s.kind, s.level, JSON.stringify(s.section), docId, unit.page, unit.index);
+        update.run(s.kind, s.level, JSON.stringify(s.section), s.caption, docId, unit.page, unit.index);
       });
     })();
   }
