@@ -39,10 +39,15 @@ function documentView(doc: DocumentRecord) {
   };
 }
 
-/** A PDF starts with `%PDF-` within its first kilobyte (some files carry junk before it). */
+/**
+ * A PDF starts with `%PDF-` within its first kilobyte (some files carry junk before it); a
+ * few real files lack the header but open in every viewer, so PDF object syntax near the start
+ * ("1 0 obj … endobj") is accepted too. The parser judges the rest.
+ */
 export function looksLikePdf(bytes: Uint8Array): boolean {
-  const head = Buffer.from(bytes.subarray(0, 1024)).toString('latin1');
-  return head.includes('%PDF-');
+  const head = Buffer.from(bytes.subarray(0, 4096)).toString('latin1');
+  if (head.slice(0, 1024).includes('%PDF-')) return true;
+  return /\d+\s+\d+\s+obj\b/.test(head) && head.includes('endobj');
 }
 
 async function readUpload(req: Request): Promise<{ bytes: Uint8Array; filename: string | null }> {

@@ -90,5 +90,7 @@ describe('api', () => {
   it('recognises PDFs by their header', () => {
     assert.equal(looksLikePdf(new TextEncoder().encode('junk\n%PDF-1.5')), true);
     assert.equal(looksLikePdf(new TextEncoder().encode('PK\u0003\u0004')), false);
+    assert.equal(looksLikePdf(new TextEncoder().encode('%\u00e2\n1 0 obj\n<< /Type /Catalog >>\nendobj\n')), true, 'headerless but PDF syntax');
+    assert.equal(looksLikePdf(new TextEncoder().encode('<html>1 0 obj</html>')), false);
   });
 });
