@@ -7,6 +7,7 @@ import type { Box, Citation } from '../../lib/types.ts';
 import { terms as termsOf, words } from '../text/tokenize.ts';
 import { judgeAnswerability } from './answerability.ts';
 import { answerTypeOf, extractSpan } from './span.ts';
+import { tableRowPassages } from './table-cells.ts';
 
 export interface CandidateUnit {
   page: number;
@@ -14,6 +15,9 @@ export interface CandidateUnit {
   text: string;
   /** Retrieval score; higher is better. */
   score: number;
+  /** For tables: cells row by row, and the linked caption. */
+  cells?: string[][];
+  caption?: string | null;
 }
 
 export interface ExtractiveAnswer {
@@ -57,6 +61,8 @@ interface Passage {
   text: string;
   coverage: number;
   score: number;
+  /** For a table row: the cell at the row and the column the question names. */
+  cell?: string | null;
 }
 
 /** The `maxWords`-word window of `text` whose words weigh most for the query. */
@@ -96,16 +102,28 @@ export function readExtractive(
   const topUnitScore = units.reduce((max, unit) => Math.max(max, unit.score), 0) || 1;
 
   const passages: Passage[] = [];
+  const coverageOf = (present: Set<string>) => {
+    let covered = 0;
+    for (const [term, weight] of weights) if (present.has(term)) covered += weight;
+    return totalWeight > 0 ? covered / totalWeight : 0;
+  };
   units.forEach((unit, index) => {
+    const prior = 0.25 * (unit.score / topUnitScore);
+    if (unit.cells && unit.cells.length > 0) {
+      // A table is read row by row, each row with its header and caption as context.
+      // The row and its header must carry the match; the caption only breaks ties between rows.
+      for (const row of tableRowPassages(unit.cells, unit.caption ?? null, weightOf)) {
+        const coverage = coverageOf(row.rowTerms);
+        passages.push({ unit: index, text: row.text, coverage, score: coverage + prior + 0.1 * coverageOf(row.captionTerms), cell: row.cell });
+      }
+      return;
+    }
     for (const sentence of sentences(unit.text)) {
       const text = bestWindow(sentence, weightOf, options.maxQuoteWords);
-      const present = new Set(termsOf(text));
-      let covered = 0;
-      for (const [term, weight] of weights) if (present.has(term)) covered += weight;
-      const coverage = totalWeight > 0 ? covered / totalWeight : 0;
+      const coverage = coverageOf(new Set(termsOf(text)));
       // Coverage decides; the unit's retrieval score breaks near-ties in favour of the
       // paragraph that matched best as a whole.
-      passages.push({ unit: index, text, coverage, score: coverage + 0.25 * (unit.score / topUnitScore) });
+      passages.push({ unit: index, text, coverage, score: coverage + prior });
     }
   });
   passages.sort((a, b) => b.score - a.score || a.unit - b.unit);
@@ -131,6 +149,6 @@ export function readExtractive(
     const unit = units[passage.unit];
     citations.push({ page: unit.page, bbox: unit.bbox, quote: passage.text });
   }
-  const answer = extractSpan(best.text, queryTerms, words(question), answerTypeOf(question));
+  const answer = best.cell ? best.cell : extractSpan(best.text, queryTerms, words(question), answerTypeOf(question));
   return { answer, evidence: best.text, found: true, citations, coverage: best.coverage, notFoundReason: null, passagesScored: passages.length };
 }

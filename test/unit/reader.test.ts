@@ -37,3 +37,25 @@ describe('answerability', () => {
     assert.equal(judgeAnswerability('Which foundation gave the grant?', inDocument, 0.5).answerable, true);
   });
 });
+
+describe('table reading', () => {
+  it('answers with the cell where the named row and column cross', async () => {
+    const { readExtractive } = await import('../../models/reader/extractive.ts');
+    const cells = [
+      ['Dataset', 'Features', 'Min-Max', 'DLN', 'COMET'],
+      ['Boston', 'Rooms', '30.88±13.78', '15.93±1.40', '11.54±2.55'],
+      ['', 'Crime', '25.89±2.47', '12.06±1.44', '11.07±2.99'],
+    ];
+    const question = 'What test MSE does the Min-Max network obtain on Boston Housing with the Rooms feature?';
+    const answer = readExtractive(
+      question,
+      queryTerms(question),
+      () => 1,
+      [{ page: 7, bbox: [0, 0, 10, 10], text: cells.map((r) => r.join(' | ')).join('\n'), score: 1, cells, caption: 'Table 4: MSE of Min-Max, DLN and COMET.' }],
+      () => true,
+    );
+    assert.equal(answer.answer, '30.88±13.78');
+    assert.equal(answer.evidence, 'Boston | Rooms | 30.88±13.78 | 15.93±1.40 | 11.54±2.55');
+    assert.equal(answer.citations[0].page, 7);
+  });
+});
