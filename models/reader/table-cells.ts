@@ -24,7 +24,7 @@ function weightOfText(text: string, weightOf: (term: string) => number): number 
 /** The header row: the first row whose cells are mostly filled. */
 export function headerRow(cells: readonly string[][]): number {
   const index = cells.findIndex((row) => row.filter((cell) => cell.trim()).length >= Math.max(2, row.length / 2));
-  return index < 0 ? 0 : index;
+  return Math.max(0, index);
 }
 
 export function tableRowPassages(cells: readonly string[][], caption: string | null, weightOf: (term: string) => number): TableRowPassage[] {
