@@ -44,7 +44,7 @@ function limitsOf(config: FolioConfig): ExtractorLimits {
   return {
     maxPages: config.maxPages,
     pageTimeoutMs: config.pageTimeoutMs,
-    thumbnail: { maxSide: config.thumbnailMaxSide, maxPixels: config.maxRenderPixels },
+    thumbnail: { maxSide: config.thumbnailMaxSide, maxPixels: config.maxRenderPixels, tile: config.cropTile },
     threadHeapMb: 2048,
     threads: config.extractionThreads,
   };
@@ -105,7 +105,8 @@ export function createIngestActivities({ config, store, blobs }: IngestDeps) {
             limits,
             (result) => {
               const thumbnailKey = result.thumbnailPng ? blobs.put(result.thumbnailPng) : null;
-              store.savePage(batch.docId, { ...result, thumbnailKey });
+              const crops = result.cropPlan ? { plan: result.cropPlan, keys: result.cropPngs.map((png) => blobs.put(png)) } : null;
+              store.savePage(batch.docId, { ...result, thumbnailKey, crops });
               summary.pagesExtracted++;
               if (result.error && result.paragraphs.length === 0 && !result.thumbnailPng) {
                 summary.pagesFailed++;

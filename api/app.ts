@@ -154,6 +154,14 @@ export function createApp(deps: AppDeps): Hono {
       height: page.height,
       error: page.error,
       thumbnail: page.thumbnailKey ? `/v1/documents/${doc.id}/pages/${page.page}/thumbnail.png` : null,
+      crops: page.crops
+        ? {
+            grid: page.crops.plan.grid,
+            tile: page.crops.plan.tile,
+            canvas: page.crops.plan.canvas,
+            images: page.crops.keys.map((_, k) => `/v1/documents/${doc.id}/pages/${page.page}/crops/${k}.png`),
+          }
+        : null,
       units: store.pageParagraphs(doc.id, page.page).map((unit) => ({
         readingOrder: unit.index,
         kind: unit.kind,
@@ -166,6 +174,15 @@ export function createApp(deps: AppDeps): Hono {
         ...(unit.caption ? { caption: unit.caption } : {}),
       })),
     });
+  });
+
+  app.get('/v1/documents/:id/pages/:n/crops/:k{[0-9]+\\.png}', (c) => {
+    const doc = getDocument(c.req.param('id'));
+    const page = store.getPage(doc.id, Number(c.req.param('n')));
+    const k = Number.parseInt(c.req.param('k'), 10);
+    const key = page?.crops?.keys[k];
+    if (!key) throw new ApiError(404, 'crop_not_found', `No crop ${k} on page ${c.req.param('n')}.`);
+    return c.body(new Uint8Array(blobs.get(key)), 200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=31536000, immutable' });
   });
 
   app.get('/v1/documents/:id/pages/:n/thumbnail.png', (c) => {

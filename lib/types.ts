@@ -45,6 +45,13 @@ export interface Paragraph {
   caption?: string | null;
 }
 
+/** A page's AnyRes crop plan (models/layout/anyres.ts) and the blob keys of its images. */
+export interface PageCrops {
+  plan: import('../models/layout/anyres.ts').CropPlan;
+  /** [visual thumbnail, tile 0, tile 1, …] */
+  keys: string[];
+}
+
 export interface PageRecord {
   page: number;
   width: number;
@@ -52,6 +59,7 @@ export interface PageRecord {
   thumbnailKey: string | null;
   paragraphCount: number;
   error: string | null;
+  crops: PageCrops | null;
 }
 
 export interface Citation {

@@ -7,9 +7,10 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.d.ts';
-import sharp from 'sharp';
 import type { Paragraph } from '../types.ts';
+import type { CropPlan } from '../../models/layout/anyres.ts';
 import { layoutParagraphs, type Matrix, type TextRun, textItemBox } from './layout.ts';
+import { type PageImages, renderPageImages } from './page-images.ts';
 
 export type { PDFDocumentProxy, PDFPageProxy };
 
@@ -114,54 +115,8 @@ export async function pageTextRuns(page: PDFPageProxy): Promise<TextRun[]> {
 export interface ThumbnailOptions {
   maxSide: number;
   maxPixels: number;
-}
-
-/** Renders the page so its longer side is `maxSide` pixels and encodes it as PNG with sharp. */
-export async function renderThumbnail(
-  doc: PDFDocumentProxy,
-  page: PDFPageProxy,
-  options: ThumbnailOptions,
-): Promise<Buffer> {
-  const base = page.getViewport({ scale: 1 });
-  const scale = options.maxSide / Math.max(base.width, base.height, 1);
-  const viewport = page.getViewport({ scale });
-  const width = Math.max(1, Math.round(viewport.width));
-  const height = Math.max(1, Math.round(viewport.height));
-  if (width * height > options.maxPixels) {
-    throw new PdfInputError('too_large', `Page ${page.pageNumber} would render to ${width}×${height} pixels.`);
-  }
-  // Canvases must come from pdf.js's own factory: a second copy of @napi-rs/canvas crashes.
-  const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
-  const { canvas, context } = factory.create(width, height);
-  try {
-    context.fillStyle = '#ffffff';
-    context.fillRect(0, 0, width, height);
-    await page.render({ canvas: canvas as never, canvasContext: context as never, viewport }).promise;
-    const pixels = context.getImageData(0, 0, width, height).data;
-    return await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), {
-      raw: { width, height, channels: 4 },
-      limitInputPixels: options.maxPixels,
-    })
-      .removeAlpha()
-      .png({ compressionLevel: 6 })
-      .toBuffer();
-  } finally {
-    factory.destroy({ canvas, context });
-  }
-}
-
-interface CanvasLike {
-  width: number;
-  height: number;
-}
-interface ContextLike {
-  fillStyle: string;
-  fillRect(x: number, y: number, w: number, h: number): void;
-  getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-}
-interface CanvasFactory {
-  create(width: number, height: number): { canvas: CanvasLike; context: ContextLike };
-  destroy(pair: { canvas: CanvasLike; context: ContextLike }): void;
+  /** Tile side of the AnyRes crop plan (0: no crops). */
+  tile: number;
 }
 
 export interface ExtractedPage {
@@ -170,6 +125,9 @@ export interface ExtractedPage {
   height: number;
   paragraphs: Paragraph[];
   thumbnailPng: Buffer | null;
+  cropPlan: CropPlan | null;
+  /** [visual thumbnail, tiles…] of the crop plan. */
+  cropPngs: Buffer[];
   /** Why the thumbnail is missing, when rendering failed but text survived. */
   renderError: string | null;
 }
@@ -184,15 +142,24 @@ export async function extractPage(
   try {
     const viewport = page.getViewport({ scale: 1 });
     const paragraphs = layoutParagraphs(await pageTextRuns(page), pageNumber);
-    let thumbnailPng: Buffer | null = null;
+    let images: PageImages | null = null;
     let renderError: string | null = null;
     try {
-      thumbnailPng = await renderThumbnail(doc, page, thumbnail);
+      images = await renderPageImages(doc, page, { thumbnailMaxSide: thumbnail.maxSide, maxPixels: thumbnail.maxPixels, tile: thumbnail.tile });
     } catch (error) {
       // A page that will not render still has its text; keep the text and say why.
       renderError = (error as Error)?.message ?? String(error);
     }
-    return { page: pageNumber, width: viewport.width, height: viewport.height, paragraphs, thumbnailPng, renderError };
+    return {
+      page: pageNumber,
+      width: viewport.width,
+      height: viewport.height,
+      paragraphs,
+      thumbnailPng: images?.thumbnailPng ?? null,
+      cropPlan: images?.plan ?? null,
+      cropPngs: images?.cropPngs ?? [],
+      renderError,
+    };
   } finally {
     page.cleanup();
   }

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import type { CropPlan } from '../../models/layout/anyres.ts';
 import type { Paragraph } from '../types.ts';
 import { extractPage, inspectPdf, openPdf, type PDFDocumentProxy, PdfInputError, type ThumbnailOptions } from './document.ts';
 
@@ -29,6 +30,8 @@ export type ThreadMessage =
       height: number;
       paragraphs: Paragraph[];
       thumbnailPng: Uint8Array | null;
+      cropPlan: CropPlan | null;
+      cropPngs: Uint8Array[];
       renderError: string | null;
     }
   | { type: 'page-failed'; page: number; message: string }
@@ -72,8 +75,11 @@ async function run(id: number, request: ThreadRequest): Promise<void> {
     post({ type: 'page-started', page: pageNumber });
     try {
       const page = await extractPage(doc, pageNumber, request.thumbnail);
+      // Copies into fresh buffers that can be transferred (sharp's may share a pool).
       const png = page.thumbnailPng ? new Uint8Array(page.thumbnailPng) : null;
-      post({ type: 'page', ...page, thumbnailPng: png }, png ? [png.buffer as ArrayBuffer] : []);
+      const crops = page.cropPngs.map((crop) => new Uint8Array(crop));
+      const transfer = [...(png ? [png] : []), ...crops].map((a) => a.buffer as ArrayBuffer);
+      post({ type: 'page', ...page, thumbnailPng: png, cropPngs: crops }, transfer);
     } catch (error) {
       post({ type: 'page-failed', page: pageNumber, message: (error as Error)?.message ?? String(error) });
     }

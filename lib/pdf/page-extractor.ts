@@ -6,6 +6,7 @@
  * the caller in order.
  */
 import { Worker } from 'node:worker_threads';
+import type { CropPlan } from '../../models/layout/anyres.ts';
 import { threadEntry } from '../threads/entry.ts';
 import type { Paragraph } from '../types.ts';
 import { PdfInputError, type ThumbnailOptions } from './document.ts';
@@ -19,6 +20,9 @@ export interface PageResult {
   height: number;
   paragraphs: Paragraph[];
   thumbnailPng: Uint8Array | null;
+  cropPlan: CropPlan | null;
+  /** [visual thumbnail, tiles…] of the crop plan. */
+  cropPngs: Uint8Array[];
   /** Set when the page could not be read at all or only partly (no thumbnail). */
   error: string | null;
 }
@@ -171,7 +175,7 @@ function crashError(crashed: Error): Error {
 }
 
 function emptyPage(page: number, error: string): PageResult {
-  return { page, width: 0, height: 0, paragraphs: [], thumbnailPng: null, error };
+  return { page, width: 0, height: 0, paragraphs: [], thumbnailPng: null, cropPlan: null, cropPngs: [], error };
 }
 
 /** Opens the PDF in a thread and reports its page count and title. */
@@ -247,6 +251,8 @@ export async function extractPagesInThreads(
             height: message.height,
             paragraphs: message.paragraphs,
             thumbnailPng: message.thumbnailPng,
+            cropPlan: message.cropPlan,
+            cropPngs: message.cropPngs,
             error: message.renderError ? `thumbnail: ${message.renderError}` : null,
           });
         } else if (message.type === 'page-failed') {

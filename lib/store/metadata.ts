@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Box, DocumentRecord, DocumentStatus, PageRecord, Paragraph, UnitKind } from '../types.ts';
+import type { Box, DocumentRecord, DocumentStatus, PageCrops, PageRecord, Paragraph, UnitKind } from '../types.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS documents (
@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS pages (
   thumbnail_key TEXT,
   paragraph_count INTEGER NOT NULL,
   error TEXT,
+  crops TEXT,
   PRIMARY KEY (doc_id, page)
 );
 CREATE TABLE IF NOT EXISTS paragraphs (
@@ -126,6 +127,8 @@ export interface StoredPage {
   paragraphs: Paragraph[];
   /** Why the page could not be read, or read only in part. */
   error: string | null;
+  /** The AnyRes crop plan and the blob keys of its images ([visual thumbnail, tiles…]). */
+  crops?: PageCrops | null;
 }
 
 export class MetadataStore {
@@ -156,6 +159,8 @@ export class MetadataStore {
     for (const [name, type] of added) {
       if (!columns.has(name)) this.db.exec(`ALTER TABLE paragraphs ADD COLUMN ${name} ${type}`);
     }
+    const pageColumns = new Set((this.db.prepare('PRAGMA table_info(pages)').all() as { name: string }[]).map((c) => c.name));
+    if (!pageColumns.has('crops')) this.db.exec('ALTER TABLE pages ADD COLUMN crops TEXT');
   }
 
   close(): void {
@@ -273,13 +278,13 @@ export class MetadataStore {
       }
       this.db
         .prepare(
-          `INSERT INTO pages (doc_id, page, width, height, thumbnail_key, paragraph_count, error)
-           VALUES (?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO pages (doc_id, page, width, height, thumbnail_key, paragraph_count, error, crops)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(doc_id, page) DO UPDATE SET width = excluded.width,
              height = excluded.height, thumbnail_key = excluded.thumbnail_key,
-             paragraph_count = excluded.paragraph_count, error = excluded.error`,
+             paragraph_count = excluded.paragraph_count, error = excluded.error, crops = excluded.crops`,
         )
-        .run(docId, p.page, p.width, p.height, p.thumbnailKey, p.paragraphs.length, p.error);
+        .run(docId, p.page, p.width, p.height, p.thumbnailKey, p.paragraphs.length, p.error, p.crops ? JSON.stringify(p.crops) : null);
     });
     save(page);
   }
@@ -287,11 +292,11 @@ export class MetadataStore {
   getPage(docId: string, page: number): PageRecord | undefined {
     const row = this.db
       .prepare(
-        `SELECT page, width, height, thumbnail_key, paragraph_count, error FROM pages
+        `SELECT page, width, height, thumbnail_key, paragraph_count, error, crops FROM pages
          WHERE doc_id = ? AND page = ?`,
       )
       .get(docId, page) as
-      | { page: number; width: number; height: number; thumbnail_key: string | null; paragraph_count: number; error: string | null }
+      | { page: number; width: number; height: number; thumbnail_key: string | null; paragraph_count: number; error: string | null; crops: string | null }
       | undefined;
     return row
       ? {
@@ -301,6 +306,7 @@ export class MetadataStore {
           thumbnailKey: row.thumbnail_key,
           paragraphCount: row.paragraph_count,
           error: row.error,
+          crops: row.crops ? (JSON.parse(row.crops) as PageCrops) : null,
         }
       : undefined;
   }

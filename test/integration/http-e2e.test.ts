@@ -130,6 +130,20 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
     assert.ok(page.units.some((u) => u.kind === 'footer' && u.text === '7'), 'the page number is a footer');
   });
 
+  it('stores the AnyRes crop plan of every page: a visual thumbnail and grid tiles', async () => {
+    const page = (await (await fetch(`${stack.api.url}/v1/documents/${docId}/pages/3`)).json()) as {
+      crops: { grid: { rows: number; cols: number }; tile: number; images: string[] };
+    };
+    assert.deepEqual(page.crops.grid, { rows: 2, cols: 2 }, 'a letter page fits the 672×672 grid');
+    assert.equal(page.crops.images.length, 1 + 4);
+    for (const url of page.crops.images) {
+      const response = await fetch(`${stack.api.url}${url}`);
+      assert.equal(response.status, 200);
+      const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+      assert.deepEqual([meta.width, meta.height], [page.crops.tile, page.crops.tile]);
+    }
+  });
+
   it('returns JSON errors for unknown documents, bad questions and unknown routes', async () => {
     const unknown = await fetch(`${stack.api.url}/v1/documents/${'0'.repeat(64)}`);
     assert.equal(unknown.status, 404);
