@@ -145,7 +145,8 @@ export async function extractPage(
     let images: PageImages | null = null;
     let renderError: string | null = null;
     try {
-      images = await renderPageImages(doc, page, { thumbnailMaxSide: thumbnail.maxSide, maxPixels: thumbnail.maxPixels, tile: thumbnail.tile });
+      // maxSide 0: text only (layout benchmarks, text-only ingestion).
+      if (thumbnail.maxSide > 0) images = await renderPageImages(doc, page, { thumbnailMaxSide: thumbnail.maxSide, maxPixels: thumbnail.maxPixels, tile: thumbnail.tile });
     } catch (error) {
       // A page that will not render still has its text; keep the text and say why.
       renderError = (error as Error)?.message ?? String(error);

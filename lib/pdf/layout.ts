@@ -163,6 +163,19 @@ function startsNewParagraph(prev: Line, line: Line, context: ParagraphContext): 
   return false;
 }
 
+/**
+ * Joins a paragraph's lines with spaces; a word hyphenated across a line break ("fea-" +
+ * "tures") is joined back without its hyphen, as pdftotext does.
+ */
+export function joinLines(lines: readonly string[]): string {
+  let text = '';
+  for (const line of lines) {
+    if (text && /\p{L}-$/u.test(text) && /^\p{Ll}/u.test(line)) text = text.slice(0, -1) + line;
+    else text = text ? `${text} ${line}` : line;
+  }
+  return text;
+}
+
 /** Groups lines into paragraphs in reading order. */
 export function linesToParagraphs(lines: Line[], page: number): Paragraph[] {
   const paragraphs: Paragraph[] = [];
@@ -184,7 +197,7 @@ export function linesToParagraphs(lines: Line[], page: number): Paragraph[] {
         page,
         index: paragraphs.length,
         bbox: roundBox(box),
-        text: group.map((line) => line.text).join(' '),
+        text: joinLines(group.map((line) => line.text)),
         size: Math.round(size * 100) / 100,
         lines: group.length,
       });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Box } from '../../lib/types.ts';
-import { layoutParagraphs, linesToParagraphs, runsToLines, type TextRun, textItemBox } from '../../lib/pdf/layout.ts';
+import { joinLines, layoutParagraphs, linesToParagraphs, runsToLines, type TextRun, textItemBox } from '../../lib/pdf/layout.ts';
 
 /** A run of `text` at (x, top) in 10-pt type, about 5 pt per character. */
 function run(text: string, x: number, top: number, endsLine = false, size = 10): TextRun {
@@ -44,6 +44,10 @@ describe('layout', () => {
     const lines = runsToLines([run('left column bottom', 0, 500), run('right column top', 300, 100)]);
     const paragraphs = linesToParagraphs(lines, 1);
     assert.equal(paragraphs.length, 2);
+  });
+
+  it('joins words hyphenated across lines, keeping hyphens before capitals and digits', () => {
+    assert.equal(joinLines(['includes 22 fea-', 'tures and', 'X-', 'Ray and 1-', '2']), 'includes 22 features and X- Ray and 1- 2');
   });
 
   it('computes item boxes in top-left page space from the text matrix', () => {
