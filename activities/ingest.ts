@@ -44,7 +44,7 @@ function limitsOf(config: FolioConfig): ExtractorLimits {
   return {
     maxPages: config.maxPages,
     pageTimeoutMs: config.pageTimeoutMs,
-    thumbnail: { maxSide: config.thumbnailMaxSide, maxPixels: config.maxRenderPixels, tile: config.cropTile },
+    thumbnail: { maxSide: config.thumbnailMaxSide, maxPixels: config.maxRenderPixels, tile: config.cropTile, ocr: { enabled: config.ocrDpi > 0, dpi: config.ocrDpi } },
     threadHeapMb: 2048,
     threads: config.extractionThreads,
   };
@@ -106,7 +106,9 @@ export function createIngestActivities({ config, store, blobs }: IngestDeps) {
             (result) => {
               const thumbnailKey = result.thumbnailPng ? blobs.put(result.thumbnailPng) : null;
               const crops = result.cropPlan ? { plan: result.cropPlan, keys: result.cropPngs.map((png) => blobs.put(png)) } : null;
-              store.savePage(batch.docId, { ...result, thumbnailKey, crops });
+              const imageKeys = new Map(result.figureCrops.map((crop) => [crop.index, blobs.put(crop.png)]));
+              const paragraphs = result.paragraphs.map((unit) => (imageKeys.has(unit.index) ? { ...unit, imageKey: imageKeys.get(unit.index) } : unit));
+              store.savePage(batch.docId, { ...result, paragraphs, thumbnailKey, crops });
               summary.pagesExtracted++;
               if (result.error && result.paragraphs.length === 0 && !result.thumbnailPng) {
                 summary.pagesFailed++;

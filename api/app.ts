@@ -153,6 +153,7 @@ export function createApp(deps: AppDeps): Hono {
       width: page.width,
       height: page.height,
       error: page.error,
+      textSource: page.ocr ? 'ocr' : 'text-layer',
       thumbnail: page.thumbnailKey ? `/v1/documents/${doc.id}/pages/${page.page}/thumbnail.png` : null,
       crops: page.crops
         ? {
@@ -172,6 +173,10 @@ export function createApp(deps: AppDeps): Hono {
         fontSize: unit.size ?? null,
         ...(unit.cells ? { cells: unit.cells } : {}),
         ...(unit.caption ? { caption: unit.caption } : {}),
+        ...(unit.references?.length ? { references: unit.references } : {}),
+        ...(unit.kind === 'figure'
+          ? { figureId: `${unit.page}-${unit.index}`, image: unit.imageKey ? `/v1/documents/${doc.id}/figures/${unit.page}-${unit.index}.png` : null }
+          : {}),
       })),
     });
   });
@@ -183,6 +188,14 @@ export function createApp(deps: AppDeps): Hono {
     const key = page?.crops?.keys[k];
     if (!key) throw new ApiError(404, 'crop_not_found', `No crop ${k} on page ${c.req.param('n')}.`);
     return c.body(new Uint8Array(blobs.get(key)), 200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=31536000, immutable' });
+  });
+
+  app.get('/v1/documents/:id/figures/:figure{[0-9]+-[0-9]+\\.png}', (c) => {
+    const doc = getDocument(c.req.param('id'));
+    const [page, index] = c.req.param('figure').replace('.png', '').split('-').map(Number);
+    const figure = store.figure(doc.id, page, index);
+    if (!figure?.imageKey) throw new ApiError(404, 'figure_not_found', `No figure ${page}-${index} in ${doc.id}.`);
+    return c.body(new Uint8Array(blobs.get(figure.imageKey)), 200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=31536000, immutable' });
   });
 
   app.get('/v1/documents/:id/pages/:n/thumbnail.png', (c) => {

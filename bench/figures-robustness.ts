@@ -147,6 +147,7 @@ function runThread(dir: string, job: Job): Promise<number | null> {
     const arm = () => {
       clearTimeout(timer);
       timer = setTimeout(() => {
+        if (settled) return;
         totals.pageTimeouts++;
         problems.push(`${job.file} p${current || '(open)'}: no progress in ${PAGE_TIMEOUT_MS} ms, thread terminated`);
         finish(current ? current + 1 : null);
@@ -154,6 +155,8 @@ function runThread(dir: string, job: Job): Promise<number | null> {
     };
     arm();
     worker.on('message', (report: Report) => {
+      // A thread may still speak after its file is settled ('done' follows 'unopenable').
+      if (settled) return;
       arm();
       switch (report.type) {
         case 'unopenable':
@@ -187,6 +190,7 @@ function runThread(dir: string, job: Job): Promise<number | null> {
       }
     });
     worker.on('error', (error) => {
+      if (settled) return;
       totals.threadCrashes++;
       problems.push(`${job.file} p${current || '(open)'}: thread died: ${error.message}`);
       finish(current ? current + 1 : null);

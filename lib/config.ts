@@ -36,6 +36,8 @@ export interface FolioConfig {
   embedderDir: string | undefined;
   /** Longest side of a stored page thumbnail, in pixels. */
   thumbnailMaxSide: number;
+  /** Read pages without a usable text layer with OCR, rendered at this DPI (0 turns OCR off). */
+  ocrDpi: number;
   /** Tile side of the AnyRes crop plan stored for every page (0 turns crops off). */
   cropTile: number;
   /** Largest rendered image (width × height) that sharp/canvas may be asked to produce. */
@@ -77,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     embedderDir: env.FOLIO_EMBEDDER_DIR ? path.resolve(env.FOLIO_EMBEDDER_DIR) : undefined,
     thumbnailMaxSide: Math.max(16, intFrom(env, 'FOLIO_THUMBNAIL_SIDE', 512)),
     cropTile: intFrom(env, 'FOLIO_CROP_TILE', 336),
+    ocrDpi: intFrom(env, 'FOLIO_OCR_DPI', 144),
     maxRenderPixels: intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', 40_000_000),
   };
 }

@@ -21,7 +21,7 @@ export interface DocumentRecord {
 }
 
 /** What a unit is, decided by the document-level structure pass. */
-export type UnitKind = 'text' | 'heading' | 'caption' | 'list' | 'table' | 'header' | 'footer';
+export type UnitKind = 'text' | 'heading' | 'caption' | 'list' | 'table' | 'figure' | 'header' | 'footer';
 
 /** A paragraph as extracted from one page, in reading order. */
 export interface Paragraph {
@@ -41,8 +41,12 @@ export interface Paragraph {
   section?: string[];
   /** For tables: cell texts, row by row. */
   cells?: string[][];
-  /** For tables (and figures): the linked caption's text. */
+  /** For tables and figures: the linked caption's text. */
   caption?: string | null;
+  /** For figures: blob key of the full-resolution crop. */
+  imageKey?: string | null;
+  /** For figures: sentences elsewhere in the document that refer to it ("as Figure 3 shows"). */
+  references?: string[];
 }
 
 /** A page's AnyRes crop plan (models/layout/anyres.ts) and the blob keys of its images. */
@@ -60,6 +64,8 @@ export interface PageRecord {
   paragraphCount: number;
   error: string | null;
   crops: PageCrops | null;
+  /** The page's text was read by OCR (it had no usable text layer). */
+  ocr: boolean;
 }
 
 export interface Citation {

@@ -18,37 +18,52 @@ export interface Grid {
   cell: number;
 }
 
+/** Cells along one side at most, so a hostile 10⁶ × 10⁻³ pt page cannot ask for millions. */
+const MAX_SIDE_CELLS = 4096;
+
 export function pageGrid(width: number, height: number): Grid {
-  const cell = Math.sqrt((width * height) / GRID_CELLS);
+  const cell = Math.max(Math.sqrt((width * height) / GRID_CELLS), width / MAX_SIDE_CELLS, height / MAX_SIDE_CELLS);
   return { cols: Math.max(1, Math.ceil(width / cell)), rows: Math.max(1, Math.ceil(height / cell)), cell };
 }
 
 function cellIndex(value: number, cell: number, count: number): number {
   const index = Math.floor(value / cell);
-  return index < 0 ? 0 : index >= count ? count - 1 : index;
+  // NaN lands in cell 0 rather than poisoning the arrays.
+  return index >= 0 ? (index < count ? index : count - 1) : 0;
+}
+
+export interface Connected {
+  /** Group of each box, from 0 without holes. */
+  labels: Int32Array;
+  groups: number;
+  /** Group of each grid cell (row-major), -1 where no grown box reaches. */
+  cellLabels: Int32Array;
+}
+
+/** Cell range `[cx0, cy0, cx1, cy1]` (inclusive) covered by a box grown by `r`. */
+export function cellRange(grid: Grid, x0: number, y0: number, x1: number, y1: number, r: number): [number, number, number, number] {
+  return [
+    cellIndex(x0 - r, grid.cell, grid.cols),
+    cellIndex(y0 - r, grid.cell, grid.rows),
+    cellIndex(x1 + r, grid.cell, grid.cols),
+    cellIndex(y1 + r, grid.cell, grid.rows),
+  ];
 }
 
 /**
  * Labels `count` boxes (`boxes` holds x0, y0, x1, y1 per box) so that boxes within reach of each
- * other share a label; `radius(i)` is how far box i reaches. Labels run from 0 without holes.
+ * other share a label; `radius(i)` is how far box i reaches.
  */
-export function connectBoxes(
-  boxes: Float64Array,
-  count: number,
-  radius: (i: number) => number,
-  grid: Grid,
-): { labels: Int32Array; groups: number } {
-  const { cols, rows, cell } = grid;
+export function connectBoxes(boxes: Float64Array, count: number, radius: (i: number) => number, grid: Grid): Connected {
+  const { cols, rows } = grid;
   const stride = cols + 1;
   const diff = new Int32Array(stride * (rows + 1));
   const first = new Int32Array(count);
   for (let i = 0; i < count; i++) {
-    const r = radius(i);
     const o = i * 4;
-    const cx0 = cellIndex(boxes[o] - r, cell, cols);
-    const cy0 = cellIndex(boxes[o + 1] - r, cell, rows);
-    const cx1 = cellIndex(boxes[o + 2] + r, cell, cols) + 1;
-    const cy1 = cellIndex(boxes[o + 3] + r, cell, rows) + 1;
+    const [cx0, cy0, lastX, lastY] = cellRange(grid, boxes[o], boxes[o + 1], boxes[o + 2], boxes[o + 3], radius(i));
+    const cx1 = lastX + 1;
+    const cy1 = lastY + 1;
     diff[cy0 * stride + cx0]++;
     diff[cy0 * stride + cx1]--;
     diff[cy1 * stride + cx0]--;
@@ -93,5 +108,5 @@ export function connectBoxes(
   }
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) labels[i] = cellLabels[first[i]];
-  return { labels, groups };
+  return { labels, groups, cellLabels };
 }

@@ -10,6 +10,9 @@ import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/displa
 import type { Paragraph } from '../types.ts';
 import type { CropPlan } from '../../models/layout/anyres.ts';
 import { layoutParagraphs, type Matrix, type TextRun, textItemBox } from './layout.ts';
+import { cropRegion } from './crop.ts';
+import { type Figure, findPageFigures } from './figures.ts';
+import { needsOcr, ocrPageRuns } from './ocr-page.ts';
 import { type PageImages, renderPageImages } from './page-images.ts';
 
 export type { PDFDocumentProxy, PDFPageProxy };
@@ -117,7 +120,12 @@ export interface ThumbnailOptions {
   maxPixels: number;
   /** Tile side of the AnyRes crop plan (0: no crops). */
   tile: number;
+  /** OCR of pages without a usable text layer. */
+  ocr?: { enabled: boolean; dpi: number };
 }
+
+/** Figure crops are stored at this resolution (full resolution for a reader, 150 dpi). */
+const FIGURE_DPI = 150;
 
 export interface ExtractedPage {
   page: number;
@@ -128,6 +136,10 @@ export interface ExtractedPage {
   cropPlan: CropPlan | null;
   /** [visual thumbnail, tiles…] of the crop plan. */
   cropPngs: Buffer[];
+  /** Full-resolution crops of the page's figure units, by unit index. */
+  figureCrops: { index: number; png: Buffer }[];
+  /** The text came from OCR (no usable text layer). */
+  ocr: boolean;
   /** Why the thumbnail is missing, when rendering failed but text survived. */
   renderError: string | null;
 }
@@ -141,7 +153,36 @@ export async function extractPage(
   const page = await doc.getPage(pageNumber);
   try {
     const viewport = page.getViewport({ scale: 1 });
-    const paragraphs = layoutParagraphs(await pageTextRuns(page), pageNumber);
+    let runs = await pageTextRuns(page);
+    let ocr = false;
+    if (thumbnail.ocr?.enabled && needsOcr(runs)) {
+      const read = await ocrPageRuns(doc, page, { ...thumbnail.ocr, maxPixels: thumbnail.maxPixels });
+      if (read) {
+        runs = read;
+        ocr = true;
+      }
+    }
+    // Figures: raster images and clustered vector drawing. A page whose operators cannot be
+    // read keeps its text; the failure is reported with the page.
+    let figures: Figure[] = [];
+    let figureError: string | null = null;
+    try {
+      figures = (await findPageFigures(page)).figures;
+    } catch (error) {
+      figureError = (error as Error)?.message ?? String(error);
+    }
+    const paragraphs = layoutParagraphs(runs, pageNumber, figures);
+    const figureCrops: { index: number; png: Buffer }[] = [];
+    if (thumbnail.maxSide > 0) {
+      for (const unit of paragraphs) {
+        if (unit.kind !== 'figure') continue;
+        try {
+          figureCrops.push({ index: unit.index, png: (await cropRegion(doc, page, unit.bbox, { dpi: FIGURE_DPI, maxPixels: thumbnail.maxPixels })).png });
+        } catch (error) {
+          figureError ??= `figure crop: ${(error as Error)?.message ?? String(error)}`;
+        }
+      }
+    }
     let images: PageImages | null = null;
     let renderError: string | null = null;
     try {
@@ -159,7 +200,9 @@ export async function extractPage(
       thumbnailPng: images?.thumbnailPng ?? null,
       cropPlan: images?.plan ?? null,
       cropPngs: images?.cropPngs ?? [],
-      renderError,
+      figureCrops,
+      ocr,
+      renderError: renderError ?? figureError,
     };
   } finally {
     page.cleanup();

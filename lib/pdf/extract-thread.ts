@@ -32,6 +32,8 @@ export type ThreadMessage =
       thumbnailPng: Uint8Array | null;
       cropPlan: CropPlan | null;
       cropPngs: Uint8Array[];
+      figureCrops: { index: number; png: Uint8Array }[];
+      ocr: boolean;
       renderError: string | null;
     }
   | { type: 'page-failed'; page: number; message: string }
@@ -78,8 +80,9 @@ async function run(id: number, request: ThreadRequest): Promise<void> {
       // Copies into fresh buffers that can be transferred (sharp's may share a pool).
       const png = page.thumbnailPng ? new Uint8Array(page.thumbnailPng) : null;
       const crops = page.cropPngs.map((crop) => new Uint8Array(crop));
-      const transfer = [...(png ? [png] : []), ...crops].map((a) => a.buffer as ArrayBuffer);
-      post({ type: 'page', ...page, thumbnailPng: png, cropPngs: crops }, transfer);
+      const figureCrops = page.figureCrops.map((crop) => ({ index: crop.index, png: new Uint8Array(crop.png) }));
+      const transfer = [...(png ? [png] : []), ...crops, ...figureCrops.map((crop) => crop.png)].map((a) => a.buffer as ArrayBuffer);
+      post({ type: 'page', ...page, thumbnailPng: png, cropPngs: crops, figureCrops }, transfer);
     } catch (error) {
       post({ type: 'page-failed', page: pageNumber, message: (error as Error)?.message ?? String(error) });
     }

@@ -9,6 +9,7 @@
  */
 import { OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Box } from '../types.ts';
+import { intersect, multiply, transformBox } from './affine.ts';
 import type { Matrix } from './layout.ts';
 import { MarkKind, MarkList } from './mark-list.ts';
 import { splitAxisAlignedPath } from './path-pieces.ts';
@@ -37,8 +38,9 @@ export interface MarkOptions {
   backgroundCoverage: number;
   /** Marks whose longer side is under this (points) are specks, not content. */
   tinyMarkSide: number;
-  /** A vector mark at most this thick (points) ... */
+  /** A vector mark at most this thick (points, or this share of the page's shorter side if more) ... */
   ruleMaxThickness: number;
+  ruleThicknessRatio: number;
   /** ... and at least this long (points) is a rule: a table line, an underline, an axis. */
   ruleMinLength: number;
   /** Optional-content visibility (pdf.js's `OptionalContentConfig.isVisible`); all visible without it. */
@@ -46,11 +48,15 @@ export interface MarkOptions {
 }
 
 export interface MarkStats {
+  /** Operators in the list, and how many were read. */
   ops: number;
   opsRead: number;
+  /** Work stopped early: more than `maxOps` operators, or `maxMarks` marks reached. */
   truncated: boolean;
+  /** Marks dropped as page backgrounds (or full-page scans), and as specks. */
   background: number;
   tiny: number;
+  /** Painted boxes with NaN or infinite coordinates, skipped. */
   nonFinite: number;
   /** Operators whose arguments were not what pdf.js 5.4 produces. */
   malformed: number;
@@ -83,28 +89,6 @@ const FILL_OPS = new Set<number>([
   OPS.rawFillPath,
 ]);
 
-export function multiply(m: Matrix, n: ArrayLike<number>): Matrix {
-  return [
-    m[0] * n[0] + m[2] * n[1],
-    m[1] * n[0] + m[3] * n[1],
-    m[0] * n[2] + m[2] * n[3],
-    m[1] * n[2] + m[3] * n[3],
-    m[0] * n[4] + m[2] * n[5] + m[4],
-    m[1] * n[4] + m[3] * n[5] + m[5],
-  ];
-}
-
-/** Page-space bounding box of the user-space rectangle [x0, y0, x1, y1] under `m`. */
-export function transformBox(m: Matrix, x0: number, y0: number, x1: number, y1: number): Box {
-  const xs = [m[0] * x0 + m[2] * y0, m[0] * x1 + m[2] * y0, m[0] * x0 + m[2] * y1, m[0] * x1 + m[2] * y1];
-  const ys = [m[1] * x0 + m[3] * y0, m[1] * x1 + m[3] * y0, m[1] * x0 + m[3] * y1, m[1] * x1 + m[3] * y1];
-  return [Math.min(...xs) + m[4], Math.min(...ys) + m[5], Math.max(...xs) + m[4], Math.max(...ys) + m[5]];
-}
-
-function intersect(a: Box, b: Box): Box {
-  return [Math.max(a[0], b[0]), Math.max(a[1], b[1]), Math.min(a[2], b[2]), Math.min(a[3], b[3])];
-}
-
 function isNumbers(value: unknown, length: number): value is ArrayLike<number> {
   if (value === null || typeof value !== 'object') return false;
   const list = value as ArrayLike<unknown>;
@@ -132,6 +116,8 @@ export function collectMarks(
   }
 
   const pageBox: Box = [0, 0, width, height];
+  // Posters and other big pages draw their rules thicker, in proportion.
+  const ruleMaxThickness = Math.max(options.ruleMaxThickness, options.ruleThicknessRatio * Math.min(width, height));
   let state: GraphicsState = {
     ctm: Array.from(viewport.transform).slice(0, 6) as Matrix,
     clip: pageBox,
@@ -177,7 +163,7 @@ export function collectMarks(
       return true;
     }
     const isRule =
-      source === 'vector' && thin <= options.ruleMaxThickness && long >= options.ruleMinLength && long >= 8 * thin;
+      source === 'vector' && thin <= ruleMaxThickness && long >= options.ruleMinLength && long >= 8 * thin;
     const kind = source === 'image' ? MarkKind.Image : isRule ? MarkKind.Rule : MarkKind.Path;
     if (!marks.push(x0, y0, x1, y1, kind, op, boxy)) {
       full = true;
@@ -350,8 +336,8 @@ export function collectMarks(
         break;
       }
       case OPS.shadingFill:
-        // `sh` paints the whole clip region.
-        if (visible()) addPiece(state.clip, 'vector', op, true);
+        // `sh` paints the whole clip region, whose shape is rarely a plain rectangle.
+        if (visible()) addPiece(state.clip, 'vector', op, false);
         break;
     }
   };

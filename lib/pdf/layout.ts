@@ -8,6 +8,7 @@
  * vertical gap, a change of font size, or a jump back up the page (a new column).
  */
 import type { Box, Paragraph } from '../types.ts';
+import { captionLabel } from '../../models/retrieval/labels.ts';
 import { findGutter, readingOrder } from './reading-order.ts';
 import { findTables, type TableRegion, tableText } from './tables.ts';
 
@@ -261,11 +262,68 @@ function detectTables(segments: Line[]): TableRegion[] {
 
 interface Item extends Line {
   table?: TableRegion;
+  figure?: { region: FigureRegion; text: string };
 }
 
-/** Runs → segments → tables → reading order → lines → paragraphs (tables as single units). */
-export function layoutParagraphs(runs: TextRun[], page: number): Paragraph[] {
-  const segments = runsToLines(runs);
+/** A figure region found on the page (lib/pdf/figures.ts), in page space. */
+export interface FigureRegion {
+  box: Box;
+  kind: 'raster' | 'vector' | 'mixed';
+}
+
+/** How far outside a figure's drawing its labels (titles, tick labels, axis names) may sit, in ems. */
+const LABEL_REACH_EMS = 3.5;
+const MAX_LABEL_WORDS = 12;
+
+function distance(a: Box, b: Box): number {
+  const dx = Math.max(0, a[0] - b[2], b[0] - a[2]);
+  const dy = Math.max(0, a[1] - b[3], b[1] - a[3]);
+  return Math.max(dx, dy);
+}
+
+/**
+ * Labels just outside a figure's drawing (a plot title above the frame, tick labels left of
+ * the axis) belong to the figure: they move into its text and its box grows to hold them.
+ * Labels are set smaller than the body text around them; prose beside a figure (wrapped text)
+ * is body-sized and stays out, as do captions.
+ */
+function absorbFigureLabels(segments: Line[], regions: FigureRegion[], figureText: string[][]): Line[] {
+  if (regions.length === 0) return segments;
+  // Reach is measured from the drawing itself, so absorbed labels never pull in more text.
+  const drawn = regions.map((region) => [...region.box] as Box);
+  const sizes = segments.map((segment) => segment.size).sort((a, b) => a - b);
+  const body = sizes[sizes.length >> 1] ?? 10;
+  return segments.filter((segment) => {
+    const text = segment.text.trim();
+    if (segment.size >= 0.9 * body || text.split(/\s+/).length > MAX_LABEL_WORDS || captionLabel(text)) return true;
+    const f = drawn.findIndex((box) => distance(segment.box, box) <= LABEL_REACH_EMS * segment.size);
+    if (f < 0) return true;
+    figureText[f].push(segment.text);
+    regions[f].box = unionBox(regions[f].box, segment.box);
+    return false;
+  });
+}
+
+function inside(box: Box, region: Box): boolean {
+  const cx = (box[0] + box[2]) / 2;
+  const cy = (box[1] + box[3]) / 2;
+  return cx >= region[0] && cx <= region[2] && cy >= region[1] && cy <= region[3];
+}
+
+/**
+ * Runs → segments → tables → reading order → lines → paragraphs, with tables and figures as
+ * single units. Text drawn inside a figure (axis labels, legends) stays with the figure.
+ */
+export function layoutParagraphs(allRuns: TextRun[], page: number, figures: readonly FigureRegion[] = []): Paragraph[] {
+  const figureText: string[][] = figures.map(() => []);
+  const runs = allRuns.filter((run) => {
+    const f = figures.findIndex((figure) => inside(run.box, figure.box));
+    if (f < 0) return true;
+    if (normalizeSpace(run.text)) figureText[f].push(run.text);
+    return false;
+  });
+  const regions = figures.map((figure) => ({ ...figure, box: [...figure.box] as Box }));
+  const segments = absorbFigureLabels(runsToLines(runs), regions, figureText);
   const tables = detectTables(segments);
   const tableOf = new Map<number, TableRegion>();
   for (const table of tables) for (const i of table.segments) tableOf.set(i, table);
@@ -282,6 +340,10 @@ export function layoutParagraphs(runs: TextRun[], page: number): Paragraph[] {
       items.push({ text: tableText(table.rows), box: table.box, size: sizes[sizes.length >> 1], table });
     }
   });
+  regions.forEach((region, f) => {
+    const text = normalizeSpace(figureText[f].join(' '));
+    items.push({ text, box: region.box, size: 10, figure: { region, text } });
+  });
   const ordered = readingOrder(items).map((i) => items[i]);
   const paragraphs: Paragraph[] = [];
   let run: Line[] = [];
@@ -290,6 +352,11 @@ export function layoutParagraphs(runs: TextRun[], page: number): Paragraph[] {
     run = [];
   };
   for (const item of ordered) {
+    if (item.figure) {
+      flushRun();
+      paragraphs.push({ page, index: paragraphs.length, bbox: roundBox(item.box), text: item.figure.text, kind: 'figure', lines: 0 });
+      continue;
+    }
     if (!item.table) {
       run.push(item);
       continue;

@@ -39,7 +39,11 @@ export class MarkList {
     if (this.length >= this.capacityLimit) return false;
     if (this.length === this.kinds.length) this.grow();
     const i = this.length++;
-    this.boxes.set([x0, y0, x1, y1], i * 4);
+    const o = i * 4;
+    this.boxes[o] = x0;
+    this.boxes[o + 1] = y0;
+    this.boxes[o + 2] = x1;
+    this.boxes[o + 3] = y1;
     this.kinds[i] = kind;
     this.ops[i] = op;
     this.boxy[i] = boxy ? 1 : 0;

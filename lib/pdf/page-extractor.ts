@@ -23,6 +23,10 @@ export interface PageResult {
   cropPlan: CropPlan | null;
   /** [visual thumbnail, tiles…] of the crop plan. */
   cropPngs: Uint8Array[];
+  /** Full-resolution crops of the page's figure units, by unit index. */
+  figureCrops: { index: number; png: Uint8Array }[];
+  /** The page's text was read by OCR. */
+  ocr: boolean;
   /** Set when the page could not be read at all or only partly (no thumbnail). */
   error: string | null;
 }
@@ -175,7 +179,7 @@ function crashError(crashed: Error): Error {
 }
 
 function emptyPage(page: number, error: string): PageResult {
-  return { page, width: 0, height: 0, paragraphs: [], thumbnailPng: null, cropPlan: null, cropPngs: [], error };
+  return { page, width: 0, height: 0, paragraphs: [], thumbnailPng: null, cropPlan: null, cropPngs: [], figureCrops: [], ocr: false, error };
 }
 
 /** Opens the PDF in a thread and reports its page count and title. */
@@ -253,6 +257,8 @@ export async function extractPagesInThreads(
             thumbnailPng: message.thumbnailPng,
             cropPlan: message.cropPlan,
             cropPngs: message.cropPngs,
+            figureCrops: message.figureCrops,
+            ocr: message.ocr,
             error: message.renderError ? `thumbnail: ${message.renderError}` : null,
           });
         } else if (message.type === 'page-failed') {

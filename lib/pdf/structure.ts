@@ -3,7 +3,7 @@
  * running header from a title): running headers, footers and page numbers; headings with their
  * level; captions; list items; and the section path of every unit.
  */
-import { captionLabel } from '../../models/retrieval/labels.ts';
+import { captionLabel, referencedLabels } from '../../models/retrieval/labels.ts';
 import type { Paragraph, UnitKind } from '../types.ts';
 
 export interface PageGeometry {
@@ -17,27 +17,58 @@ export interface StructuredUnit {
   level: number | null;
   /** Titles of the enclosing headings, outermost first (a heading's path includes itself). */
   section: string[];
-  /** For a table: the text of its caption ("Table 2: …"), when one is found next to it. */
+  /** For a table or figure: the text of its caption ("Table 2: …"), when one is found next to it. */
   caption: string | null;
+  /** For a captioned figure or table: sentences elsewhere that refer to its label. */
+  references: string[];
 }
 
 /** A caption belongs to the nearest table on its page within this many points. */
 const CAPTION_REACH = 72;
 
-/** For each table unit, the nearest "Table N" caption above or below it on the same page. */
-function linkTableCaptions(units: readonly Paragraph[], kinds: readonly UnitKind[]): (string | null)[] {
+/**
+ * For each table and figure unit, the nearest caption of its kind ("Table N" for tables, any
+ * other label for figures) above or below it on the same page; each caption goes to one unit.
+ */
+function linkCaptions(units: readonly Paragraph[], kinds: readonly UnitKind[]): (string | null)[] {
+  const taken = new Set<number>();
   return units.map((unit, i) => {
-    if (kinds[i] !== 'table') return null;
-    let best: { distance: number; text: string } | null = null;
+    if (kinds[i] !== 'table' && kinds[i] !== 'figure') return null;
+    const wantTable = kinds[i] === 'table';
+    let best: { distance: number; text: string; index: number } | null = null;
     units.forEach((other, j) => {
-      if (other.page !== unit.page || kinds[j] !== 'caption' || !captionLabel(other.text)?.startsWith('table')) return;
+      const label = kinds[j] === 'caption' ? captionLabel(other.text) : null;
+      if (other.page !== unit.page || !label || taken.has(j) || label.startsWith('table') !== wantTable) return;
       const distance = other.bbox[1] >= unit.bbox[3] ? other.bbox[1] - unit.bbox[3] : unit.bbox[1] - other.bbox[3];
       if (distance < -1 || distance > CAPTION_REACH) return;
-      if (!best || distance < best.distance) best = { distance, text: other.text };
+      if (!best || distance < best.distance) best = { distance, text: other.text, index: j };
     });
-    return (best as { text: string } | null)?.text ?? null;
+    const found = best as { text: string; index: number } | null;
+    if (!found) return null;
+    taken.add(found.index);
+    return found.text;
   });
 }
+
+/** Sentences (of non-caption units) that mention a label, by label: "as Figure 3 shows, …". */
+function referringSentences(units: readonly Paragraph[], kinds: readonly UnitKind[], labels: ReadonlySet<string>): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  if (labels.size === 0) return found;
+  units.forEach((unit, i) => {
+    if (kinds[i] !== 'text' && kinds[i] !== 'list') return;
+    for (const sentence of unit.text.split(/(?<=[.!?])\s+/)) {
+      for (const label of referencedLabels(sentence)) {
+        if (!labels.has(label)) continue;
+        const list = found.get(label) ?? [];
+        if (list.length < MAX_REFERENCES) list.push(sentence.trim());
+        found.set(label, list);
+      }
+    }
+  });
+  return found;
+}
+
+const MAX_REFERENCES = 3;
 
 /** Top and bottom bands of the page where running headers and footers live. */
 const MARGIN_SHARE = 0.1;
@@ -99,7 +130,7 @@ export function structureDocument(units: readonly Paragraph[], pages: readonly P
   });
   const recurring = Math.max(3, Math.ceil(0.05 * pagesWithText));
   const kinds: UnitKind[] = units.map((unit) => {
-    if (unit.kind === 'table') return 'table';
+    if (unit.kind === 'table' || unit.kind === 'figure') return unit.kind;
     const height = heightOf.get(unit.page);
     if (!height || !inMargin(unit, height)) return 'text';
     const top = unit.bbox[3] <= height * MARGIN_SHARE;
@@ -140,7 +171,9 @@ export function structureDocument(units: readonly Paragraph[], pages: readonly P
   });
 
   // 3. Section paths: a stack of open headings, in reading order.
-  const captions = linkTableCaptions(units, kinds);
+  const captions = linkCaptions(units, kinds);
+  const captionLabels = captions.map((caption) => (caption ? captionLabel(caption) : null));
+  const references = referringSentences(units, kinds, new Set(captionLabels.filter((label): label is string => label !== null)));
   const stack: { level: number; title: string }[] = [];
   return units.map((unit, i) => {
     if (kinds[i] === 'heading') {
@@ -148,6 +181,13 @@ export function structureDocument(units: readonly Paragraph[], pages: readonly P
       while (stack.length > 0 && stack[stack.length - 1].level >= level) stack.pop();
       stack.push({ level, title: unit.text.trim() });
     }
-    return { kind: kinds[i], level: levels[i], section: stack.map((entry) => entry.title), caption: captions[i] };
+    const label = captionLabels[i];
+    return {
+      kind: kinds[i],
+      level: levels[i],
+      section: stack.map((entry) => entry.title),
+      caption: captions[i],
+      references: label ? (references.get(label) ?? []) : [],
+    };
   });
 }

@@ -43,9 +43,12 @@ function sectionTitle(unit: Paragraph): string {
   return own[own.length - 1] ?? '';
 }
 
-/** What a unit is found by: its text, and for a table its caption too (one retrievable unit). */
+/**
+ * What a unit is found by: its text, and for a table or figure its caption and the sentences
+ * that refer to it too (one retrievable unit each).
+ */
 export function indexedText(unit: Paragraph): string {
-  return unit.caption ? `${unit.caption}\n${unit.text}` : unit.text;
+  return [unit.caption, unit.text, ...(unit.references ?? [])].filter(Boolean).join('\n');
 }
 
 function pageTexts(units: readonly Paragraph[]): { pages: number[]; texts: string[] } {

@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS pages (
   paragraph_count INTEGER NOT NULL,
   error TEXT,
   crops TEXT,
+  ocr INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (doc_id, page)
 );
 CREATE TABLE IF NOT EXISTS paragraphs (
@@ -45,6 +46,8 @@ CREATE TABLE IF NOT EXISTS paragraphs (
   section TEXT,
   cells TEXT,
   caption TEXT,
+  image_key TEXT,
+  refs TEXT,
   PRIMARY KEY (doc_id, page, idx)
 );
 -- One row each time extraction of a page starts: tests count re-extraction after a crash.
@@ -101,6 +104,8 @@ interface ParagraphRow {
   section: string | null;
   cells: string | null;
   caption: string | null;
+  image_key: string | null;
+  refs: string | null;
 }
 
 function toParagraph(row: ParagraphRow): Paragraph {
@@ -116,6 +121,8 @@ function toParagraph(row: ParagraphRow): Paragraph {
     section: row.section ? (JSON.parse(row.section) as string[]) : [],
     cells: row.cells ? (JSON.parse(row.cells) as string[][]) : undefined,
     caption: row.caption,
+    imageKey: row.image_key,
+    references: row.refs ? (JSON.parse(row.refs) as string[]) : [],
   };
 }
 
@@ -129,6 +136,8 @@ export interface StoredPage {
   error: string | null;
   /** The AnyRes crop plan and the blob keys of its images ([visual thumbnail, tiles…]). */
   crops?: PageCrops | null;
+  /** The text was read by OCR. */
+  ocr?: boolean;
 }
 
 export class MetadataStore {
@@ -155,12 +164,15 @@ export class MetadataStore {
       ['section', 'TEXT'],
       ['cells', 'TEXT'],
       ['caption', 'TEXT'],
+      ['image_key', 'TEXT'],
+      ['refs', 'TEXT'],
     ];
     for (const [name, type] of added) {
       if (!columns.has(name)) this.db.exec(`ALTER TABLE paragraphs ADD COLUMN ${name} ${type}`);
     }
     const pageColumns = new Set((this.db.prepare('PRAGMA table_info(pages)').all() as { name: string }[]).map((c) => c.name));
     if (!pageColumns.has('crops')) this.db.exec('ALTER TABLE pages ADD COLUMN crops TEXT');
+    if (!pageColumns.has('ocr')) this.db.exec('ALTER TABLE pages ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0');
   }
 
   close(): void {
@@ -260,8 +272,8 @@ export class MetadataStore {
     const save = this.db.transaction((p: StoredPage) => {
       this.db.prepare('DELETE FROM paragraphs WHERE doc_id = ? AND page = ?').run(docId, p.page);
       const insert = this.db.prepare(
-        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text, size, lines, kind, cells)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text, size, lines, kind, cells, image_key)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const para of p.paragraphs) {
         insert.run(
@@ -274,17 +286,19 @@ export class MetadataStore {
           para.lines ?? null,
           para.kind ?? 'text',
           para.cells ? JSON.stringify(para.cells) : null,
+          para.imageKey ?? null,
         );
       }
       this.db
         .prepare(
-          `INSERT INTO pages (doc_id, page, width, height, thumbnail_key, paragraph_count, error, crops)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO pages (doc_id, page, width, height, thumbnail_key, paragraph_count, error, crops, ocr)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(doc_id, page) DO UPDATE SET width = excluded.width,
              height = excluded.height, thumbnail_key = excluded.thumbnail_key,
-             paragraph_count = excluded.paragraph_count, error = excluded.error, crops = excluded.crops`,
+             paragraph_count = excluded.paragraph_count, error = excluded.error, crops = excluded.crops,
+             ocr = excluded.ocr`,
         )
-        .run(docId, p.page, p.width, p.height, p.thumbnailKey, p.paragraphs.length, p.error, p.crops ? JSON.stringify(p.crops) : null);
+        .run(docId, p.page, p.width, p.height, p.thumbnailKey, p.paragraphs.length, p.error, p.crops ? JSON.stringify(p.crops) : null, p.ocr ? 1 : 0);
     });
     save(page);
   }
@@ -292,11 +306,20 @@ export class MetadataStore {
   getPage(docId: string, page: number): PageRecord | undefined {
     const row = this.db
       .prepare(
-        `SELECT page, width, height, thumbnail_key, paragraph_count, error, crops FROM pages
+        `SELECT page, width, height, thumbnail_key, paragraph_count, error, crops, ocr FROM pages
          WHERE doc_id = ? AND page = ?`,
       )
       .get(docId, page) as
-      | { page: number; width: number; height: number; thumbnail_key: string | null; paragraph_count: number; error: string | null; crops: string | null }
+      | {
+          page: number;
+          width: number;
+          height: number;
+          thumbnail_key: string | null;
+          paragraph_count: number;
+          error: string | null;
+          crops: string | null;
+          ocr: number;
+        }
       | undefined;
     return row
       ? {
@@ -307,6 +330,7 @@ export class MetadataStore {
           paragraphCount: row.paragraph_count,
           error: row.error,
           crops: row.crops ? (JSON.parse(row.crops) as PageCrops) : null,
+          ocr: row.ocr === 1,
         }
       : undefined;
   }
@@ -318,7 +342,7 @@ export class MetadataStore {
   paragraphs(docId: string, options: { content?: boolean } = {}): Paragraph[] {
     const rows = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs FROM paragraphs
          WHERE doc_id = ? ${options.content ? "AND kind NOT IN ('header', 'footer')" : ''}
          ORDER BY page, idx`,
       )
@@ -329,11 +353,22 @@ export class MetadataStore {
   pageParagraphs(docId: string, page: number): Paragraph[] {
     const rows = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs FROM paragraphs
          WHERE doc_id = ? AND page = ? ORDER BY idx`,
       )
       .all(docId, page) as ParagraphRow[];
     return rows.map(toParagraph);
+  }
+
+  /** A figure unit by page and reading-order index. */
+  figure(docId: string, page: number, index: number): Paragraph | undefined {
+    const row = this.db
+      .prepare(
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs FROM paragraphs
+         WHERE doc_id = ? AND page = ? AND idx = ? AND kind = 'figure'`,
+      )
+      .get(docId, page, index) as ParagraphRow | undefined;
+    return row ? toParagraph(row) : undefined;
   }
 
   /** Page heights, for the structure pass. */
@@ -345,13 +380,13 @@ export class MetadataStore {
   setStructure(
     docId: string,
     units: readonly Paragraph[],
-    structure: readonly { kind: string; level: number | null; section: string[]; caption: string | null }[],
+    structure: readonly { kind: string; level: number | null; section: string[]; caption: string | null; references: string[] }[],
   ): void {
-    const update = this.db.prepare('UPDATE paragraphs SET kind = ?, level = ?, section = ?, caption = ? WHERE doc_id = ? AND page = ? AND idx = ?');
+    const update = this.db.prepare('UPDATE paragraphs SET kind = ?, level = ?, section = ?, caption = ?, refs = ? WHERE doc_id = ? AND page = ? AND idx = ?');
     this.db.transaction(() => {
       units.forEach((unit, i) => {
         const s = structure[i];
-        update.run(s.kind, s.level, JSON.stringify(s.section), s.caption, docId, unit.page, unit.index);
+        update.run(s.kind, s.level, JSON.stringify(s.section), s.caption, s.references.length ? JSON.stringify(s.references) : null, docId, unit.page, unit.index);
       });
     })();
   }
