@@ -24,7 +24,7 @@ const render = { dpi: DPI, maxPixels: 40_000_000 };
 
 async function open(bytes: Uint8Array): Promise<PDFDocumentProxy> {
   // pdf.js takes ownership of the buffer it is given.
-  return openPdf(new Uint8Array(bytes), { maxPages: 10 });
+  return openPdf(new Uint8Array(bytes), { maxPages: 100 });
 }
 
 /** A one-page PDF whose only content is `image` stretched over a page of the given size in points. */
