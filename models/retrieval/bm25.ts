@@ -4,6 +4,7 @@
  */
 import { terms as termsOf } from '../text/tokenize.ts';
 import { packArrays, unpackArrays } from './container.ts';
+import { vocabularyIndex } from './vocabulary.ts';
 
 export interface Bm25Params {
   k1: number;
@@ -71,18 +72,9 @@ export function buildBm25(texts: readonly string[], params: Bm25Params = DEFAULT
   };
 }
 
-/** Binary search in the sorted vocabulary; -1 when absent. */
+/** The term's id in the index's vocabulary; -1 when absent. */
 export function termId(index: Bm25Index, term: string): number {
-  let lo = 0;
-  let hi = index.vocabulary.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const value = index.vocabulary[mid];
-    if (value === term) return mid;
-    if (value < term) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
+  return vocabularyIndex(index.vocabulary, term);
 }
 
 export function documentFrequency(index: Bm25Index, term: string): number {

@@ -12,6 +12,7 @@
  */
 import { isPair, termsWithPairs } from '../text/tokenize.ts';
 import { packArrays, unpackArrays } from './container.ts';
+import { vocabularyIndex } from './vocabulary.ts';
 
 export interface SparseUnit {
   page: number;
@@ -142,16 +143,7 @@ export function buildSparseIndex(units: readonly SparseUnit[], p: ExpansionParam
 }
 
 export function sparseTermId(index: SparseIndex, term: string): number {
-  let lo = 0;
-  let hi = index.vocabulary.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const value = index.vocabulary[mid];
-    if (value === term) return mid;
-    if (value < term) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  return -1;
+  return vocabularyIndex(index.vocabulary, term);
 }
 
 /** The query's IDF weights: a term missing from the document gets the largest possible IDF. */
