@@ -124,6 +124,8 @@ const totals = {
   slowestPage: '',
 };
 const problems: string[] = [];
+/** Pages whose work hit a cap (operators or marks): detection ran on a prefix. */
+const truncated: string[] = [];
 
 /** Runs one file from `fromPage` in a fresh thread; resolves with the page to resume at, or null when finished. */
 function runThread(dir: string, job: Job): Promise<number | null> {
@@ -168,7 +170,10 @@ function runThread(dir: string, job: Job): Promise<number | null> {
           totals.pages++;
           break;
         case 'page':
-          if (report.truncated) totals.truncatedPages++;
+          if (report.truncated) {
+            totals.truncatedPages++;
+            truncated.push(`${job.file} p${report.page}`);
+          }
           if (report.kinds.length > 0) totals.pagesWithFigures++;
           for (const kind of report.kinds) totals.figures[kind]++;
           totals.rules += report.rules;
@@ -216,12 +221,12 @@ async function main(): Promise<void> {
   }
   const seconds = (performance.now() - started) / 1000;
   if (json) {
-    console.log(JSON.stringify({ ...totals, seconds, problems }));
+    console.log(JSON.stringify({ ...totals, seconds, problems, truncated }));
     return;
   }
   console.log(`${totals.files} files (${totals.unopenable} pdf.js cannot open), ${totals.pages} pages in ${seconds.toFixed(1)} s`);
   console.log(
-    `page errors ${totals.pageErrors}, page timeouts ${totals.pageTimeouts}, thread crashes ${totals.threadCrashes}, truncated pages ${totals.truncatedPages}`,
+    `page errors ${totals.pageErrors}, page timeouts ${totals.pageTimeouts}, thread crashes ${totals.threadCrashes}, truncated pages ${totals.truncatedPages} ${truncated.join(', ')}`,
   );
   console.log(`figures ${JSON.stringify(totals.figures)} on ${totals.pagesWithFigures} pages; rules ${totals.rules}`);
   if (crop) console.log(`crops ${totals.crops}, crop errors ${totals.cropErrors}`);

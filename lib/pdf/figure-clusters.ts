@@ -2,14 +2,14 @@
  * Groups marks into figure regions, in three steps:
  *
  * 1. Images and non-rule paths within `gap` of each other join (single linkage).
- * 2. Rules bridge the groups they touch (within `ruleReach`), so a chart's axes and grid lines
- *    hold bars that stand further apart than `gap`. Rules never link through other rules:
- *    a table's frame touches every cell, and would otherwise glue a picture in one cell to an
- *    icon in another, or to every underline on the page. Rules spanning the page (borders,
- *    full-height column separators) bridge nothing.
+ * 2. Rules bridge the groups they touch (within `ruleReach + gap / 2` of a mark), so a chart's
+ *    axes and grid lines hold bars that stand further apart than `gap`. Rules never link
+ *    through other rules: a table's frame touches every cell, and would otherwise glue a
+ *    picture in one cell to an icon in another, or to every underline on the page. Rules
+ *    spanning the page (borders, full-height column separators) bridge nothing.
  * 3. Groups whose boxes overlap merge (single linkage can leave L-shaped groups that cross).
  *
- * A group is a figure when it is big enough in both directions and is not just one or two plain
+ * A group is a figure when it is big enough (both sides, and area) and is not just one or two plain
  * rectangles (a shaded panel behind text, a table's header band). A touching rule joins the
  * figure only where it runs along its images and paths (an axis, a frame), not when it merely
  * passes by; all other rules are reported as rules.
@@ -30,7 +30,7 @@ export interface Figure {
 export interface ClusterOptions {
   /** Largest gap (points) between two images or paths of one figure. */
   gap: number;
-  /** How far (points) a rule reaches to touch a group. */
+  /** How far (points) a rule reaches to touch a group, beyond the half gap its marks reach. */
   ruleReach: number;
   /** Figures are at least this big (points) in both directions ... */
   minFigureSide: number;
