@@ -1,7 +1,7 @@
 /**
  * Page orientation: is the page upside down (scanned the wrong way up)? PaddleOCR asks the angle
  * classifier about every line, squeezing each into 48×192; on long lines of dense print that
- * misfires (on a clean upright page it turned 10 of 85 lines over), and it costs a model run per
+ * misfires (on a clean upright page it turned 10 of 85 lines over), and it costs an input per
  * line. Pages are turned as a whole far more often than single lines, so here the classifier
  * votes on one unsqueezed 192-column window from the middle of each of the page's longest lines,
  * and the page is turned when the mean probability of "180°" exceeds one half.

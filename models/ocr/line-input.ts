@@ -29,13 +29,13 @@ export interface LineSlot {
   index: number;
   /** Columns this line fills; columns from here to batchWidth stay as padding. */
   width: number;
-  /** Sample the quad turned by 180° (the angle classifier said the line is upside down). */
+  /** Sample the quad turned by 180° (the angle classifier found the page upside down). */
   flip: boolean;
 }
 
 /**
- * Writes `quad` of `image` into `slot`, bilinear, normalised through `tables`. When the line is
- * shrunk by more than 1.5×, each output pixel averages a k×k grid of bilinear samples so thin
+ * Writes `quad` of `image` into `slot`, bilinear, normalised through `tables`. Along an axis where
+ * the line shrinks by more than 1.5×, each output pixel averages several bilinear samples so thin
  * strokes do not alias away. Columns past `slot.width` are left as they are: a fresh tensor's
  * zeros, which is PaddleOCR's padding (measured: padding with the paper's colour instead read
  * slightly worse).
@@ -61,9 +61,11 @@ export function writeLine(image: OcrImage, quad: Quad, slot: LineSlot, tables: C
     vx = -vx;
     vy = -vy;
   }
-  const shrink = Math.max(size.height / oh, 1);
-  const k = shrink > 1.5 ? Math.min(4, Math.ceil(shrink)) : 1;
-  const inv = 1 / (k * k);
+  // Samples per output pixel along each axis (up to 4).
+  const taps = (shrink: number) => (shrink > 1.5 ? Math.min(4, Math.ceil(shrink)) : 1);
+  const kx = taps(size.width / ow);
+  const ky = taps(size.height / oh);
+  const inv = 1 / (kx * ky);
   const plane = oh * batchWidth;
   const base = index * 3 * plane;
   const { b: tb, g: tg, r: tr } = tables;
@@ -74,10 +76,10 @@ export function writeLine(image: OcrImage, quad: Quad, slot: LineSlot, tables: C
       let r = 0;
       let g = 0;
       let b = 0;
-      for (let sj = 0; sj < k; sj++) {
-        const fv = v + (sj + 0.5) / k;
-        for (let si = 0; si < k; si++) {
-          const fu = u + (si + 0.5) / k;
+      for (let sj = 0; sj < ky; sj++) {
+        const fv = v + (sj + 0.5) / ky;
+        for (let si = 0; si < kx; si++) {
+          const fu = u + (si + 0.5) / kx;
           // Continuous image coordinates → pixel-centre coordinates (−0.5), clamped (replicate border).
           const x = Math.min(Math.max(ox + fu * ux + fv * vx - 0.5, 0), maxX);
           const y = Math.min(Math.max(oy + fu * uy + fv * vy - 0.5, 0), maxY);

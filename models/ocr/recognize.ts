@@ -1,6 +1,6 @@
 /**
- * Folio's OCR of one page image: detect line boxes, optionally turn upside-down lines, recognise
- * all lines in batches, drop unsure lines and return the rest in reading order.
+ * Folio's OCR of one page image: detect line boxes, check whether the page is upside down,
+ * recognise all lines in batches, drop unsure lines and return the rest in reading order.
  */
 import { upsideDownProbability } from './classify.ts';
 import { detectLines } from './detect.ts';

@@ -8,11 +8,20 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import ort from 'onnxruntime-node';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
 import { openPdf, type PDFDocumentProxy, pageTextRuns } from '../../lib/pdf/document.ts';
 import { type RgbaImage, renderPagePixels } from '../../lib/pdf/render-pixels.ts';
-import { closeOcrEngine, createOcrEngine, type OcrEngine, type OcrLine, recognize } from '../../models/ocr/index.ts';
+import { fuseModel } from '../../models/ocr/fuse.ts';
+import {
+  closeOcrEngine,
+  createOcrEngine,
+  defaultModelPaths,
+  type OcrEngine,
+  type OcrLine,
+  recognize,
+} from '../../models/ocr/index.ts';
 import { wordRecall } from '../../models/ocr/word-recall.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -133,5 +142,33 @@ describe('ocr of an image-only PDF', { timeout: 180_000 }, () => {
     assert.ok(recall.referenceWords > 60, 'the top of the page has the title, authors and affiliations');
     assert.ok(recall.strict >= 0.9, `upside-down page: recall ${recall.strict} of the upright reading`);
     assert.ok(turned[0].text.startsWith('Trace-based'), `reading order starts at the title: ${turned[0].text}`);
+  });
+});
+
+describe('ocr model rewriting on the shipped models', () => {
+  it('fuses the detector, recogniser and classifier without changing their outputs', async () => {
+    const paths = defaultModelPaths();
+    const cases: [string, number[], number][] = [
+      [paths.detection, [1, 3, 320, 256], 20],
+      [paths.recognition, [2, 3, 48, 320], 20],
+      [paths.classifier, [3, 3, 48, 192], 10],
+    ];
+    for (const [file, dims, minFused] of cases) {
+      const original = new Uint8Array(fs.readFileSync(file));
+      const { bytes, report } = fuseModel(original);
+      assert.ok(report.hardSwish >= minFused, `${path.basename(file)}: ${JSON.stringify(report)}`);
+      const input = new Float32Array(dims.reduce((a, b) => a * b, 1));
+      for (let i = 0; i < input.length; i++) input[i] = ((i * 2654435761) % 1000) / 1000;
+      const outputs: Float32Array[] = [];
+      for (const model of [original, bytes]) {
+        const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3, intraOpNumThreads: 1 });
+        const result = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', input, dims) });
+        outputs.push(result[session.outputNames[0]].data as Float32Array);
+        await session.release();
+      }
+      let worst = 0;
+      for (let i = 0; i < outputs[0].length; i++) worst = Math.max(worst, Math.abs(outputs[0][i] - outputs[1][i]));
+      assert.ok(worst < 1e-4, `${path.basename(file)}: outputs differ by up to ${worst}`);
+    }
   });
 });

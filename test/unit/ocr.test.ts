@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import ort from 'onnxruntime-node';
 import { planBatches } from '../../models/ocr/batches.ts';
 import { connectedComponents } from '../../models/ocr/components.ts';
 import { ctcGreedyDecode, parseDictionary } from '../../models/ocr/ctc.ts';
@@ -14,8 +15,23 @@ import {
   unclipRect,
   uprightQuad,
 } from '../../models/ocr/geometry.ts';
+import { createOcrEngine, resolveSettings } from '../../models/ocr/engine.ts';
+import { fuseModel } from '../../models/ocr/fuse.ts';
 import { LINE_HEIGHT, lineInputWidth, writeLine } from '../../models/ocr/line-input.ts';
 import { channelTables, SIGNED_RANGE, UNIT_RANGE } from '../../models/ocr/normalize.ts';
+import { decodeModel, encodeFloatTensor, encodeModel } from '../../models/ocr/onnx-graph.ts';
+import {
+  bytesField,
+  type Field,
+  float32Field,
+  readFields,
+  stringField,
+  stringValue,
+  varintField,
+  varintValue,
+  varintValues,
+  writeFields,
+} from '../../models/ocr/protobuf.ts';
 import { readingOrder } from '../../models/ocr/reading-order.ts';
 import type { OcrImage } from '../../models/ocr/types.ts';
 import { splitIntoWords, wordRecall } from '../../models/ocr/word-recall.ts';
@@ -220,6 +236,20 @@ describe('ocr recognition input', () => {
     close(at(0, 0, 0) * 255, 191, 1, 'turned starts at the right edge');
   });
 
+  it('averages several samples per pixel when a line shrinks, so fine strokes do not alias', () => {
+    // One-pixel vertical stripes, shrunk 3× into 200×48.
+    const image = solid(600, 144, [0, 0, 0]);
+    for (let y = 0; y < 144; y++) for (let x = 1; x < 600; x += 2) image.data.fill(255, (y * 600 + x) * 4, (y * 600 + x) * 4 + 3);
+    const quad = Float64Array.of(0, 0, 600, 0, 600, 144, 0, 144);
+    const width = lineInputWidth(quad, 16, 1000);
+    assert.equal(width, 200);
+    const tensor = new Float32Array(3 * LINE_HEIGHT * width);
+    writeLine(image, quad, { tensor, batchWidth: width, index: 0, width, flip: false }, channelTables(UNIT_RANGE));
+    for (let i = 0; i < tensor.length; i++) {
+      assert.ok(tensor[i] > 0.25 && tensor[i] < 0.75, `value ${tensor[i]} at ${i} aliased to a stripe`);
+    }
+  });
+
   it('batches lines of similar width, each exactly once', () => {
     const widths = [100, 900, 120, 880, 400, 95, 1000, 410, 50];
     const batches = planBatches(widths, { maxColumns: 2000, maxLines: 3, minFill: 0.75 });
@@ -232,6 +262,22 @@ describe('ocr recognition input', () => {
       for (const i of batch.lines) assert.ok(widths[i] >= 0.75 * batch.width);
     }
     assert.deepEqual(batches[0].lines, [6, 1]);
+  });
+});
+
+describe('ocr engine', () => {
+  it('says which model file failed to load and keeps the cause', async () => {
+    await assert.rejects(createOcrEngine({ models: { detection: '/nonexistent/det.onnx' } }), (error: Error) => {
+      assert.match(error.message, /\/nonexistent\/det\.onnx/);
+      assert.equal((error.cause as NodeJS.ErrnoException).code, 'ENOENT');
+      return true;
+    });
+  });
+
+  it('keeps defaults for settings left undefined', () => {
+    const settings = resolveSettings({ recSqueeze: 0.5, minConfidence: undefined });
+    assert.equal(settings.recSqueeze, 0.5);
+    assert.equal(settings.minConfidence, 0.5);
   });
 });
 
@@ -280,5 +326,136 @@ describe('ocr decoding and ordering', () => {
     close(merged.spaceInsensitive, 8 / 9, 1e-9, 'space-insensitive');
     assert.deepEqual(splitIntoWords('thelazydog', new Set(['the', 'lazy', 'dog', 'la', 'zy']), 4), ['the', 'lazy', 'dog']);
     assert.equal(splitIntoWords('thelazycat', new Set(['the', 'lazy', 'dog']), 4), null);
+  });
+});
+
+/** A seeded pseudo-random generator, so the tiny model's weights are the same every run. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  };
+}
+
+const message = (no: number, fields: Field[]) => bytesField(no, writeFields(fields));
+
+/** ValueInfoProto for a float tensor of the given shape. */
+function valueInfo(no: number, name: string, dims: number[]): Field {
+  const shape = dims.map((d) => message(1, [varintField(1, d)]));
+  return message(no, [stringField(1, name), message(2, [message(1, [varintField(1, 1), message(2, shape)])])]);
+}
+
+function node(op: string, inputs: string[], outputs: string[], attributes: Field[][] = []): Field {
+  return message(1, [
+    ...inputs.map((i) => stringField(1, i)),
+    ...outputs.map((o) => stringField(2, o)),
+    stringField(4, op),
+    ...attributes.map((a) => message(5, a)),
+  ]);
+}
+
+const intsAttr = (name: string, values: number[]) => [stringField(1, name), ...values.map((v) => varintField(8, v)), varintField(20, 7)];
+const intAttr = (name: string, value: number) => [stringField(1, name), varintField(3, value), varintField(20, 2)];
+
+/**
+ * A small opset-11 model with the patterns paddle2onnx emits for PP-LCNetV3: a padded Conv followed
+ * by a scalar affine block and a four-node hard-swish, then two branches: a 1×1 Conv behind another
+ * affine block (foldable) and a padded depthwise Conv behind one (not foldable).
+ */
+function tinyModel(): Uint8Array {
+  const next = random(7);
+  const tensor = (name: string, dims: number[]) => {
+    const data = Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, next);
+    return message(5, readFields(encodeFloatTensor(name, { dims, data })));
+  };
+  const scalar = (name: string, value: number) => message(5, readFields(encodeFloatTensor(name, { dims: [1], data: Float32Array.of(value) })));
+  const constantNode = (name: string, value: number) =>
+    node('Constant', [], [name], [[stringField(1, 'value'), message(5, readFields(encodeFloatTensor(name, { dims: [1], data: Float32Array.of(value) }))), varintField(20, 4)]]);
+  const pads1 = intsAttr('pads', [1, 1, 1, 1]);
+  const graph = [
+    constantNode('s1', 0.7),
+    node('Conv', ['x', 'w1', 'b1'], ['c1'], [intsAttr('kernel_shape', [3, 3]), pads1]),
+    node('Mul', ['s1', 'c1'], ['m1']),
+    node('Add', ['m1', 'a1c'], ['a1']),
+    node('Add', ['a1', 'three'], ['t']),
+    node('Clip', ['t', 'zero', 'six'], ['cl']),
+    node('Mul', ['a1', 'cl'], ['mm']),
+    node('Div', ['mm', 'six'], ['hs']),
+    node('Mul', ['hs', 's2'], ['m2']),
+    node('Add', ['m2', 'a2c'], ['a2']),
+    node('Conv', ['a2', 'w2', 'b2'], ['y'], [intsAttr('kernel_shape', [1, 1])]),
+    node('Mul', ['hs', 's3'], ['m3']),
+    node('Add', ['m3', 'a3c'], ['a3']),
+    node('Conv', ['a3', 'w3'], ['z'], [intsAttr('kernel_shape', [3, 3]), pads1, intAttr('group', 3)]),
+    stringField(2, 'tiny'),
+    tensor('w1', [3, 2, 3, 3]),
+    tensor('b1', [3]),
+    tensor('w2', [4, 3, 1, 1]),
+    tensor('b2', [4]),
+    tensor('w3', [3, 1, 3, 3]),
+    scalar('a1c', 0.2),
+    scalar('three', 3),
+    scalar('zero', 0),
+    scalar('six', 6),
+    scalar('s2', 1.3),
+    scalar('a2c', -0.1),
+    scalar('s3', 0.9),
+    scalar('a3c', 0.4),
+    valueInfo(11, 'x', [1, 2, 5, 6]),
+    valueInfo(12, 'y', [1, 4, 5, 6]),
+    valueInfo(12, 'z', [1, 3, 5, 6]),
+  ];
+  return writeFields([varintField(1, 7), message(8, [stringField(1, ''), varintField(2, 11)]), message(7, graph)]);
+}
+
+async function runModel(bytes: Uint8Array, x: Float32Array): Promise<Float32Array[]> {
+  const session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 3, intraOpNumThreads: 1 });
+  try {
+    const out = await session.run({ x: new ort.Tensor('float32', x, [1, 2, 5, 6]) });
+    return [out.y.data as Float32Array, out.z.data as Float32Array];
+  } finally {
+    await session.release();
+  }
+}
+
+describe('ocr model rewriting', () => {
+  it('splits and joins protobuf fields, keeping 64-bit varints and packed values', () => {
+    const packed = Uint8Array.of(3, 0x96, 0x01);
+    const bytes = writeFields([varintField(1, -1n), stringField(2, 'héllo'), float32Field(3, 1.5), bytesField(4, packed)]);
+    const fields = readFields(bytes);
+    assert.deepEqual(
+      fields.map((f) => [f.no, f.wire]),
+      [
+        [1, 0],
+        [2, 2],
+        [3, 5],
+        [4, 2],
+      ],
+    );
+    assert.equal(varintValue(fields[0]), -1n);
+    assert.equal(fields[0].data.length, 10, 'negative int64 takes ten bytes');
+    assert.equal(stringValue(fields[1]), 'héllo');
+    assert.deepEqual(varintValues(fields, 4), [3n, 150n]);
+    assert.deepEqual(writeFields(fields), bytes);
+    assert.throws(() => readFields(Uint8Array.of(0x0a, 5, 1)), /past the end/);
+  });
+
+  it('round-trips a model unchanged and fuses hard-swish and affine blocks without changing outputs', async () => {
+    const original = tinyModel();
+    assert.deepEqual(encodeModel(decodeModel(original)), original);
+    const { bytes, report } = fuseModel(original);
+    assert.deepEqual(report, { hardSwish: 1, foldedAfterConv: 1, foldedBeforeConv: 1 });
+    const ops = decodeModel(bytes).nodes.map((n) => n.opType);
+    assert.deepEqual(ops, ['Conv', 'HardSigmoid', 'Mul', 'Conv', 'Mul', 'Add', 'Conv']);
+    const next = random(11);
+    const x = Float32Array.from({ length: 60 }, () => 8 * next());
+    const [before, after] = [await runModel(original, x), await runModel(bytes, x)];
+    for (const k of [0, 1]) {
+      assert.equal(after[k].length, before[k].length);
+      for (let i = 0; i < before[k].length; i++) close(after[k][i], before[k][i], 1e-5, `output ${k}[${i}]`);
+    }
+    // Not a degenerate model: the outputs vary.
+    assert.ok(before[0].some((v) => Math.abs(v - before[0][0]) > 1e-3));
   });
 });
