@@ -127,20 +127,27 @@ export interface ThumbnailOptions {
 /** Figure crops are stored at this resolution (full resolution for a reader, 150 dpi). */
 const FIGURE_DPI = 150;
 
-export interface ExtractedPage {
+/**
+ * What a page yields, whichever side of the thread boundary holds it: the extraction thread,
+ * its message, and the page handed to the activity (images as bytes).
+ */
+export interface PageContent {
   page: number;
   width: number;
   height: number;
   paragraphs: Paragraph[];
-  thumbnailPng: Buffer | null;
+  thumbnailPng: Uint8Array | null;
   cropPlan: CropPlan | null;
   /** [visual thumbnail, tiles…] of the crop plan. */
-  cropPngs: Buffer[];
+  cropPngs: Uint8Array[];
   /** Full-resolution crops of the page's figure units, by unit index. */
-  figureCrops: { index: number; png: Buffer }[];
+  figureCrops: { index: number; png: Uint8Array }[];
   /** The text came from OCR (no usable text layer). */
   ocr: boolean;
-  /** Why the thumbnail is missing, when rendering failed but text survived. */
+}
+
+export interface ExtractedPage extends PageContent {
+  /** Why the thumbnail (or a figure crop) is missing, when rendering failed but text survived. */
   renderError: string | null;
 }
 

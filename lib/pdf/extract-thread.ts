@@ -8,9 +8,7 @@
  */
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import type { CropPlan } from '../../models/layout/anyres.ts';
-import type { Paragraph } from '../types.ts';
-import { extractPage, inspectPdf, openPdf, type PDFDocumentProxy, PdfInputError, type ThumbnailOptions } from './document.ts';
+import { type ExtractedPage, extractPage, inspectPdf, openPdf, type PDFDocumentProxy, PdfInputError, type ThumbnailOptions } from './document.ts';
 
 export interface ThreadRequest {
   task: 'inspect' | 'extract';
@@ -23,19 +21,7 @@ export interface ThreadRequest {
 export type ThreadMessage =
   | { type: 'inspected'; pageCount: number; title: string | null; encrypted: boolean }
   | { type: 'page-started'; page: number }
-  | {
-      type: 'page';
-      page: number;
-      width: number;
-      height: number;
-      paragraphs: Paragraph[];
-      thumbnailPng: Uint8Array | null;
-      cropPlan: CropPlan | null;
-      cropPngs: Uint8Array[];
-      figureCrops: { index: number; png: Uint8Array }[];
-      ocr: boolean;
-      renderError: string | null;
-    }
+  | ({ type: 'page' } & ExtractedPage)
   | { type: 'page-failed'; page: number; message: string }
   | { type: 'failed'; inputError: boolean; code: string | null; message: string }
   | { type: 'done' };

@@ -6,27 +6,13 @@
  * the caller in order.
  */
 import { Worker } from 'node:worker_threads';
-import type { CropPlan } from '../../models/layout/anyres.ts';
 import { threadEntry } from '../threads/entry.ts';
-import type { Paragraph } from '../types.ts';
-import { PdfInputError, type ThumbnailOptions } from './document.ts';
+import { type PageContent, PdfInputError, type ThumbnailOptions } from './document.ts';
 import type { Envelope, ThreadMessage, ThreadRequest } from './extract-thread.ts';
 
 const THREAD_URL = new URL('./extract-thread.ts', import.meta.url);
 
-export interface PageResult {
-  page: number;
-  width: number;
-  height: number;
-  paragraphs: Paragraph[];
-  thumbnailPng: Uint8Array | null;
-  cropPlan: CropPlan | null;
-  /** [visual thumbnail, tiles…] of the crop plan. */
-  cropPngs: Uint8Array[];
-  /** Full-resolution crops of the page's figure units, by unit index. */
-  figureCrops: { index: number; png: Uint8Array }[];
-  /** The page's text was read by OCR. */
-  ocr: boolean;
+export interface PageResult extends PageContent {
   /** Set when the page could not be read at all or only partly (no thumbnail). */
   error: string | null;
 }
@@ -249,18 +235,8 @@ export async function extractPagesInThreads(
         } else if (message.type === 'page') {
           clearTimeout(timer);
           current = null;
-          deliver({
-            page: message.page,
-            width: message.width,
-            height: message.height,
-            paragraphs: message.paragraphs,
-            thumbnailPng: message.thumbnailPng,
-            cropPlan: message.cropPlan,
-            cropPngs: message.cropPngs,
-            figureCrops: message.figureCrops,
-            ocr: message.ocr,
-            error: message.renderError ? `thumbnail: ${message.renderError}` : null,
-          });
+          const { type: _type, renderError, ...content } = message;
+          deliver({ ...content, error: renderError ? `thumbnail: ${renderError}` : null });
         } else if (message.type === 'page-failed') {
           clearTimeout(timer);
           current = null;
