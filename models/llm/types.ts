@@ -1,0 +1,53 @@
+/**
+ * Shared shapes of the LLM reader (issue 6). Two parts build on them: the checkpoint side
+ * (config.json, safetensors, tokenizer, generator, plain-TypeScript reference forward) and the
+ * runtime (KV cache, ONNX graphs, attention policies, sampling). Keep this file the one place
+ * these types are defined.
+ */
+
+export type LlmArchitecture = 'LlamaForCausalLM' | 'Qwen2ForCausalLM' | 'MistralForCausalLM';
+
+/** RoPE scaling variants of HF config.json `rope_scaling` (null = plain RoPE). */
+export type RopeScaling =
+  | { type: 'linear'; factor: number }
+  | { type: 'dynamic'; factor: number; originalMaxPositions: number }
+  | {
+      type: 'llama3';
+      factor: number;
+      lowFreqFactor: number;
+      highFreqFactor: number;
+      originalMaxPositions: number;
+    }
+  | { type: 'yarn'; factor: number; originalMaxPositions: number; betaFast: number; betaSlow: number };
+
+/** config.json, normalised: every field the forward pass needs, with HF defaults applied. */
+export interface LlmConfig {
+  architecture: LlmArchitecture;
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  ropeScaling: RopeScaling | null;
+  maxPositions: number;
+  tieWordEmbeddings: boolean;
+  /** q/k/v projections carry biases (Qwen2), or `attention_bias: true` on Llama. */
+  attentionBias: boolean;
+  /** Mistral sliding window (null = full causal attention). */
+  slidingWindow: number | null;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+}
+
+/** One tensor in float32, row-major, with its HF shape (Linear weights are [out, in]). */
+export interface Tensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+/** All weights of a checkpoint by their HF names (e.g. `model.layers.0.self_attn.q_proj.weight`). */
+export type LlmWeights = Map<string, Tensor>;
