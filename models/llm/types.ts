@@ -18,7 +18,18 @@ export type RopeScaling =
       highFreqFactor: number;
       originalMaxPositions: number;
     }
-  | { type: 'yarn'; factor: number; originalMaxPositions: number; betaFast: number; betaSlow: number };
+  | {
+      type: 'yarn';
+      /** Effective factor: HF replaces `factor` by max_position_embeddings / original when the latter is given. */
+      factor: number;
+      originalMaxPositions: number;
+      betaFast: number;
+      betaSlow: number;
+      /** cos/sin multiplier (HF `attention_factor`, else derived from factor and mscale); default 0.1·ln(factor) + 1. */
+      attentionFactor?: number;
+      /** Round the correction range to whole dimensions (HF `truncate`, default true). */
+      truncate?: boolean;
+    };
 
 /** config.json, normalised: every field the forward pass needs, with HF defaults applied. */
 export interface LlmConfig {
@@ -37,8 +48,15 @@ export interface LlmConfig {
   tieWordEmbeddings: boolean;
   /** q/k/v projections carry biases (Qwen2), or `attention_bias: true` on Llama. */
   attentionBias: boolean;
+  /** o_proj carries a bias too: Llama's `attention_bias` covers all four projections, Qwen2's biases stop at q/k/v. Absent = false. */
+  attentionOutputBias?: boolean;
   /** Mistral sliding window (null = full causal attention). */
   slidingWindow: number | null;
+  /**
+   * Which layers use `slidingWindow` (Qwen2 applies it only from `max_window_layers` on, or as
+   * `layer_types` says). Absent = every layer; read it through `layerSlidingWindow` in config.ts.
+   */
+  slidingLayers?: boolean[];
   bosTokenId: number | null;
   eosTokenIds: number[];
 }
