@@ -2,11 +2,19 @@
  * The extractive reader: picks the sentence (or, in sentence-less text such as table rows, the
  * word window) of the retrieved units that covers the question's terms best, weighted by IDF,
  * and cites where it came from. No model weights; deterministic.
+ *
+ * A sentence is judged with its context: the terms of its paragraph and section titles count
+ * too (at a lower weight), because the sentence that answers often says "it" where the question
+ * names the thing ("It requires 3, 4, or 5 columns" under "boxerrorbars"). A sentence that
+ * cannot hold the kind of answer asked for (no number for "how many") loses ground, and when
+ * the question names a figure or table, the units that are that figure or table come first.
  */
-import type { Box, Citation } from '../../lib/types.ts';
+import type { Box, Citation, UnitKind } from '../../lib/types.ts';
+import { captionLabel } from '../retrieval/labels.ts';
 import { terms as termsOf, words } from '../text/tokenize.ts';
 import { judgeAnswerability } from './answerability.ts';
-import { answerTypeOf, extractSpan } from './span.ts';
+import { analyseQuestion, fitsAnswerType } from './question.ts';
+import { extractSpan } from './span.ts';
 import { tableRowPassages } from './table-cells.ts';
 
 export interface CandidateUnit {
@@ -18,6 +26,9 @@ export interface CandidateUnit {
   /** For tables: cells row by row, and the linked caption. */
   cells?: string[][];
   caption?: string | null;
+  kind?: UnitKind;
+  /** Titles of the enclosing headings, outermost first. */
+  section?: string[];
 }
 
 export interface ExtractiveAnswer {
@@ -47,12 +58,20 @@ export const NOT_FOUND = 'Not found in this document.';
 
 const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
 
+/** A sentence break after a name's initial ("John W. Eaton") or a common abbreviation is not one. */
+const NOT_AN_END = /(?:^|[\s(])(?:\p{Lu}|e\.g|i\.e|et al|etc|vs|cf|resp|approx|no|vol|pp?|eq|sec|ch)\.$/iu;
+
 export function sentences(text: string): string[] {
   const out: string[] = [];
+  let pending = '';
   for (const { segment } of segmenter.segment(text)) {
-    const trimmed = segment.trim();
-    if (trimmed) out.push(trimmed);
+    pending += segment;
+    const trimmed = pending.trim();
+    if (!trimmed || NOT_AN_END.test(trimmed)) continue;
+    out.push(trimmed);
+    pending = '';
   }
+  if (pending.trim()) out.push(pending.trim());
   return out;
 }
 
@@ -101,6 +120,7 @@ export function readExtractive(
   const weightOf = (term: string) => weights.get(term) ?? 0;
   const topUnitScore = units.reduce((max, unit) => Math.max(max, unit.score), 0) || 1;
 
+  const analysis = analyseQuestion(question);
   const passages: Passage[] = [];
   const coverageOf = (present: Set<string>) => {
     let covered = 0;
@@ -109,25 +129,36 @@ export function readExtractive(
   };
   units.forEach((unit, index) => {
     const prior = 0.25 * (unit.score / topUnitScore);
+    const label = captionLabel(unit.kind === 'caption' ? unit.text : (unit.caption ?? ''));
+    // The figure or table the question names: its caption, cells and text are the evidence.
+    const labelFit = label !== null && analysis.labels.includes(label) ? (unit.kind === 'caption' ? 0.15 : 0.3) : 0;
+    // Headings name a topic; they rarely state an answer.
+    const kindFit = unit.kind === 'heading' ? -0.15 : 0;
     if (unit.cells && unit.cells.length > 0) {
       // A table is read row by row, each row with its header and caption as context.
       // The row and its header must carry the match; the caption only breaks ties between rows.
       for (const row of tableRowPassages(unit.cells, unit.caption ?? null, weightOf)) {
         const coverage = coverageOf(row.rowTerms);
-        passages.push({ unit: index, text: row.text, coverage, score: coverage + prior + 0.1 * coverageOf(row.captionTerms), cell: row.cell });
+        const score = coverage + prior + 0.1 * coverageOf(row.captionTerms) + labelFit;
+        passages.push({ unit: index, text: row.text, coverage, score, cell: row.cell });
       }
       return;
     }
+    const context = new Set(termsOf([...(unit.section ?? []), unit.caption ?? '', unit.text].join('\n')));
+    const contextCoverage = coverageOf(context);
     for (const sentence of sentences(unit.text)) {
       const text = bestWindow(sentence, weightOf, options.maxQuoteWords);
       const coverage = coverageOf(new Set(termsOf(text)));
-      // Coverage decides; the unit's retrieval score breaks near-ties in favour of the
-      // paragraph that matched best as a whole.
-      passages.push({ unit: index, text, coverage, score: coverage + prior });
+      const typeFit = fitsAnswerType(text, analysis.type) ? 0 : -0.15;
+      // Coverage decides; the context, the answer type, the named label and the unit's
+      // retrieval score break near-ties.
+      const score = 0.7 * coverage + 0.3 * contextCoverage + prior + typeFit + labelFit + kindFit;
+      passages.push({ unit: index, text, coverage, score });
     }
   });
   passages.sort((a, b) => b.score - a.score || a.unit - b.unit);
   const best = passages[0];
+  if ((globalThis as { DEBUG_READER?: boolean }).DEBUG_READER) for (const p of passages.slice(0, 6)) console.log(`    ${p.score.toFixed(3)} cov=${p.coverage.toFixed(2)} u=${p.unit} p${units[p.unit].page} ${units[p.unit].kind} | ${p.text.slice(0, 110)}`);
   const verdict = judgeAnswerability(question, inDocument, best?.coverage ?? 0);
   if (!best || !verdict.answerable) {
     return {
@@ -149,6 +180,6 @@ export function readExtractive(
     const unit = units[passage.unit];
     citations.push({ page: unit.page, bbox: unit.bbox, quote: passage.text });
   }
-  const answer = best.cell ? best.cell : extractSpan(best.text, queryTerms, words(question), answerTypeOf(question));
+  const answer = best.cell ? best.cell : extractSpan(best.text, queryTerms, words(question), analysis);
   return { answer, evidence: best.text, found: true, citations, coverage: best.coverage, notFoundReason: null, passagesScored: passages.length };
 }

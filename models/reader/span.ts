@@ -2,52 +2,83 @@
  * Answer spans without a model: inside the best evidence sentence, the answer is usually the
  * stretch of words that the question does not already contain, next to the words it does
  * ("The default width is 0.8" answers "What is the default bar width?" with "0.8"). Candidate
- * stretches are the runs of non-question words; the run closest to the question's words wins,
- * with a preference for the kind of token the question asks for (a number for "how many").
+ * stretches are the runs of non-question words. A run wins by being close to the question's
+ * words, closest of all to the question's focus noun ("which directory" → the run next to
+ * "directory"), and by holding the kind of token the question asks for (a number for "how
+ * many", a capitalised name for "who", a code-like token for "which function").
  */
 import { STOPWORDS, stem } from '../text/tokenize.ts';
-
-export type AnswerType = 'number' | 'entity' | 'any';
-
-/** What kind of answer the question's wording asks for. */
-export function answerTypeOf(question: string): AnswerType {
-  const q = question.toLowerCase();
-  if (/\b(how (many|much|long|large|big|often|far)|what (value|percentage|number|size|amount)|by how much)\b/.test(q)) return 'number';
-  if (/^\s*(who|whom)\b|\bafter whom\b|\bwhich (foundation|company|organization|person)\b/.test(q)) return 'entity';
-  return 'any';
-}
+import { type AnswerType, hasNumber, looksLikeCode, type QuestionAnalysis } from './question.ts';
 
 interface Token {
   text: string;
   /** Stem of the token's word characters ('' for pure punctuation). */
   key: string;
   question: boolean;
+  focus: boolean;
   stop: boolean;
 }
 
 const WORD = /[\p{L}\p{N}]+(?:[.,_'’-][\p{L}\p{N}]+)*/u;
 
-function tokenize(sentence: string, questionStems: ReadonlySet<string>, questionWords: ReadonlySet<string>): Token[] {
+function tokenize(sentence: string, questionStems: ReadonlySet<string>, questionWords: ReadonlySet<string>, focus: ReadonlySet<string>): Token[] {
   return sentence
     .split(/\s+/)
     .filter(Boolean)
     .map((text) => {
       const word = (WORD.exec(text.toLowerCase())?.[0] ?? '').replace(/’/g, "'");
       const key = word ? stem(word) : '';
-      const question = word !== '' && (questionStems.has(key) || questionWords.has(word));
-      return { text, key, question, stop: word === '' || STOPWORDS.has(word) };
+      // A code token that merely contains a question word ("OCTAVE_HOME/share") is new information.
+      const question = word !== '' && !(looksLikeCode(text) && text.length > word.length + 2) && (questionStems.has(key) || questionWords.has(word));
+      return { text, key, question, focus: question && focus.has(key), stop: word === '' || STOPWORDS.has(word) };
     });
 }
 
-function hasNumber(tokens: Token[]): boolean {
-  return tokens.some((t) => /\p{N}/u.test(t.text));
-}
-
-function hasCapitalised(tokens: Token[]): boolean {
-  return tokens.some((t) => /^\p{Lu}/u.test(t.text));
-}
-
 const TRIM = /^[\s,;:()[\]"'“”‘’]+|[\s,;:()[\]"'“”‘’.]+$/g;
+
+/** Words that introduce a name: what follows them is the answer to "what is it called". */
+const NAMING = /^(called|named|termed|dubbed|known|titled|entitled)$/i;
+
+function typeFit(slice: Token[], type: AnswerType): number {
+  const text = slice.map((t) => t.text).join(' ');
+  switch (type) {
+    case 'number':
+      return hasNumber(text) ? 1 : -0.5;
+    case 'entity':
+      return slice.some((t) => /^\p{Lu}/u.test(t.text)) ? 1 : -0.5;
+    case 'code':
+      return slice.some((t) => looksLikeCode(t.text)) ? 1 : -0.3;
+    case 'value':
+      return hasNumber(text) || slice.some((t) => looksLikeCode(t.text)) ? 0.8 : -0.2;
+    default:
+      return 0;
+  }
+}
+
+/** The capitalised phrase that ends at token `end` ("the Laura and John Arnold Foundation"). */
+function properNounEndingAt(tokens: Token[], end: number): { start: number; end: number } | null {
+  if (!/^\p{Lu}/u.test(tokens[end].text)) return null;
+  let start = end;
+  while (start > 0) {
+    const previous = tokens[start - 1].text;
+    if (/^\p{Lu}/u.test(previous) || (/^(and|of|for|de|van|von|&)$/.test(previous) && start >= 2 && /^\p{Lu}/u.test(tokens[start - 2].text))) start--;
+    else break;
+  }
+  return start < end ? { start, end: end + 1 } : null;
+}
+
+/** Narrow a code-type span to its code tokens ("val = max_recursion_depth ()" → max_recursion_depth). */
+function codeTokens(slice: Token[]): string | null {
+  const code = slice.filter((t) => looksLikeCode(t.text)).map((t) => t.text.replace(TRIM, '').replace(/\($/, ''));
+  if (code.length === 0) return null;
+  // The identifier the sentence repeats most is the subject (a function's usage lines repeat its name).
+  const counts = new Map<string, number>();
+  for (const token of code) {
+    const name = token.replace(/\(.*$/, '');
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1])[0][0];
+}
 
 /**
  * The answer span of `sentence`, or the sentence itself when the question's words cover it
@@ -58,12 +89,22 @@ export function extractSpan(
   sentence: string,
   questionTerms: readonly string[],
   questionWords: readonly string[],
-  type: AnswerType,
+  question: Pick<QuestionAnalysis, 'type' | 'focus'>,
   maxWords = 30,
 ): string {
-  const tokens = tokenize(sentence, new Set(questionTerms), new Set(questionWords));
+  const tokens = tokenize(sentence, new Set(questionTerms), new Set(questionWords), new Set(question.focus));
   const anchors = tokens.map((t, i) => (t.question ? i : -1)).filter((i) => i >= 0);
   if (anchors.length === 0) return sentence;
+  const focusAnchors = tokens.map((t, i) => (t.focus ? i : -1)).filter((i) => i >= 0);
+
+  // "which foundation": the answer is the name the focus noun ends ("… Arnold Foundation").
+  if (question.type === 'entity') {
+    for (const at of focusAnchors) {
+      const name = properNounEndingAt(tokens, at);
+      if (name) return join(tokens, name.start, name.end);
+    }
+  }
+
   // Runs of tokens that are not question words; stopwords inside a run are kept.
   const runs: { start: number; end: number }[] = [];
   let start = -1;
@@ -75,32 +116,54 @@ export function extractSpan(
     }
   });
   if (start >= 0) runs.push({ start, end: tokens.length });
+  const distanceTo = (points: number[], run: { start: number; end: number }) =>
+    Math.min(...points.map((a) => (a < run.start ? run.start - a : a - run.end + 1)));
+
   let best: { start: number; end: number; score: number } | null = null;
   for (const run of runs) {
+    // "sometimes called rader charts": what follows a naming word is the name.
+    let s = run.start;
+    for (let i = run.start; i < run.end - 1; i++) if (NAMING.test(tokens[i].text)) s = i + 1;
+    if (s > run.start && tokens[s]?.text.toLowerCase() === 'as') s++;
     // Drop stopwords at the edges: "is 0.8" → "0.8". Distance counts from the untrimmed run,
     // so the stopwords between an answer and the question's words cost nothing.
-    let s = run.start;
     let e = run.end;
     while (s < e && tokens[s].stop) s++;
     while (e > s && tokens[e - 1].stop) e--;
     if (s >= e) continue;
     e = Math.min(e, s + maxWords);
     const slice = tokens.slice(s, e);
-    const distance = Math.min(...anchors.map((a) => (a < run.start ? run.start - a : a - run.end + 1)));
-    let score = 1 / distance;
+    let score = 1 / distanceTo(anchors, run);
+    if (focusAnchors.length > 0 && distanceTo(focusAnchors, run) <= 3) score += 0.5;
     // Statements put the answer after the words of the question ("the default is 0.8").
     if (anchors[0] < run.start) score += 0.1;
-    if (type === 'number') score += hasNumber(slice) ? 1 : -0.5;
-    if (type === 'entity') score += hasCapitalised(slice) ? 1 : -0.5;
+    score += typeFit(slice, question.type);
     // Prefer substance over a lone connective word.
     score += Math.min(slice.filter((t) => !t.stop).length, 6) * 0.05;
     if (!best || score > best.score) best = { start: s, end: e, score };
   }
   if (!best) return sentence;
-  const span = tokens
-    .slice(best.start, best.end)
+  const slice = tokens.slice(best.start, best.end);
+  if (question.type === 'code') {
+    const code = codeTokens(slice);
+    if (code) return code;
+  }
+  if (question.type === 'number' && slice.length > 4) {
+    // "… 22 features and other proposals range from nine to 60 components": the number next to the question's words.
+    const numbers = slice.map((t, i) => (hasNumber(t.text) ? best.start + i : -1)).filter((i) => i >= 0);
+    const nearest = numbers.sort((a, b) => distanceTo(anchors, { start: a, end: a + 1 }) - distanceTo(anchors, { start: b, end: b + 1 }))[0];
+    if (nearest !== undefined) {
+      const unit = tokens[nearest + 1] && !tokens[nearest + 1].stop && !tokens[nearest + 1].question && !hasNumber(tokens[nearest + 1].text) ? 1 : 0;
+      return join(tokens, nearest, nearest + 1 + unit);
+    }
+  }
+  return join(tokens, best.start, best.end) || sentence;
+}
+
+function join(tokens: Token[], start: number, end: number): string {
+  return tokens
+    .slice(start, end)
     .map((t) => t.text)
     .join(' ')
     .replace(TRIM, '');
-  return span || sentence;
 }

@@ -21,13 +21,51 @@ function weightOfText(text: string, weightOf: (term: string) => number): number 
   return [...new Set(termsOf(text))].reduce((sum, term) => sum + weightOf(term), 0);
 }
 
-/** The header row: the first row whose cells are mostly filled. */
+const NUMERIC = /^[\s\p{N}.,:;%±+\-–−()/×x*]+$/u;
+
+/**
+ * The header row: among the first rows, the first with at least two filled cells that are
+ * mostly words, not numbers (a data row can be fuller than the header of a sparse table).
+ */
 export function headerRow(cells: readonly string[][]): number {
-  const index = cells.findIndex((row) => row.filter((cell) => cell.trim()).length >= Math.max(2, row.length / 2));
-  return Math.max(0, index);
+  const limit = Math.min(cells.length, 4);
+  for (let r = 0; r < limit; r++) {
+    const filled = cells[r].filter((cell) => cell.trim());
+    const words = filled.filter((cell) => !NUMERIC.test(cell.trim()));
+    if (filled.length >= 2 && words.length >= filled.length * 0.75) return r;
+  }
+  return 0;
+}
+
+/**
+ * Tables set side by side on a page come out of layout as one grid whose header repeats
+ * ("Dataset | Feature | … | Dataset | Feature | …"). Each repeat of the first header cell
+ * starts another table; the column ranges are returned left to right.
+ */
+export function sideBySideParts(cells: readonly string[][]): [number, number][] {
+  const width = Math.max(...cells.map((row) => row.length));
+  const key = cells[0]?.find((cell) => cell.trim())?.trim().toLowerCase();
+  const starts = [0];
+  if (key) {
+    for (let c = 1; c < width; c++) {
+      if (cells.slice(0, 2).some((row) => (row[c] ?? '').trim().toLowerCase() === key)) starts.push(c);
+    }
+  }
+  return starts.map((start, i) => [start, starts[i + 1] ?? width]);
 }
 
 export function tableRowPassages(cells: readonly string[][], caption: string | null, weightOf: (term: string) => number): TableRowPassage[] {
+  if (cells.length === 0) return [];
+  const captionTerms = new Set(termsOf(caption ?? ''));
+  const passages: TableRowPassage[] = [];
+  for (const [from, to] of sideBySideParts(cells)) {
+    const part = cells.map((row) => row.slice(from, to)).filter((row) => row.some((cell) => cell.trim()));
+    passages.push(...partRowPassages(part, captionTerms, weightOf));
+  }
+  return passages;
+}
+
+function partRowPassages(cells: readonly string[][], captionTerms: Set<string>, weightOf: (term: string) => number): TableRowPassage[] {
   if (cells.length === 0) return [];
   const header = headerRow(cells);
   const headerCells = cells[header];
@@ -35,10 +73,12 @@ export function tableRowPassages(cells: readonly string[][], caption: string | n
   const columnWeights = headerCells.map((cell) => weightOfText(cell, weightOf));
   const passages: TableRowPassage[] = [];
   cells.forEach((row, r) => {
-    if (r <= header || row.every((cell) => !cell.trim())) return;
+    if (r <= header) return;
     const text = row.map((cell) => cell.trim()).join(' | ');
-    const rowTerms = new Set(termsOf(`${text} ${headerText}`));
-    const captionTerms = new Set(termsOf(caption ?? ''));
+    // A group label set once for several rows ("Boston" beside "Rooms" and "Crime") sits in
+    // the first column of a neighbouring row: a row without its own label borrows those.
+    const groupLabels = row[0]?.trim() ? [] : [cells[r - 1]?.[0] ?? '', cells[r + 1]?.[0] ?? ''];
+    const rowTerms = new Set(termsOf(`${text} ${headerText} ${groupLabels.join(' ')}`));
     // The matching column: the header cell with the most question weight, among columns this
     // row fills; a row label column (matched by the row's own words) is not the answer.
     let best = -1;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { judgeAnswerability, MIN_COVERAGE, questionFocus } from '../../models/reader/answerability.ts';
-import { answerTypeOf, extractSpan } from '../../models/reader/span.ts';
+import { judgeAnswerability, MIN_COVERAGE } from '../../models/reader/answerability.ts';
+import { analyseQuestion, questionFocus } from '../../models/reader/question.ts';
+import { extractSpan } from '../../models/reader/span.ts';
 import { queryTerms, words } from '../../models/text/tokenize.ts';
 
-const span = (question: string, sentence: string) => extractSpan(sentence, queryTerms(question), words(question), answerTypeOf(question));
+const span = (question: string, sentence: string) => extractSpan(sentence, queryTerms(question), words(question), analyseQuestion(question));
 
 describe('answer spans', () => {
   it('takes what the sentence adds to the question', () => {
@@ -13,7 +14,7 @@ describe('answer spans', () => {
   });
 
   it('prefers a number when the question asks how many', () => {
-    assert.equal(answerTypeOf('How many columns does it need?'), 'number');
+    assert.equal(analyseQuestion('How many columns does it need?').type, 'number');
     assert.equal(span('How many features does the statement include?', 'The statement, widely used in medicine, includes 22 features.'), '22');
   });
 
