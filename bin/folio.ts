@@ -5,13 +5,18 @@
  *   folio ingest <file.pdf>             upload, show progress, wait until ready
  *   folio ask <id | file.pdf> "question" answer with page citations (ingests a file first)
  *   folio status <id>                    the document's state as JSON
+ *   folio models pull <hub repo> [--revision r] [--dir d]
+ *                                        download an LLM checkpoint (default $FOLIO_DATA_DIR/models/<repo>)
  *
  * FOLIO_URL (default http://127.0.0.1:$PORT) names the API; FOLIO_API_KEY is sent as a bearer key.
+ * `models pull` talks to the hub instead (HF_ENDPOINT, HF_TOKEN).
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../lib/config.ts';
+import { downloadLlmCheckpoint } from '../lib/llm/download-checkpoint.ts';
 
 interface DocumentView {
   id: string;
@@ -97,7 +102,44 @@ function formatAnswer(answer: AnswerView): string {
 const USAGE = `usage:
   folio ingest <file.pdf>
   folio ask <document id | file.pdf> "question"
-  folio status <document id>`;
+  folio status <document id>
+  folio models pull <hub repo> [--revision <branch|tag|commit>] [--dir <directory>]`;
+
+/** `models pull <repo> [--revision r] [--dir d]`; returns null when the arguments do not parse. */
+function parsePullArgs(args: string[]): { repo: string; revision?: string; dir?: string } | null {
+  let repo: string | undefined;
+  let revision: string | undefined;
+  let dir: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if ((arg === '--revision' || arg === '--dir') && i + 1 < args.length) {
+      if (arg === '--revision') revision = args[++i];
+      else dir = args[++i];
+    } else if (!arg.startsWith('--') && repo === undefined) {
+      repo = arg;
+    } else {
+      return null;
+    }
+  }
+  return repo === undefined ? null : { repo, revision, dir };
+}
+
+async function pullModel(env: NodeJS.ProcessEnv, args: { repo: string; revision?: string; dir?: string }, progress: NodeJS.WritableStream): Promise<string> {
+  const config = loadConfig(env);
+  const dir = path.resolve(args.dir ?? path.join(config.dataDir, 'models', ...args.repo.split('/')));
+  progress.write(`downloading ${args.repo}@${args.revision ?? 'main'} from ${config.hubEndpoint} into ${dir}\n`);
+  let files: string[];
+  try {
+    files = await downloadLlmCheckpoint(args.repo, dir, { revision: args.revision, endpoint: config.hubEndpoint, token: config.hubToken });
+  } catch (error) {
+    // The causes say what went wrong underneath (HTTP status, refused connection, disk full).
+    const messages: string[] = [];
+    for (let e: unknown = error; e instanceof Error && messages.length < 5; e = e.cause) messages.push(e.message);
+    throw new CliError(messages.join(': '));
+  }
+  progress.write(`${files.length} files: ${files.join(', ')}\n`);
+  return dir;
+}
 
 export async function runCli(
   argv: string[],
@@ -123,6 +165,13 @@ export async function runCli(
       const answer = await call<AnswerView>(env, 'POST', `/v1/documents/${id}/answers`, JSON.stringify({ question }), 'application/json');
       io.out.write(`${formatAnswer(answer)}\n`);
       return 0;
+    }
+    if (command === 'models' && rest[0] === 'pull') {
+      const args = parsePullArgs(rest.slice(1));
+      if (args) {
+        io.out.write(`${await pullModel(env, args, io.err)}\n`);
+        return 0;
+      }
     }
     if (command === 'status' && rest.length === 1) {
       io.out.write(`${JSON.stringify(await call<DocumentView>(env, 'GET', `/v1/documents/${rest[0]}`), null, 2)}\n`);

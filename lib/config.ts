@@ -42,6 +42,10 @@ export interface FolioConfig {
   cropTile: number;
   /** Largest rendered image (width × height) that sharp/canvas may be asked to produce. */
   maxRenderPixels: number;
+  /** Hugging Face hub origin for model downloads (`folio models pull`), e.g. a mirror. */
+  hubEndpoint: string;
+  /** Hub access token for gated or private repositories. */
+  hubToken: string | undefined;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -81,6 +85,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     cropTile: intFrom(env, 'FOLIO_CROP_TILE', 336),
     ocrDpi: intFrom(env, 'FOLIO_OCR_DPI', 144),
     maxRenderPixels: intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', 40_000_000),
+    hubEndpoint: env.HF_ENDPOINT || 'https://huggingface.co',
+    hubToken: env.HF_TOKEN || undefined,
   };
 }
 

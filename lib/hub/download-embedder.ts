@@ -1,55 +1,19 @@
 /**
  * Fetches a sentence-embedding ONNX export from the Hugging Face hub into a local directory, for
  * people whose machine has a network; the embedder itself only ever reads local files, and the
- * tests never call this. Each file is streamed to `<name>.part` and renamed when complete, so an
- * interrupted download never leaves a truncated model that looks finished.
+ * tests never call this. Files are fetched through lib/hub/download.ts (streamed to `.part`,
+ * renamed when complete).
  */
-import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream } from 'node:stream/web';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type HubOptions, hubRepoDownloader } from './download.ts';
 
-export interface DownloadOptions {
-  /** Branch, tag or commit; pin a commit for reproducible vectors. */
-  revision?: string;
+export interface DownloadOptions extends HubOptions {
   /** Model file to fetch; default onnx/model.onnx, else model.onnx. */
   modelFile?: string;
-  /** Hub access token for gated or private repositories. */
-  token?: string;
-  /** Hub origin, for mirrors. */
-  endpoint?: string;
 }
 
 const OPTIONAL_FILES = ['tokenizer_config.json', 'special_tokens_map.json', 'config.json', 'sentence_bert_config.json', 'config_sentence_transformers.json'];
-
-function fileUrl(endpoint: string, repo: string, revision: string, file: string): string {
-  const path = file.split('/').map(encodeURIComponent).join('/');
-  return `${endpoint}/${repo}/resolve/${encodeURIComponent(revision)}/${path}`;
-}
-
-/** Downloads one file; returns false on 404 when the file is optional. */
-async function fetchFile(url: string, target: string, token: string | undefined, required: boolean): Promise<boolean> {
-  let response: Response;
-  try {
-    response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {}, redirect: 'follow' });
-  } catch (cause) {
-    throw new Error(`could not reach ${url}`, { cause });
-  }
-  if (response.status === 404 && !required) return false;
-  if (!response.ok || !response.body) throw new Error(`GET ${url} answered ${response.status} ${response.statusText}`);
-  await mkdir(dirname(target), { recursive: true });
-  const partial = `${target}.part`;
-  try {
-    await pipeline(Readable.fromWeb(response.body as ReadableStream<Uint8Array>), createWriteStream(partial));
-    await rename(partial, target);
-  } catch (cause) {
-    await rm(partial, { force: true });
-    throw new Error(`download of ${url} to ${target} failed`, { cause });
-  }
-  return true;
-}
 
 /**
  * Downloads `repo` (e.g. "sentence-transformers/all-MiniLM-L6-v2") into `dir` and returns the
@@ -58,13 +22,7 @@ async function fetchFile(url: string, target: string, token: string | undefined,
  */
 export async function downloadSentenceEmbedder(repo: string, dir: string, options: DownloadOptions = {}): Promise<string[]> {
   const revision = options.revision ?? 'main';
-  const endpoint = (options.endpoint ?? 'https://huggingface.co').replace(/\/+$/, '');
-  const written: string[] = [];
-  const get = async (file: string, required: boolean): Promise<boolean> => {
-    const ok = await fetchFile(fileUrl(endpoint, repo, revision, file), join(dir, file), options.token, required);
-    if (ok) written.push(file);
-    return ok;
-  };
+  const { get, written } = hubRepoDownloader(repo, dir, options);
 
   await get('tokenizer.json', true);
   for (const file of OPTIONAL_FILES) await get(file, false);
