@@ -1,0 +1,321 @@
+/**
+ * The dense math of the decoder as ONNX graphs built in code, weights as initializers, one set
+ * per model (issue 6). Attention itself is not in these graphs: at decode it runs in TypeScript
+ * over the positions a policy picked (attention.ts); at prefill it runs in a weight-free ORT
+ * graph (`attention`) because a chunk's causal attention is a real matrix product.
+ *
+ * Per layer the work around attention is split at the attention boundary:
+ *   pre(l)  = RMSNorm → q/k/v projections (+bias) → RoPE on q and k → head-major layout
+ *   post(l) = o_proj (+bias) + residual → RMSNorm → SwiGLU MLP + residual
+ *   head    = rows picked by index → final RMSNorm → lm_head
+ * Layout 'fused' joins post(l) with pre(l+1) (and post(L−1) with head) into one session, so a
+ * token costs L+1 run() calls instead of 2L+1; 'split' keeps them apart. bench/decode.ts measures
+ * both.
+ */
+import * as ort from 'onnxruntime-node';
+import { layerSlidingWindow } from './config.ts';
+import { GraphBuilder } from './onnx-writer.ts';
+import type { LlmConfig, LlmWeights, Tensor } from './types.ts';
+
+export type GraphLayout = 'fused' | 'split';
+
+export interface GraphOptions {
+  layout?: GraphLayout;
+  /** onnxruntime intra-op threads (default 2). */
+  threads?: number;
+}
+
+function tensor(weights: LlmWeights, name: string): Tensor {
+  const t = weights.get(name);
+  if (!t) throw new Error(`Checkpoint has no tensor ${name}`);
+  return t;
+}
+
+/** [out, in] → [in, out], the layout MatMul wants on its right. */
+function transposed(t: Tensor): { dims: number[]; data: Float32Array } {
+  const [rows, cols] = t.shape;
+  const out = new Float32Array(rows * cols);
+  for (let r = 0; r < rows; r++) {
+    const src = r * cols;
+    for (let c = 0; c < cols; c++) out[c * rows + r] = t.data[src + c];
+  }
+  return { dims: [cols, rows], data: out };
+}
+
+class Segments {
+  constructor(
+    private readonly b: GraphBuilder,
+    private readonly config: LlmConfig,
+    private readonly weights: LlmWeights,
+  ) {}
+
+  rmsNorm(x: string, weightName: string): string {
+    const { b } = this;
+    const w = tensor(this.weights, weightName);
+    const sq = b.node('Mul', [x, x]);
+    const mean = b.node('ReduceMean', [sq], { axes: [-1], keepdims: 1 });
+    const root = b.node('Sqrt', [b.node('Add', [mean, b.scalar('eps', this.config.rmsNormEps)])]);
+    return b.node('Mul', [b.node('Div', [x, root]), b.weight(weightName, w.shape, w.data)]);
+  }
+
+  linear(x: string, prefix: string, bias: boolean): string {
+    const { b } = this;
+    const w = transposed(tensor(this.weights, `${prefix}.weight`));
+    let y = b.node('MatMul', [x, b.weight(`${prefix}.weight`, w.dims, w.data)]);
+    if (bias) {
+      const bt = tensor(this.weights, `${prefix}.bias`);
+      y = b.node('Add', [y, b.weight(`${prefix}.bias`, bt.shape, bt.data)]);
+    }
+    return y;
+  }
+
+  /** x·cos + rotate_half(x)·sin on [n, heads, d] with cos/sin [n, 1, d]. */
+  rope(x: string, cos: string, sin: string): string {
+    const { b } = this;
+    const half = this.config.headDim / 2;
+    const axis = b.ints('axis2', [2]);
+    const x1 = b.node('Slice', [x, b.ints('zero', [0]), b.ints('half', [half]), axis]);
+    const x2 = b.node('Slice', [x, b.ints('half', [half]), b.ints('dim', [this.config.headDim]), axis]);
+    const rotated = b.node('Concat', [b.node('Neg', [x2]), x1], { axis: 2 });
+    return b.node('Add', [b.node('Mul', [x, cos]), b.node('Mul', [rotated, sin])]);
+  }
+
+  /** Outputs q [H, n, d], k [Hkv, n, d], v [Hkv, n, d]. */
+  pre(layer: number, hidden: string, cos: string, sin: string): void {
+    const { b, config } = this;
+    const p = `model.layers.${layer}`;
+    const d = config.headDim;
+    const h = this.rmsNorm(hidden, `${p}.input_layernorm.weight`);
+    const cos3 = b.node('Reshape', [cos, b.ints('rope_shape', [-1, 1, d])]);
+    const sin3 = b.node('Reshape', [sin, b.ints('rope_shape', [-1, 1, d])]);
+    const heads = (x: string, n: number) => b.node('Reshape', [x, b.ints('heads_shape', [-1, n, d])]);
+    const q = this.rope(heads(this.linear(h, `${p}.self_attn.q_proj`, config.attentionBias), config.numHeads), cos3, sin3);
+    const k = this.rope(heads(this.linear(h, `${p}.self_attn.k_proj`, config.attentionBias), config.numKvHeads), cos3, sin3);
+    const v = heads(this.linear(h, `${p}.self_attn.v_proj`, config.attentionBias), config.numKvHeads);
+    const perm = { perm: [1, 0, 2] };
+    b.expose(b.node('Transpose', [q], perm), 'q', 'float', [config.numHeads, 'n', d]);
+    b.expose(b.node('Transpose', [k], perm), 'k', 'float', [config.numKvHeads, 'n', d]);
+    b.expose(b.node('Transpose', [v], perm), 'v', 'float', [config.numKvHeads, 'n', d]);
+  }
+
+  /** Returns the layer's output hidden state [n, hidden]. */
+  post(layer: number, attn: string, hidden: string): string {
+    const { b, config } = this;
+    const p = `model.layers.${layer}`;
+    const o = this.linear(attn, `${p}.self_attn.o_proj`, config.attentionOutputBias === true);
+    const mid = b.node('Add', [hidden, o]);
+    const h = this.rmsNorm(mid, `${p}.post_attention_layernorm.weight`);
+    const gate = this.linear(h, `${p}.mlp.gate_proj`, false);
+    const up = this.linear(h, `${p}.mlp.up_proj`, false);
+    const act = b.node('Mul', [b.node('Mul', [gate, b.node('Sigmoid', [gate])]), up]);
+    return b.node('Add', [mid, this.linear(act, `${p}.mlp.down_proj`, false)]);
+  }
+
+  /** Logits [m, vocab] of the rows `rows` (int64 [m]) of `hidden`. */
+  head(hidden: string, rows: string): void {
+    const { b, config } = this;
+    const picked = b.node('Gather', [hidden, rows], { axis: 0 });
+    const normed = this.rmsNorm(picked, 'model.norm.weight');
+    const name = config.tieWordEmbeddings || !this.weights.has('lm_head.weight') ? 'model.embed_tokens.weight' : 'lm_head.weight';
+    const w = transposed(tensor(this.weights, name));
+    b.expose(b.node('MatMul', [normed, b.weight(name, w.dims, w.data)]), 'logits', 'float', ['m', config.vocabSize]);
+  }
+}
+
+interface GraphInputs {
+  b: GraphBuilder;
+  s: Segments;
+}
+
+function start(name: string, config: LlmConfig, weights: LlmWeights): GraphInputs {
+  const b = new GraphBuilder(name);
+  return { b, s: new Segments(b, config, weights) };
+}
+
+function ropeInputs(b: GraphBuilder, config: LlmConfig): [string, string] {
+  return [b.input('cos', 'float', ['n', config.headDim]), b.input('sin', 'float', ['n', config.headDim])];
+}
+
+/** Weight-free causal attention over a chunk of queries against the cache (prefill). */
+export function buildPrefillAttention(config: LlmConfig): Uint8Array {
+  const b = new GraphBuilder('prefill_attention');
+  const { numHeads: H, numKvHeads: Hkv, headDim: d } = config;
+  const q = b.input('q', 'float', [H, 'n', d]);
+  const keys = b.input('keys', 'float', [Hkv, 'capacity', d]);
+  const values = b.input('values', 'float', [Hkv, 'capacity', d]);
+  const length = b.input('length', 'int64', [1]);
+  // Position of each query row (the chunk's positions repeated once per head of a KV group), the
+  // lowest key position it may see (sliding window; 0 otherwise), and the key positions 0…T−1.
+  const queryPos = b.input('query_pos', 'float', ['gn', 1]);
+  const lowestPos = b.input('lowest_pos', 'float', ['gn', 1]);
+  const keyPos = b.input('key_pos', 'float', [1, 'T']);
+  const axis1 = b.ints('axis1', [1]);
+  const zero = b.ints('zero', [0]);
+  const k = b.node('Slice', [keys, zero, length, axis1]);
+  const v = b.node('Slice', [values, zero, length, axis1]);
+  const grouped = b.node('Reshape', [q, b.ints('grouped', [Hkv, -1, d])]);
+  const kt = b.node('Transpose', [k], { perm: [0, 2, 1] });
+  const logits = b.node('Mul', [b.node('MatMul', [grouped, kt]), b.scalar('scale', 1 / Math.sqrt(d))]);
+  const hidden = b.node('Or', [b.node('Greater', [keyPos, queryPos]), b.node('Less', [keyPos, lowestPos])]);
+  const masked = b.node('Where', [hidden, b.scalar('minus_inf', Number.NEGATIVE_INFINITY), logits]);
+  const probs = b.node('Softmax', [masked], { axis: -1 });
+  const out = b.node('MatMul', [probs, v]); // [Hkv, g·n, d]
+  const perHead = b.node('Reshape', [out, b.ints('per_head', [H, -1, d])]);
+  const rows = b.node('Transpose', [perHead], { perm: [1, 0, 2] });
+  b.expose(b.node('Reshape', [rows, b.ints('flat', [-1, H * d])]), 'attn', 'float', ['n', H * d]);
+  return b.encode();
+}
+
+type Feeds = Record<string, ort.Tensor>;
+
+export interface QkvOutput {
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+}
+
+export class LlmGraphs {
+  private constructor(
+    readonly config: LlmConfig,
+    readonly layout: GraphLayout,
+    private readonly pres: ort.InferenceSession[],
+    private readonly posts: ort.InferenceSession[],
+    private readonly head: ort.InferenceSession | null,
+    private readonly attention: ort.InferenceSession,
+  ) {}
+
+  static async build(config: LlmConfig, weights: LlmWeights, options: GraphOptions = {}): Promise<LlmGraphs> {
+    const layout = options.layout ?? 'fused';
+    const session: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: options.threads ?? 2,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+    };
+    const create = async (bytes: Uint8Array, what: string): Promise<ort.InferenceSession> => {
+      try {
+        return await ort.InferenceSession.create(bytes, session);
+      } catch (error) {
+        throw new Error(`Could not create the ${what} graph`, { cause: error });
+      }
+    };
+    const L = config.numLayers;
+    const hiddenDims = ['n', config.hiddenSize];
+    const attnDims = ['n', config.numHeads * config.headDim];
+    const pres: ort.InferenceSession[] = [];
+    const posts: ort.InferenceSession[] = [];
+    let head: ort.InferenceSession | null = null;
+
+    const preGraph = async (layer: number) => {
+      const { b, s } = start(`pre_${layer}`, config, weights);
+      const hidden = b.input('hidden', 'float', hiddenDims);
+      const [cos, sin] = ropeInputs(b, config);
+      s.pre(layer, hidden, cos, sin);
+      return create(b.encode(), `pre-attention ${layer}`);
+    };
+    pres.push(await preGraph(0));
+    for (let layer = 0; layer < L; layer++) {
+      const last = layer === L - 1;
+      const { b, s } = start(`post_${layer}`, config, weights);
+      const attn = b.input('attn', 'float', attnDims);
+      const hidden = b.input('hidden', 'float', hiddenDims);
+      const out = s.post(layer, attn, hidden);
+      if (layout === 'fused' && !last) {
+        const [cos, sin] = ropeInputs(b, config);
+        b.expose(out, 'hidden_out', 'float', hiddenDims);
+        s.pre(layer + 1, out, cos, sin);
+      } else if (layout === 'fused' && last) {
+        s.head(out, b.input('rows', 'int64', ['m']));
+      } else {
+        b.expose(out, 'hidden_out', 'float', hiddenDims);
+      }
+      posts.push(await create(b.encode(), `post-attention ${layer}`));
+      if (layout === 'split' && !last) pres.push(await preGraph(layer + 1));
+    }
+    if (layout === 'split') {
+      const { b, s } = start('head', config, weights);
+      s.head(b.input('hidden', 'float', hiddenDims), b.input('rows', 'int64', ['m']));
+      head = await create(b.encode(), 'lm head');
+    }
+    const attention = await create(buildPrefillAttention(config), 'prefill attention');
+    return new LlmGraphs(config, layout, pres, posts, head, attention);
+  }
+
+  private hiddenTensor(hidden: Float32Array): ort.Tensor {
+    return new ort.Tensor('float32', hidden, [hidden.length / this.config.hiddenSize, this.config.hiddenSize]);
+  }
+
+  private ropeFeeds(cos: Float32Array, sin: Float32Array): Feeds {
+    const n = cos.length / this.config.headDim;
+    return { cos: new ort.Tensor('float32', cos, [n, this.config.headDim]), sin: new ort.Tensor('float32', sin, [n, this.config.headDim]) };
+  }
+
+  private static qkv(out: ort.InferenceSession.ReturnType): QkvOutput {
+    return { q: out.q.data as Float32Array, k: out.k.data as Float32Array, v: out.v.data as Float32Array };
+  }
+
+  /** Layer 0's pre-attention on the embedded tokens. */
+  async first(hidden: Float32Array, cos: Float32Array, sin: Float32Array): Promise<QkvOutput> {
+    return LlmGraphs.qkv(await this.pres[0].run({ hidden: this.hiddenTensor(hidden), ...this.ropeFeeds(cos, sin) }));
+  }
+
+  /** post(layer) then pre(layer+1): the next hidden state and the next layer's q/k/v. */
+  async next(layer: number, attn: Float32Array, hidden: Float32Array, cos: Float32Array, sin: Float32Array): Promise<QkvOutput & { hidden: Float32Array }> {
+    const attnTensor = new ort.Tensor('float32', attn, [hidden.length / this.config.hiddenSize, attn.length / (hidden.length / this.config.hiddenSize)]);
+    const feeds: Feeds = { attn: attnTensor, hidden: this.hiddenTensor(hidden) };
+    if (this.layout === 'fused') {
+      const out = await this.posts[layer].run({ ...feeds, ...this.ropeFeeds(cos, sin) });
+      return { hidden: out.hidden_out.data as Float32Array, ...LlmGraphs.qkv(out) };
+    }
+    const mid = (await this.posts[layer].run(feeds)).hidden_out.data as Float32Array;
+    const out = await this.pres[layer + 1].run({ hidden: this.hiddenTensor(mid), ...this.ropeFeeds(cos, sin) });
+    return { hidden: mid, ...LlmGraphs.qkv(out) };
+  }
+
+  /** post(last layer) then logits [rows.length × vocab] of the chosen rows. */
+  async logits(attn: Float32Array, hidden: Float32Array, rows: number[]): Promise<Float32Array> {
+    const n = hidden.length / this.config.hiddenSize;
+    const attnTensor = new ort.Tensor('float32', attn, [n, attn.length / n]);
+    const rowTensor = new ort.Tensor('int64', BigInt64Array.from(rows, (r) => BigInt(r)), [rows.length]);
+    const last = this.posts[this.config.numLayers - 1];
+    if (this.layout === 'fused') {
+      return (await last.run({ attn: attnTensor, hidden: this.hiddenTensor(hidden), rows: rowTensor })).logits.data as Float32Array;
+    }
+    const mid = (await last.run({ attn: attnTensor, hidden: this.hiddenTensor(hidden) })).hidden_out.data as Float32Array;
+    return (await this.head!.run({ hidden: this.hiddenTensor(mid), rows: rowTensor })).logits.data as Float32Array;
+  }
+
+  /**
+   * Causal attention of a chunk of `n` queries (q [H, n, d], positions `start … start+n−1`) over
+   * the layer's cache, which already holds the chunk's keys: positions [0, length).
+   */
+  async prefillAttention(layer: number, q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, length: number, start: number, keyPos: Float32Array): Promise<Float32Array> {
+    const { numHeads: H, numKvHeads: Hkv, headDim: d } = this.config;
+    const n = q.length / (H * d);
+    const group = H / Hkv;
+    const window = layerSlidingWindow(this.config, layer);
+    const queryPos = new Float32Array(group * n);
+    const lowestPos = new Float32Array(group * n);
+    for (let g = 0; g < group; g++) {
+      for (let i = 0; i < n; i++) {
+        queryPos[g * n + i] = start + i;
+        lowestPos[g * n + i] = window === null ? 0 : start + i - window + 1;
+      }
+    }
+    const out = await this.attention.run({
+      q: new ort.Tensor('float32', q, [H, n, d]),
+      keys: new ort.Tensor('float32', keys, [Hkv, capacity, d]),
+      values: new ort.Tensor('float32', values, [Hkv, capacity, d]),
+      length: new ort.Tensor('int64', BigInt64Array.of(BigInt(length)), [1]),
+      query_pos: new ort.Tensor('float32', queryPos, [group * n, 1]),
+      lowest_pos: new ort.Tensor('float32', lowestPos, [group * n, 1]),
+      key_pos: new ort.Tensor('float32', keyPos.subarray(0, length), [1, length]),
+    });
+    return out.attn.data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    const all = [...this.pres, ...this.posts, this.attention, ...(this.head ? [this.head] : [])];
+    await Promise.all(all.map((s) => s.release()));
+  }
+}

@@ -1,0 +1,219 @@
+/**
+ * The LLM reader's runtime (issue 6): a decoder-only model whose dense math runs in ONNX graphs
+ * Folio builds (graphs.ts) and whose attention runs over a KV cache Folio owns (kv-cache.ts), so
+ * that at every generated token an attention policy (policies/) can choose which cached positions
+ * each layer reads.
+ *
+ *   const model = await LlmModel.load(dir | { config, weights, tokenizer });
+ *   const { tokens, text, ledger } = await model.generate(promptIds | messages, options);
+ *
+ * Prefill (any run of more than one token) is dense and chunked; its attention is an ORT graph.
+ * Decode (one token) uses the policy and the TypeScript kernel (attention.ts).
+ */
+import { loadCheckpoint } from '../../lib/llm/checkpoint.ts';
+import { AttentionScratch, attendDecode } from './attention.ts';
+import { layerSlidingWindow } from './config.ts';
+import { generate, type GenerateOptions, type GenerateResult } from './generate.ts';
+import { type GraphLayout, LlmGraphs } from './graphs.ts';
+import { KvCache } from './kv-cache.ts';
+import { attendedCount, type LedgerStep } from './ledger.ts';
+import type { AttentionPolicy, PolicyShape } from './policies/policy.ts';
+import { ropeCosSin } from './rope.ts';
+import type { ChatMessage, LlmTokenizer } from './tokenizer.ts';
+import type { LlmConfig, LlmWeights } from './types.ts';
+import { assertWeightsFit } from './weight-layout.ts';
+
+export interface LlmSource {
+  config: LlmConfig;
+  weights: LlmWeights;
+  tokenizer?: LlmTokenizer;
+  /** Ids that end a reply when the caller names none (default config.eosTokenIds). */
+  stopTokenIds?: number[];
+}
+
+export interface LoadOptions {
+  /** onnxruntime intra-op threads (default 2). */
+  threads?: number;
+  /** Graph split at the attention boundary (default 'fused'; see graphs.ts). */
+  layout?: GraphLayout;
+  /** Tokens per prefill chunk (default 512): bounds the [heads × chunk × context] score tensor. */
+  prefillChunk?: number;
+}
+
+/** One conversation's state: the cache and the ids it holds, plus ids sampled but not yet fed. */
+export class LlmSession {
+  readonly cache: KvCache;
+  /** Ids whose K/V are in the cache, in order. */
+  readonly tokens: number[] = [];
+  /** Generated ids not yet run through the model (the last reply's final token). */
+  pending: number[] = [];
+
+  constructor(config: LlmConfig, capacity?: number) {
+    this.cache = new KvCache(config.numLayers, config.numKvHeads, config.headDim, capacity);
+  }
+}
+
+export class LlmModel {
+  readonly shape: PolicyShape;
+  readonly prefillChunk: number;
+  private keyPositions = new Float32Array(0);
+  private readonly scratch: AttentionScratch;
+  private readonly attnOut: Float32Array;
+
+  private constructor(
+    readonly config: LlmConfig,
+    readonly graphs: LlmGraphs,
+    private readonly embeddings: Float32Array,
+    readonly tokenizer: LlmTokenizer | undefined,
+    readonly stopTokenIds: number[],
+    options: LoadOptions,
+  ) {
+    this.shape = { numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim };
+    this.prefillChunk = Math.max(1, options.prefillChunk ?? 512);
+    this.scratch = new AttentionScratch(this.shape);
+    this.attnOut = new Float32Array(config.numHeads * config.headDim);
+  }
+
+  /** From a checkpoint directory (config.json, safetensors, tokenizer) or from memory. */
+  static async load(source: string | LlmSource, options: LoadOptions = {}): Promise<LlmModel> {
+    let src: LlmSource;
+    if (typeof source === 'string') {
+      const checkpoint = await loadCheckpoint(source);
+      src = { config: checkpoint.config, weights: checkpoint.weights, tokenizer: checkpoint.tokenizer, stopTokenIds: checkpoint.stopTokenIds };
+    } else {
+      src = source;
+    }
+    const { config, weights } = src;
+    assertWeightsFit(config, weights);
+    if (config.numHeads % config.numKvHeads !== 0) throw new Error(`${config.numHeads} heads do not split into ${config.numKvHeads} KV groups`);
+    const embed = weights.get('model.embed_tokens.weight');
+    if (!embed) throw new Error('Checkpoint has no model.embed_tokens.weight');
+    const graphs = await LlmGraphs.build(config, weights, { layout: options.layout, threads: options.threads });
+    return new LlmModel(config, graphs, embed.data, src.tokenizer, src.stopTokenIds ?? config.eosTokenIds, options);
+  }
+
+  newSession(capacity?: number): LlmSession {
+    return new LlmSession(this.config, capacity);
+  }
+
+  async release(): Promise<void> {
+    await this.graphs.release();
+  }
+
+  private embed(ids: ArrayLike<number>): Float32Array {
+    const h = this.config.hiddenSize;
+    const out = new Float32Array(ids.length * h);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (!(id >= 0 && id < this.config.vocabSize)) throw new Error(`Token id ${id} is outside the vocabulary (${this.config.vocabSize})`);
+      out.set(this.embeddings.subarray(id * h, (id + 1) * h), i * h);
+    }
+    return out;
+  }
+
+  private keyPos(length: number): Float32Array {
+    if (this.keyPositions.length < length) {
+      this.keyPositions = Float32Array.from({ length: Math.max(length, this.keyPositions.length * 2) }, (_, i) => i);
+    }
+    return this.keyPositions;
+  }
+
+  /**
+   * Runs `ids` through the model with dense (chunked) attention, appending them to the session's
+   * cache. Returns the logits of the last token ([vocab]), or of every token ([n × vocab]) when
+   * `allLogits` is set (tests compare them with the reference forward pass).
+   */
+  async prefill(session: LlmSession, ids: number[], allLogits = false, signal?: AbortSignal): Promise<Float32Array> {
+    if (ids.length === 0) throw new Error('Nothing to prefill');
+    const vocab = this.config.vocabSize;
+    const out = allLogits ? new Float32Array(ids.length * vocab) : new Float32Array(vocab);
+    session.cache.reserve(session.cache.length + ids.length);
+    for (let at = 0; at < ids.length; at += this.prefillChunk) {
+      signal?.throwIfAborted();
+      const chunk = ids.slice(at, at + this.prefillChunk);
+      const last = at + chunk.length === ids.length;
+      const rows = allLogits ? chunk.map((_, i) => i) : last ? [chunk.length - 1] : [];
+      const logits = await this.runChunk(session, chunk, rows);
+      if (allLogits) out.set(logits, at * vocab);
+      else if (last) out.set(logits);
+    }
+    return out;
+  }
+
+  private async runChunk(session: LlmSession, ids: number[], rows: number[]): Promise<Float32Array> {
+    const { cache } = session;
+    const n = ids.length;
+    const start = cache.length;
+    const positions = Array.from({ length: n }, (_, i) => start + i);
+    const { cos, sin } = ropeCosSin(this.config, positions);
+    let hidden = this.embed(ids);
+    let qkv = await this.graphs.first(hidden, cos, sin);
+    cache.ensure(n);
+    const keyPos = this.keyPos(start + n);
+    let logits: Float32Array = new Float32Array(0);
+    for (let layer = 0; layer < this.config.numLayers; layer++) {
+      cache.write(layer, qkv.k, qkv.v, n);
+      const kv = cache.layers[layer];
+      const attn = await this.graphs.prefillAttention(layer, qkv.q, kv.keys, kv.values, cache.capacity, start + n, start, keyPos);
+      if (layer < this.config.numLayers - 1) {
+        const next = await this.graphs.next(layer, attn, hidden, cos, sin);
+        hidden = next.hidden;
+        qkv = next;
+      } else if (rows.length > 0) {
+        // The last layer's MLP only feeds logits: a chunk that needs none skips it.
+        logits = await this.graphs.logits(attn, hidden, rows);
+      }
+    }
+    cache.commit(n);
+    session.tokens.push(...ids);
+    return logits;
+  }
+
+  /**
+   * One decode step: feeds `id` at the next position, each layer attending to the positions
+   * `policy` picks, and returns the next-token logits [vocab]. `ledger` receives the step.
+   */
+  async step(session: LlmSession, id: number, policy: AttentionPolicy, ledger?: LedgerStep[]): Promise<Float32Array> {
+    const { cache } = session;
+    const position = cache.length;
+    const length = position + 1;
+    const { cos, sin } = ropeCosSin(this.config, [position]);
+    let hidden = this.embed([id]);
+    let qkv = await this.graphs.first(hidden, cos, sin);
+    cache.ensure(1);
+    policy.beginStep(length);
+    const attended = new Float32Array(this.config.numLayers);
+    let logits: Float32Array = new Float32Array(0);
+    for (let layer = 0; layer < this.config.numLayers; layer++) {
+      cache.write(layer, qkv.k, qkv.v, 1);
+      const kv = cache.layers[layer];
+      const window = layerSlidingWindow(this.config, layer);
+      const lo = window === null ? 0 : Math.max(0, length - window);
+      const selection = policy.select({ layer, q: qkv.q, kv, capacity: cache.capacity, length, lo });
+      attended[layer] = attendedCount(selection, this.config.numKvHeads, length);
+      attendDecode(qkv.q, kv, cache.capacity, length, selection, this.attnOut, this.scratch, policy.observer(layer));
+      if (layer < this.config.numLayers - 1) {
+        const next = await this.graphs.next(layer, this.attnOut, hidden, cos, sin);
+        hidden = next.hidden;
+        qkv = next;
+      } else {
+        logits = await this.graphs.logits(this.attnOut, hidden, [0]);
+      }
+    }
+    cache.commit(1);
+    session.tokens.push(id);
+    ledger?.push({ position, attended, selections: policy.stepSelections() });
+    return logits;
+  }
+
+  /** Ids of a chat (through the tokenizer's template) or the ids themselves. */
+  promptIds(prompt: number[] | ChatMessage[]): number[] {
+    if (prompt.length === 0 || typeof prompt[0] === 'number') return prompt as number[];
+    if (!this.tokenizer) throw new Error('Chat messages need a tokenizer; pass token ids instead');
+    return this.tokenizer.encodeChat(prompt as ChatMessage[]);
+  }
+
+  generate(prompt: number[] | ChatMessage[], options: GenerateOptions = {}): Promise<GenerateResult> {
+    return generate(this, prompt, options);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The interface every sparse-attention policy implements (issue 6, algorithms.md §5). At each
+ * decode step the runtime asks the policy, layer by layer, which cached positions to attend to;
+ * the policy may also watch a layer's pre-softmax logits (TidalDecode's selection layers).
+ *
+ * Contract (checked by test/unit/llm-runtime.test.ts):
+ * - positions are ascending, inside [lo, length), and include the newest position length−1 (I2, I3);
+ * - the same inputs give the same positions (I4);
+ * - when the budget covers the whole range, the selection is the dense range (I1).
+ */
+import type { LogitsObserver, Selection } from '../attention.ts';
+import type { LayerKv } from '../kv-cache.ts';
+
+export interface LayerQuery {
+  layer: number;
+  /** Rotated queries of every head, [numHeads × headDim]. */
+  q: Float32Array;
+  kv: LayerKv;
+  /** Positions per KV head in `kv` (row stride of the cache). */
+  capacity: number;
+  /** Cache length including the current token (its position is length−1). */
+  length: number;
+  /** Lowest position this layer may see (sliding window), else 0. */
+  lo: number;
+}
+
+export interface LedgerSelection {
+  layer: number;
+  positions: Int32Array;
+}
+
+export interface AttentionPolicy {
+  readonly name: string;
+  /** Resets per-step state; called before layer 0 of every decode step. */
+  beginStep(length: number): void;
+  select(query: LayerQuery): Selection;
+  /** A logits observer for this layer, if the policy wants that layer's logits. */
+  observer(layer: number): LogitsObserver | undefined;
+  /** Positions chosen by selection layers during the step just run (for the ledger). */
+  stepSelections(): LedgerSelection[];
+}
+
+export interface PolicyShape {
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+}

@@ -1,0 +1,433 @@
+/**
+ * The LLM runtime (issue 6 part B): ONNX graphs + Folio's KV cache + attention policies, checked
+ * against the plain-TypeScript reference forward pass on tiny random checkpoints of each
+ * architecture's config features; sparse policies against dense; sampling, stop ids, streaming,
+ * cancellation and multi-turn cache reuse.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { AttentionScratch, attendDecode, type Selection } from '../../models/llm/attention.ts';
+import { parseLlmConfig } from '../../models/llm/config.ts';
+import { KvCache } from '../../models/llm/kv-cache.ts';
+import { LlmModel } from '../../models/llm/model.ts';
+import {
+  type AttentionPolicy,
+  createPolicy,
+  DensePolicy,
+  POLICY_NAMES,
+  type PolicyName,
+  TidalDecodePolicy,
+  TokenSelectPolicy,
+} from '../../models/llm/policies/index.ts';
+import { referenceLogits } from '../../models/llm/reference.ts';
+import { argmax, nucleus, Sampler, softmax } from '../../models/llm/sampling.ts';
+import { TopK } from '../../models/llm/top-k.ts';
+import type { LlmConfig } from '../../models/llm/types.ts';
+import { randomLlmWeights, writeLlmCheckpoint } from '../helpers/llm-checkpoint.ts';
+
+const VOCAB = 101;
+
+/** Small configs that switch on each architecture's features. */
+const CONFIGS: Record<string, Record<string, unknown>> = {
+  'llama (GQA, untied head, llama3 RoPE scaling)': {
+    architectures: ['LlamaForCausalLM'],
+    rope_theta: 500000,
+    rope_scaling: { rope_type: 'llama3', factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8 },
+  },
+  'llama with attention_bias (q/k/v/o biases)': { architectures: ['LlamaForCausalLM'], attention_bias: true },
+  'qwen2 (q/k/v biases, tied embeddings)': { architectures: ['Qwen2ForCausalLM'], tie_word_embeddings: true, rope_theta: 1000000 },
+  'mistral (sliding window 5)': { architectures: ['MistralForCausalLM'], sliding_window: 5 },
+};
+
+function tinyConfig(extra: Record<string, unknown>, layers = 2): LlmConfig {
+  return parseLlmConfig({
+    vocab_size: VOCAB,
+    hidden_size: 64,
+    intermediate_size: 96,
+    num_hidden_layers: layers,
+    num_attention_heads: 4,
+    num_key_value_heads: 2,
+    rms_norm_eps: 1e-6,
+    max_position_embeddings: 512,
+    tie_word_embeddings: false,
+    ...extra,
+  });
+}
+
+function ids(n: number, seed: number): number[] {
+  return Array.from({ length: n }, (_, i) => (i * 37 + seed * 11 + 3) % VOCAB);
+}
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('LLM runtime: dense logits match the reference forward pass', () => {
+  for (const [name, extra] of Object.entries(CONFIGS)) {
+    it(name, async () => {
+      const config = tinyConfig(extra);
+      const weights = randomLlmWeights(config, 7);
+      const tokens = ids(14, 1);
+      const reference = referenceLogits(config, weights, tokens);
+      // Chunks of 4 so prefill crosses chunk boundaries (and the sliding window).
+      for (const layout of ['fused', 'split'] as const) {
+        const model = await LlmModel.load({ config, weights }, { layout, prefillChunk: 4 });
+        try {
+          const prefilled = await model.prefill(model.newSession(), tokens, true);
+          assert.ok(maxAbsDiff(prefilled, reference) <= 1e-4, `${layout} prefill: ${maxAbsDiff(prefilled, reference)}`);
+          // Decode path (TypeScript attention over the cache): prefill 3, then one token at a time.
+          const session = model.newSession();
+          await model.prefill(session, tokens.slice(0, 3));
+          for (let i = 3; i < tokens.length; i++) {
+            const logits = await model.step(session, tokens[i], new DensePolicy());
+            const row = reference.subarray(i * VOCAB, (i + 1) * VOCAB);
+            assert.ok(maxAbsDiff(logits, row) <= 1e-4, `${layout} decode at ${i}: ${maxAbsDiff(logits, row)}`);
+          }
+        } finally {
+          await model.release();
+        }
+      }
+    });
+  }
+});
+
+describe('LLM runtime: attention policies', () => {
+  const config = tinyConfig({ architectures: ['LlamaForCausalLM'] }, 6);
+  const weights = randomLlmWeights(config, 11);
+  let model: LlmModel;
+  before(async () => {
+    model = await LlmModel.load({ config, weights });
+  });
+  after(async () => {
+    await model.release();
+  });
+
+  const prompt = ids(40, 2);
+  const sparse = POLICY_NAMES.filter((p) => p !== 'dense');
+
+  async function run(policy: AttentionPolicy, steps = 6) {
+    return model.generate(prompt, { policy, maxNewTokens: steps, stop: [] });
+  }
+
+  async function stepLogits(policy: AttentionPolicy, feed: number[]): Promise<Float32Array[]> {
+    const session = model.newSession();
+    let logits = await model.prefill(session, prompt);
+    const out = [logits];
+    for (const id of feed) {
+      logits = await model.step(session, id, policy);
+      out.push(logits);
+    }
+    return out;
+  }
+
+  for (const name of sparse) {
+    it(`${name} with a budget ≥ the context gives exactly the dense result`, async () => {
+      const dense = await run(new DensePolicy());
+      const policy = createPolicy(name, model.shape, { budget: prompt.length + 10 });
+      const result = await run(policy);
+      assert.deepEqual(result.tokens, dense.tokens);
+      const feed = dense.tokens.slice(0, 5);
+      const a = await stepLogits(new DensePolicy(), feed);
+      const b = await stepLogits(createPolicy(name, model.shape, { budget: prompt.length + 10 }), feed);
+      for (let i = 0; i < a.length; i++) assert.deepEqual(b[i], a[i]);
+      for (const step of result.ledger.steps) for (const n of step.attended) assert.equal(n, step.position + 1);
+    });
+
+    it(`${name} with a small budget stays inside it, deterministically, and differs from dense`, async () => {
+      const budget = 16;
+      const first = await run(createPolicy(name, model.shape, { budget }));
+      const second = await run(createPolicy(name, model.shape, { budget }));
+      assert.deepEqual(first.tokens, second.tokens);
+      assert.deepEqual(first.ledger.steps, second.ledger.steps);
+      const feed = first.tokens.slice(0, 4);
+      const dense = await stepLogits(new DensePolicy(), feed);
+      const sparseLogits = await stepLogits(createPolicy(name, model.shape, { budget }), feed);
+      assert.ok(maxAbsDiff(dense[1], sparseLogits[1]) > 1e-6, 'a 16-of-41 budget should change the logits');
+      for (const step of first.ledger.steps) {
+        assert.equal(step.attended.length, config.numLayers);
+        for (const n of step.attended) assert.ok(n >= 1 && n <= step.position + 1);
+      }
+    });
+  }
+
+  it('every policy picks ascending positions in range, the newest included, within budget', () => {
+    const cache = new KvCache(config.numLayers, config.numKvHeads, config.headDim, 64);
+    const data = new Float32Array(config.numKvHeads * 40 * config.headDim).map((_, i) => Math.sin(i * 0.37));
+    for (let l = 0; l < config.numLayers; l++) cache.write(l, data, data, 40);
+    cache.commit(40);
+    const q = new Float32Array(config.numHeads * config.headDim).map((_, i) => Math.cos(i * 0.11));
+    for (const name of sparse) {
+      const policy = createPolicy(name, model.shape, { budget: 12 });
+      policy.beginStep(40);
+      for (let layer = 0; layer < config.numLayers; layer++) {
+        const selection = policy.select({ layer, q, kv: cache.layers[layer], capacity: cache.capacity, length: 40, lo: 0 });
+        const lists: Int32Array[] =
+          selection.kind === 'range'
+            ? [Int32Array.from({ length: 40 - selection.lo }, (_, i) => selection.lo + i)]
+            : selection.kind === 'shared'
+              ? [selection.positions.subarray(0, selection.count)]
+              : selection.positions.map((p, g) => p.subarray(0, selection.counts[g]));
+        for (const list of lists) {
+          assert.equal(list[list.length - 1], 39, `${name} layer ${layer} keeps the newest position`);
+          for (let i = 1; i < list.length; i++) assert.ok(list[i] > list[i - 1], `${name} layer ${layer} ascending`);
+          assert.ok(list[0] >= 0);
+          if (selection.kind !== 'range') assert.ok(list.length <= 12, `${name} layer ${layer}: ${list.length} > budget`);
+        }
+        const scratch = new AttentionScratch(model.shape);
+        scratch.ensure(40);
+        attendDecode(q, cache.layers[layer], cache.capacity, 40, selection, new Float32Array(q.length), scratch, policy.observer(layer));
+      }
+    }
+  });
+
+  it('TidalDecode: dense layers before selection, exactly `budget` positions after, selections in the ledger', async () => {
+    const budget = 10;
+    const policy = new TidalDecodePolicy(model.shape, { budget });
+    // 6 layers: selection at 2, re-selection at round(6·9/32) = 2 → none; make it explicit.
+    const withReselection = new TidalDecodePolicy(model.shape, { budget, reselectionLayer: 4 });
+    assert.deepEqual(policy.selectionLayers, [2]);
+    assert.deepEqual(withReselection.selectionLayers, [2, 4]);
+    const result = await run(withReselection, 4);
+    for (const step of result.ledger.steps) {
+      const context = step.position + 1;
+      assert.deepEqual(Array.from(step.attended), [context, context, context, budget, context, budget]);
+      assert.deepEqual(
+        step.selections.map((s) => s.layer),
+        [2, 4],
+      );
+      for (const s of step.selections) {
+        assert.equal(s.positions.length, budget);
+        assert.equal(s.positions[budget - 1], step.position);
+      }
+    }
+  });
+
+  it('TidalDecode picks the positions with the highest logits summed over heads', () => {
+    const shape = { numLayers: 3, numHeads: 2, numKvHeads: 1, headDim: 4 };
+    const cache = new KvCache(3, 1, 4, 16);
+    // Keys: position j points along e0 with strength key[j]; q = e0 for both heads.
+    const strength = [0.1, 3, 0.2, 5, 0.3, 4, 0.1, 0.2, 0.05, 1];
+    const keys = new Float32Array(10 * 4);
+    strength.forEach((s, j) => {
+      keys[j * 4] = s;
+    });
+    for (let l = 0; l < 3; l++) cache.write(l, keys, keys, 10);
+    cache.commit(10);
+    const q = Float32Array.of(1, 0, 0, 0, 1, 0, 0, 0);
+    const policy = new TidalDecodePolicy(shape, { budget: 4, selectionLayer: 1, reselectionLayer: null });
+    policy.beginStep(10);
+    const scratch = new AttentionScratch(shape);
+    const out = new Float32Array(8);
+    for (let layer = 0; layer < 3; layer++) {
+      const selection = policy.select({ layer, q, kv: cache.layers[layer], capacity: cache.capacity, length: 10, lo: 0 });
+      if (layer < 2) assert.equal(selection.kind, 'range');
+      else assert.deepEqual(selection.kind === 'shared' ? Array.from(selection.positions.subarray(0, selection.count)) : null, [1, 3, 5, 9]);
+      attendDecode(q, cache.layers[layer], cache.capacity, 10, selection, out, scratch, policy.observer(layer));
+    }
+  });
+
+  it('TokenSelect: selection cache off at threshold 1, always reused at −1', async () => {
+    const off = new TokenSelectPolicy(model.shape, { budget: 16, nInit: 2, nLocal: 4, threshold: 1 });
+    await run(off, 4);
+    assert.equal(off.hits, 0);
+    assert.equal(off.misses, 3 * config.numLayers);
+    const always = new TokenSelectPolicy(model.shape, { budget: 16, nInit: 2, nLocal: 4, threshold: -1 });
+    const result = await run(always, 4);
+    assert.equal(always.misses, config.numLayers);
+    assert.equal(always.hits, 2 * config.numLayers);
+    for (const step of result.ledger.steps) for (const n of step.attended) assert.ok(n <= 16);
+  });
+
+  it('streaming keeps the sink and the most recent window', () => {
+    const policy = createPolicy('streaming', model.shape, { budget: 8, streaming: { sink: 3 } });
+    const selection = policy.select({ layer: 0, q: new Float32Array(0), kv: { keys: new Float32Array(0), values: new Float32Array(0) }, capacity: 0, length: 30, lo: 0 });
+    assert.equal(selection.kind, 'shared');
+    if (selection.kind === 'shared') assert.deepEqual(Array.from(selection.positions.subarray(0, selection.count)), [0, 1, 2, 25, 26, 27, 28, 29]);
+  });
+});
+
+describe('LLM runtime: attention kernel and cache', () => {
+  it('sparse attention over a shared set equals dense attention restricted by hand', () => {
+    const shape = { numHeads: 4, numKvHeads: 2, headDim: 8 };
+    const cache = new KvCache(1, 2, 8, 4); // grows while writing
+    const n = 20;
+    const keys = new Float32Array(2 * n * 8).map((_, i) => Math.sin(i * 1.3));
+    const values = new Float32Array(2 * n * 8).map((_, i) => Math.cos(i * 0.7));
+    cache.ensure(n);
+    cache.write(0, keys, values, n);
+    cache.commit(n);
+    const q = new Float32Array(32).map((_, i) => Math.sin(i));
+    const chosen = [0, 3, 4, 11, 19];
+    const out = new Float32Array(32);
+    const selection: Selection = { kind: 'shared', positions: Int32Array.from(chosen), count: chosen.length };
+    attendDecode(q, cache.layers[0], cache.capacity, n, selection, out, new AttentionScratch(shape), undefined);
+    for (let h = 0; h < 4; h++) {
+      const g = Math.floor(h / 2);
+      const logits = chosen.map((j) => {
+        let s = 0;
+        for (let c = 0; c < 8; c++) s += q[h * 8 + c] * keys[(g * n + j) * 8 + c];
+        return s / Math.sqrt(8);
+      });
+      const p = softmax(Float32Array.from(logits));
+      for (let c = 0; c < 8; c++) {
+        const expected = chosen.reduce((acc, j, i) => acc + p[i] * values[(g * n + j) * 8 + c], 0);
+        assert.ok(Math.abs(out[h * 8 + c] - expected) < 1e-5);
+      }
+    }
+  });
+
+  it('keeps earlier positions when it grows, and tiles a prefix', () => {
+    const cache = new KvCache(2, 2, 4, 2);
+    const a = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i);
+    cache.ensure(3);
+    cache.write(0, a, a, 3);
+    cache.write(1, a, a, 3);
+    cache.commit(3);
+    cache.ensure(10);
+    assert.ok(cache.capacity >= 13);
+    const head1 = cache.layers[0].keys.subarray(cache.capacity * 4, cache.capacity * 4 + 12);
+    assert.deepEqual(Array.from(head1), Array.from(a.subarray(12, 24)));
+    cache.tile(8);
+    assert.equal(cache.length, 8);
+    const k = cache.layers[1].keys;
+    for (let j = 0; j < 8; j++) for (let c = 0; c < 4; c++) assert.equal(k[cache.capacity * 4 + j * 4 + c], a[12 + (j % 3) * 4 + c]);
+  });
+
+  it('top-k matches a full sort, ties to the lower index, ascending output', () => {
+    const topk = new TopK();
+    const scores = Float32Array.from({ length: 500 }, (_, i) => Math.round(Math.sin(i * 7.1) * 20));
+    for (const k of [0, 1, 7, 100, 499, 500, 600]) {
+      const out = new Int32Array(Math.max(k, 1));
+      const n = topk.select(scores, scores.length, k, out, 5);
+      const expected = Array.from(scores.keys())
+        .sort((a, b) => scores[b] - scores[a] || a - b)
+        .slice(0, Math.min(k, 500))
+        .sort((a, b) => a - b)
+        .map((i) => i + 5);
+      assert.deepEqual(Array.from(out.subarray(0, n)), expected);
+    }
+  });
+});
+
+describe('LLM runtime: sampling', () => {
+  it('greedy takes the highest logit, ties to the lower id', () => {
+    assert.equal(argmax(Float32Array.of(1, 3, 3, 2)), 1);
+    assert.equal(new Sampler().sample(Float32Array.of(0, 5, 1)), 1);
+  });
+
+  it('nucleus keeps the smallest most-likely set reaching top-p', () => {
+    const kept = nucleus(Float64Array.of(0.1, 0.5, 0.3, 0.1), 0.75);
+    assert.deepEqual(Array.from(kept.ids), [1, 2]);
+    assert.ok(Math.abs(kept.probs[0] - 0.625) < 1e-12);
+  });
+
+  it('temperature sampling follows the distribution and repeats with the seed', () => {
+    const logits = Float32Array.of(Math.log(0.6), Math.log(0.3), Math.log(0.1));
+    const draw = (seed: number) => {
+      const sampler = new Sampler({ temperature: 1, seed });
+      return Array.from({ length: 3000 }, () => sampler.sample(logits));
+    };
+    const a = draw(5);
+    assert.deepEqual(a, draw(5));
+    assert.notDeepEqual(a, draw(6));
+    const freq = [0, 1, 2].map((t) => a.filter((x) => x === t).length / a.length);
+    assert.ok(Math.abs(freq[0] - 0.6) < 0.04 && Math.abs(freq[1] - 0.3) < 0.04 && Math.abs(freq[2] - 0.1) < 0.03, `${freq}`);
+    const nucleusOnly = new Sampler({ temperature: 1, topP: 0.5, seed: 1 });
+    for (let i = 0; i < 200; i++) assert.equal(nucleusOnly.sample(logits), 0);
+  });
+});
+
+describe('LLM runtime: generation', () => {
+  const config = tinyConfig({ architectures: ['Qwen2ForCausalLM'], tie_word_embeddings: true }, 3);
+  const weights = randomLlmWeights(config, 5);
+  let model: LlmModel;
+  before(async () => {
+    model = await LlmModel.load({ config, weights, stopTokenIds: [] }, { prefillChunk: 8 });
+  });
+  after(async () => {
+    await model.release();
+  });
+
+  it('greedy decoding is deterministic and matches the reference argmax chain', async () => {
+    const prompt = ids(9, 3);
+    const a = await model.generate(prompt, { maxNewTokens: 6 });
+    const b = await model.generate(prompt, { maxNewTokens: 6 });
+    assert.deepEqual(a.tokens, b.tokens);
+    assert.equal(a.finishReason, 'length');
+    const chain = [...prompt];
+    for (let i = 0; i < 6; i++) {
+      const logits = referenceLogits(config, weights, chain);
+      chain.push(argmax(logits.subarray((chain.length - 1) * VOCAB)));
+    }
+    assert.deepEqual(a.tokens, chain.slice(prompt.length));
+  });
+
+  it('stops at a stop id, streams every token, and cancels through the signal', async () => {
+    const prompt = ids(9, 4);
+    const free = await model.generate(prompt, { maxNewTokens: 6 });
+    const streamed: number[] = [];
+    const stopped = await model.generate(prompt, { maxNewTokens: 6, stop: [free.tokens[2]], onToken: (id) => streamed.push(id) });
+    const firstStop = free.tokens.indexOf(free.tokens[2]);
+    assert.deepEqual(stopped.tokens, free.tokens.slice(0, firstStop + 1));
+    assert.equal(stopped.finishReason, 'stop');
+    assert.deepEqual(streamed, stopped.tokens);
+
+    const controller = new AbortController();
+    let seen = 0;
+    const cancelled = await model.generate(prompt, {
+      maxNewTokens: 6,
+      onToken: () => {
+        if (++seen === 2) controller.abort();
+      },
+      signal: controller.signal,
+    });
+    assert.equal(cancelled.finishReason, 'aborted');
+    assert.deepEqual(cancelled.tokens, free.tokens.slice(0, 2));
+  });
+
+  it('a multi-turn session reuses its cache and matches recomputing the whole conversation', async () => {
+    const turn1 = ids(10, 5);
+    const turn2 = ids(7, 6);
+    for (const policy of ['dense', 'tidaldecode'] as PolicyName[]) {
+      const session = model.newSession();
+      const first = await model.generate(turn1, { maxNewTokens: 4, session, policy, budget: 8 });
+      const second = await model.generate(turn2, { maxNewTokens: 5, session, policy, budget: 8 });
+      assert.equal(second.ledger.reusedTokens, turn1.length + 3);
+      const recomputed = await model.generate([...turn1, ...first.tokens, ...turn2], { maxNewTokens: 5, policy, budget: 8 });
+      assert.deepEqual(second.tokens, recomputed.tokens, policy);
+      assert.deepEqual(session.tokens, [...turn1, ...first.tokens, ...turn2, ...second.tokens.slice(0, -1)]);
+    }
+  });
+
+  it('loads a checkpoint folder and answers chat messages with text', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'folio-llm-'));
+    try {
+      const checkpoint = await writeLlmCheckpoint(dir, { arch: 'llama', seed: 3 });
+      const loaded = await LlmModel.load(dir);
+      try {
+        const pieces: string[] = [];
+        const result = await loaded.generate([{ role: 'user', content: 'What does Figure 4 plot?' }], {
+          maxNewTokens: 5,
+          stop: [],
+          onToken: (_, text) => pieces.push(text),
+        });
+        assert.equal(result.tokens.length, 5);
+        assert.equal(pieces.join(''), result.text);
+        assert.equal(result.text, loaded.tokenizer?.decode(result.tokens, { skipSpecialTokens: true }));
+        const prompt = loaded.promptIds([{ role: 'user', content: 'What does Figure 4 plot?' }]);
+        const reference = referenceLogits(checkpoint.config, checkpoint.weights, prompt);
+        assert.equal(result.tokens[0], argmax(reference.subarray((prompt.length - 1) * checkpoint.config.vocabSize)));
+      } finally {
+        await loaded.release();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
