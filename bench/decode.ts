@@ -1,0 +1,230 @@
+/**
+ * Decode speed and fidelity of the LLM runtime's attention policies (issue 6), all in one run on
+ * a mid-size random checkpoint (12 layers, hidden 768, 12 heads, 4 KV heads, MLP 2048, vocab
+ * 32000; test/helpers/llm-checkpoint.ts's weights):
+ *
+ *   npm run bench:decode [-- --tokens 8] [--contexts 2048,8192,32768] [--budget 2048] [--threads 2] [--no-layouts] [--json]
+ *
+ * - prefill_ms: dense chunked prefill of 2K and 8K random tokens (ORT graphs).
+ * - decode_ms_per_token: for each context length and policy, the same token sequence is fed one
+ *   token at a time from the same prefilled cache (truncated back between policies); one warm-up
+ *   step is not timed. The 32K cache is the 8K prefill's K/V tiled four times (KvCache.tile):
+ *   a 32K dense prefill is quadratic and slow on 2 cores, and decode cost does not depend on
+ *   what the keys hold, only on how many a policy reads.
+ * - fidelity: along that sequence (dense greedy continuation), each sparse policy's next-token
+ *   distribution against dense: top-1 agreement and mean KL(dense ‖ policy). Random weights give
+ *   diffuse attention, a weak proxy for a trained model's (which concentrates on few positions);
+ *   treat these numbers as a check that nothing is broken, not as a quality estimate.
+ * - layouts: dense decode ms/token at the first context with the fused graphs (post(l)+pre(l+1),
+ *   L+1 ORT calls per token) and the split ones (2L+1 calls).
+ * - peak_rss_mb: the process's maximum resident set.
+ *
+ * Times are wall clock on whatever else the machine is running; the ratios compare policies
+ * measured back to back in the same process.
+ */
+import { parseArgs } from 'node:util';
+import { parseLlmConfig } from '../models/llm/config.ts';
+import { LlmModel, type LlmSession } from '../models/llm/model.ts';
+import { type AttentionPolicy, createPolicy, DensePolicy, TidalDecodePolicy } from '../models/llm/policies/index.ts';
+import { argmax, klDivergence } from '../models/llm/sampling.ts';
+import type { LlmConfig } from '../models/llm/types.ts';
+import { randomLlmWeights } from '../test/helpers/llm-checkpoint.ts';
+
+const { values } = parseArgs({
+  options: {
+    tokens: { type: 'string', default: '8' },
+    contexts: { type: 'string', default: '2048,8192,32768' },
+    budget: { type: 'string', default: '2048' },
+    threads: { type: 'string', default: '2' },
+    'no-layouts': { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+  },
+});
+const decodeTokens = Math.max(1, Number(values.tokens));
+const contexts = values.contexts.split(',').map(Number);
+const budget = Number(values.budget);
+const threads = Number(values.threads);
+const log = (line: string) => {
+  if (!values.json) console.log(line);
+  else console.error(line);
+};
+
+const config: LlmConfig = parseLlmConfig({
+  architectures: ['LlamaForCausalLM'],
+  vocab_size: 32000,
+  hidden_size: 768,
+  intermediate_size: 2048,
+  num_hidden_layers: 12,
+  num_attention_heads: 12,
+  num_key_value_heads: 4,
+  rms_norm_eps: 1e-6,
+  rope_theta: 500000,
+  max_position_embeddings: 65536,
+  tie_word_embeddings: false,
+});
+
+interface Variant {
+  name: string;
+  make: () => AttentionPolicy;
+}
+
+const shape = { numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim };
+const variants: Variant[] = [
+  { name: 'dense', make: () => new DensePolicy() },
+  { name: 'tidaldecode', make: () => createPolicy('tidaldecode', shape, { budget }) },
+  // The paper's re-selection layer scaled to 12 layers is layer 3, right after the selection
+  // layer 2, so four of twelve layers scan the whole cache; this variant shows the cost of that.
+  { name: 'tidaldecode_no_reselection', make: () => new TidalDecodePolicy(shape, { budget, reselectionLayer: null }) },
+  { name: 'tokenselect', make: () => createPolicy('tokenselect', shape, { budget }) },
+  { name: 'streaming', make: () => createPolicy('streaming', shape, { budget }) },
+];
+
+function randomIds(n: number, seed: number): number[] {
+  let a = seed >>> 0;
+  return Array.from({ length: n }, () => {
+    a = (Math.imul(a, 1664525) + 1013904223) >>> 0;
+    return a % config.vocabSize;
+  });
+}
+
+const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+
+log(`building the mid-size model (${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads}/${config.numKvHeads} heads, vocab ${config.vocabSize})…`);
+let started = performance.now();
+const weights = randomLlmWeights(config, 1);
+const model = await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads });
+log(`  built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+interface PolicyRun {
+  msPerToken: number;
+  logits: Float32Array[];
+  attendedPerLayer: number[];
+}
+
+/** Feeds `feed` from the session's current cache with `policy`; restores the cache length after. */
+async function decodeRun(session: LlmSession, policy: AttentionPolicy, first: Float32Array, feed: number[]): Promise<PolicyRun> {
+  const base = session.cache.length;
+  const baseTokens = session.tokens.length;
+  const logits = [first];
+  const steps: import('../models/llm/ledger.ts').LedgerStep[] = [];
+  logits.push(await model.step(session, feed[0], policy, steps)); // warm-up, not timed
+  const t0 = performance.now();
+  for (let i = 1; i < feed.length; i++) logits.push(await model.step(session, feed[i], policy, steps));
+  const msPerToken = (performance.now() - t0) / (feed.length - 1);
+  session.cache.truncate(base);
+  session.tokens.length = baseTokens;
+  const last = steps[steps.length - 1];
+  return { msPerToken, logits, attendedPerLayer: Array.from(last.attended) };
+}
+
+const decodeMs: Record<string, Record<string, number>> = {};
+const fidelity: Record<string, Record<string, { top1_agreement: number; mean_kl: number }>> = {};
+const prefillMs: Record<string, number> = {};
+const attended: Record<string, Record<string, number[]>> = {};
+
+async function measureAt(context: number, session: LlmSession, lastLogits: Float32Array): Promise<void> {
+  // The continuation every policy is fed: dense greedy decoding from this cache.
+  const feed: number[] = [];
+  let logits = lastLogits;
+  const base = session.cache.length;
+  for (let i = 0; i <= decodeTokens; i++) {
+    const id = argmax(logits);
+    feed.push(id);
+    if (i < decodeTokens) logits = await model.step(session, id, new DensePolicy());
+  }
+  session.cache.truncate(base);
+  session.tokens.length = base;
+  decodeMs[context] = {};
+  fidelity[context] = {};
+  attended[context] = {};
+  let dense: PolicyRun | null = null;
+  for (const variant of variants) {
+    const run = await decodeRun(session, variant.make(), lastLogits, feed);
+    decodeMs[context][variant.name] = Number(run.msPerToken.toFixed(2));
+    attended[context][variant.name] = run.attendedPerLayer;
+    if (variant.name === 'dense') {
+      dense = run;
+    } else if (dense) {
+      let agree = 0;
+      let kl = 0;
+      // Compare the distributions after each fed token (index 0 is the shared prefill output).
+      for (let i = 1; i < run.logits.length; i++) {
+        if (argmax(run.logits[i]) === argmax(dense.logits[i])) agree++;
+        kl += klDivergence(dense.logits[i], run.logits[i]);
+      }
+      const n = run.logits.length - 1;
+      fidelity[context][variant.name] = { top1_agreement: Number((agree / n).toFixed(3)), mean_kl: Number((kl / n).toExponential(3)) };
+    }
+    log(`  ${context} ${variant.name.padEnd(28)} ${run.msPerToken.toFixed(1).padStart(8)} ms/token   attended per layer [${run.attendedPerLayer.map((n) => Math.round(n)).join(' ')}]`);
+  }
+}
+
+const prompt = randomIds(Math.max(...contexts.filter((c) => c <= 8192), 2048), 7);
+const tileFrom = Math.max(...contexts.filter((c) => c <= 8192));
+let tileSource: { session: LlmSession; logits: Float32Array } | null = null;
+
+for (const context of contexts) {
+  let session: LlmSession;
+  let logits: Float32Array;
+  if (context <= 8192) {
+    session = model.newSession(context + decodeTokens + 2);
+    started = performance.now();
+    logits = await model.prefill(session, prompt.slice(0, context));
+    prefillMs[context] = Math.round(performance.now() - started);
+    log(`prefill ${context} tokens: ${(prefillMs[context] / 1000).toFixed(1)} s`);
+    if (context === tileFrom) tileSource = { session, logits };
+  } else {
+    if (!tileSource) throw new Error('A context above 8192 needs an 8192 (or shorter) prefill to tile');
+    session = tileSource.session;
+    session.cache.reserve(context + decodeTokens + 2);
+    const source = session.cache.length;
+    session.cache.tile(context);
+    session.tokens.push(...Array.from({ length: context - source }, (_, i) => session.tokens[i % source]));
+    logits = tileSource.logits;
+    log(`cache of ${context} positions: the ${source}-token prefill's K/V tiled`);
+  }
+  await measureAt(context, session, logits);
+}
+
+let layouts: Record<string, number> | undefined;
+if (!values['no-layouts']) {
+  const context = contexts[0];
+  const feed = randomIds(decodeTokens + 1, 3);
+  layouts = {};
+  for (const layout of ['fused', 'split'] as const) {
+    const m = layout === 'fused' ? model : await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, layout });
+    const session = m.newSession(context + feed.length);
+    await m.prefill(session, prompt.slice(0, context));
+    await m.step(session, feed[0], new DensePolicy());
+    const t0 = performance.now();
+    for (let i = 1; i < feed.length; i++) await m.step(session, feed[i], new DensePolicy());
+    layouts[layout] = Number(((performance.now() - t0) / (feed.length - 1)).toFixed(2));
+    log(`layout ${layout}: dense decode at ${context}: ${layouts[layout]} ms/token`);
+    if (m !== model) await m.release();
+  }
+}
+
+const peakRssMb = mb(process.resourceUsage().maxRSS * 1024);
+const ratios: Record<string, Record<string, number>> = {};
+for (const [context, row] of Object.entries(decodeMs)) {
+  ratios[context] = {};
+  for (const [name, ms] of Object.entries(row)) if (name !== 'dense') ratios[context][name] = Number((row.dense / ms).toFixed(2));
+}
+log('speed-up over dense (dense ms / policy ms):');
+for (const [context, row] of Object.entries(ratios)) log(`  ${context}: ${Object.entries(row).map(([k, v]) => `${k} ${v}x`).join(', ')}`);
+log(`peak RSS ${peakRssMb} MB`);
+await model.release();
+
+const summary = {
+  model: { layers: config.numLayers, hidden: config.hiddenSize, heads: config.numHeads, kv_heads: config.numKvHeads, intermediate: config.intermediateSize, vocab: config.vocabSize },
+  budget,
+  decode_tokens: decodeTokens,
+  decode_ms_per_token: decodeMs,
+  speedup_vs_dense: ratios,
+  fidelity_vs_dense: fidelity,
+  prefill_ms: prefillMs,
+  cache_32k: 'K/V of the 8K prefill tiled (KvCache.tile)',
+  layouts_dense_ms_per_token: layouts,
+  peak_rss_mb: peakRssMb,
+};
+if (values.json) console.log(JSON.stringify(summary));
