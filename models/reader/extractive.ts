@@ -10,10 +10,10 @@
  * the question names a figure or table, the units that are that figure or table come first.
  */
 import type { Box, Citation, UnitKind } from '../../lib/types.ts';
-import { captionLabel } from '../retrieval/labels.ts';
+import { captionLabel, referencedLabels } from '../retrieval/labels.ts';
 import { terms as termsOf, words } from '../text/tokenize.ts';
 import { judgeAnswerability } from './answerability.ts';
-import { analyseQuestion, fitsAnswerType } from './question.ts';
+import { analyseQuestion, fitsAnswerType, questionCore } from './question.ts';
 import { extractSpan } from './span.ts';
 import { tableRowPassages } from './table-cells.ts';
 
@@ -75,6 +75,19 @@ export function sentences(text: string): string[] {
   return out;
 }
 
+/** Words that say "this is the name of": they answer "what name" as surely as the word itself. */
+const NAMING = /\b(called|named|termed|known as|referred to as)\b/i;
+
+const POINTER = /\b(see|as in|in|from|described in|shown in)\s+(the\s+)?(section|chapter|appendix|table|figure|fig\.)\s*\d/i;
+
+/** Share of the question's focus terms the text contains. */
+function focusCoverage(focus: readonly string[], text: string): number {
+  if (focus.length === 0) return 0;
+  const present = new Set(termsOf(text));
+  const naming = NAMING.test(text);
+  return focus.filter((term) => present.has(term) || (term === 'name' && naming)).length / focus.length;
+}
+
 interface Passage {
   unit: number;
   text: string;
@@ -127,11 +140,22 @@ export function readExtractive(
     for (const [term, weight] of weights) if (present.has(term)) covered += weight;
     return totalWeight > 0 ? covered / totalWeight : 0;
   };
+  // The sentence is judged on the question's core; the locator's words belong to its context.
+  const core = new Set(termsOf(questionCore(question)));
+  const coreWeight = [...weights].reduce((sum, [term, weight]) => sum + (core.has(term) ? weight : 0), 0);
+  const coreCoverageOf = (present: Set<string>) => {
+    if (coreWeight === 0) return coverageOf(present);
+    let covered = 0;
+    for (const [term, weight] of weights) if (core.has(term) && present.has(term)) covered += weight;
+    return covered / coreWeight;
+  };
   units.forEach((unit, index) => {
     const prior = 0.25 * (unit.score / topUnitScore);
     const label = captionLabel(unit.kind === 'caption' ? unit.text : (unit.caption ?? ''));
     // The figure or table the question names: its caption, cells and text are the evidence.
-    const labelFit = label !== null && analysis.labels.includes(label) ? (unit.kind === 'caption' ? 0.15 : 0.3) : 0;
+    const named = label !== null && analysis.labels.includes(label);
+    // A table's rows hold its answers, so its caption gets less of a lift than a figure's.
+    const labelFit = !named ? 0 : unit.kind !== 'caption' ? 0.3 : label?.startsWith('table') ? 0.05 : 0.3;
     // Headings name a topic; they rarely state an answer.
     const kindFit = unit.kind === 'heading' ? -0.15 : 0;
     if (unit.cells && unit.cells.length > 0) {
@@ -146,20 +170,34 @@ export function readExtractive(
     }
     const context = new Set(termsOf([...(unit.section ?? []), unit.caption ?? '', unit.text].join('\n')));
     const contextCoverage = coverageOf(context);
+    let previous = new Set<string>();
     for (const sentence of sentences(unit.text)) {
       const text = bestWindow(sentence, weightOf, options.maxQuoteWords);
-      const coverage = coverageOf(new Set(termsOf(text)));
+      const own = new Set(termsOf(text));
+      const coverage = coverageOf(own);
+      const coreCoverage = coreCoverageOf(own);
+      // "Such plots are called …": the sentence before says which plots.
+      const localCoverage = coreCoverageOf(new Set([...own, ...previous]));
+      previous = own;
+      // A long sentence collects question words by chance; a short one that has them means it.
+      const length = text.split(/\s+/).length;
+      const lengthFit = -0.004 * Math.max(0, length - 20);
       const typeFit = fitsAnswerType(text, analysis.type) ? 0 : -0.15;
+      // "as in Section 3.2", "see Table 5": a signpost to the answer, not the answer.
+      const pointerFit = POINTER.test(text) && !referencedLabels(text).some((label) => analysis.labels.includes(label)) ? -0.15 : 0;
+      // The focus is what is asked for ("the default bar width"): a sentence that names it is about it.
+      const focusFit = 0.15 * focusCoverage(analysis.focus, text);
       // Coverage decides; the context, the answer type, the named label and the unit's
       // retrieval score break near-ties.
-      const score = 0.7 * coverage + 0.3 * contextCoverage + prior + typeFit + labelFit + kindFit;
+      const score = 0.55 * coreCoverage + 0.2 * localCoverage + 0.25 * contextCoverage + lengthFit + prior + typeFit + pointerFit + focusFit + labelFit + kindFit;
       passages.push({ unit: index, text, coverage, score });
     }
   });
   passages.sort((a, b) => b.score - a.score || a.unit - b.unit);
   const best = passages[0];
   if ((globalThis as { DEBUG_READER?: boolean }).DEBUG_READER) for (const p of passages.slice(0, 6)) console.log(`    ${p.score.toFixed(3)} cov=${p.coverage.toFixed(2)} u=${p.unit} p${units[p.unit].page} ${units[p.unit].kind} | ${p.text.slice(0, 110)}`);
-  const verdict = judgeAnswerability(question, inDocument, best?.coverage ?? 0);
+  // Answerability asks whether any evidence covers the question, whichever passage reads best.
+  const verdict = judgeAnswerability(question, inDocument, passages.reduce((max, p) => Math.max(max, p.coverage), 0));
   if (!best || !verdict.answerable) {
     return {
       answer: NOT_FOUND,

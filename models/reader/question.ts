@@ -15,6 +15,26 @@ export interface QuestionAnalysis {
   focus: string[];
   /** Figure/table labels the question names, normalised ("table 4"). */
   labels: string[];
+  /**
+   * Where the question says to look, not what it asks: "According to the preface of the
+   * manual, …", "…, according to the paper?", "In Table 3, …". Its words should match the
+   * evidence's surroundings (section, caption), not the answering sentence itself.
+   */
+  locator: string | null;
+}
+
+const LEADING_LOCATOR = /^\s*((?:according to|as (?:stated|described|shown) in|in|on|from|per|within)\s[^,?]{3,80}),/i;
+const TRAILING_LOCATOR = /,?\s*((?:according to|as (?:stated|described|shown) in)\s[^,?]{3,80})\s*\?*\s*$/i;
+
+/** The locator phrase of a question, if it has one (see QuestionAnalysis.locator). */
+export function questionLocator(question: string): string | null {
+  return LEADING_LOCATOR.exec(question)?.[1] ?? TRAILING_LOCATOR.exec(question)?.[1] ?? null;
+}
+
+/** The question without its locator phrase: the words the answering sentence should share. */
+export function questionCore(question: string): string {
+  const locator = questionLocator(question);
+  return locator ? question.replace(locator, ' ') : question;
 }
 
 const NUMBER_QUESTION =
@@ -62,15 +82,18 @@ const AUXILIARIES = new Set(
 /**
  * Stemmed content words of the noun phrase right after "which"/"what" (at most three words,
  * up to the next auxiliary verb): "Which NVIDIA CUDA versions does …" → nvidia, cuda, version;
- * "What was the dollar amount of …" → dollar, amount.
+ * "What was the dollar amount of …" → dollar, amount. With `howMany`, also "How many features
+ * …" → featur (the thing counted; not a sign of unanswerability when absent, since the
+ * document may count it in other words).
  */
-export function questionFocus(question: string): string[] {
+export function questionFocus(question: string, { howMany: countQuestions = false } = {}): string[] {
   const tokens = words(question);
   const focus: string[] = [];
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i] !== 'which' && tokens[i] !== 'what') continue;
+    const howMany = countQuestions && tokens[i] === 'how' && (tokens[i + 1] === 'many' || tokens[i + 1] === 'much');
+    if (tokens[i] !== 'which' && tokens[i] !== 'what' && !howMany) continue;
     // "What was the dollar amount": skip the auxiliary and articles before the phrase.
-    let j = i + 1;
+    let j = howMany ? i + 2 : i + 1;
     while (j < tokens.length && (AUXILIARIES.has(tokens[j]) || tokens[j] === 'the' || tokens[j] === 'a' || tokens[j] === 'an')) j++;
     for (const end = j + 3; j < tokens.length && j < end; j++) {
       const word = tokens[j];
@@ -86,13 +109,13 @@ export function questionFocus(question: string): string[] {
 
 export function analyseQuestion(question: string): QuestionAnalysis {
   const q = question.toLowerCase();
-  const focus = questionFocus(question);
+  const focus = questionFocus(question, { howMany: true });
   let type: AnswerType = 'any';
   if (NUMBER_QUESTION.test(q)) type = 'number';
   else if (ENTITY_QUESTION.test(q)) type = 'entity';
   else if (focus.some((term) => CODE_NOUNS.has(term))) type = 'code';
   else if (VALUE_QUESTION.test(q)) type = 'value';
-  return { type, focus, labels: referencedLabels(question) };
+  return { type, focus, labels: referencedLabels(question), locator: questionLocator(question) };
 }
 
 /** A token written like code: identifiers with _ or (), paths, options (-x), dotted names, camelCase. */
@@ -104,16 +127,28 @@ export function hasNumber(text: string): boolean {
   return /\p{N}/u.test(text);
 }
 
+const NUMBER_WORDS = new Set('one two three four five six seven eight nine ten eleven twelve twenty thirty hundred thousand million billion half dozen'.split(' '));
+
+/** A quantity on its own ("22", "1e-6", "62%", "48.29", "3,", "nine"), not a name with a digit in it ("2D"). */
+export function isQuantity(token: string): boolean {
+  const bare = token.replace(/^[(\[~≈<>]+|[)\].,;:]+$/g, '');
+  return /^[-+−±]?\p{N}[\p{N}.,/:]*(?:e[-+−]?\p{N}+)?%?$/u.test(bare) || /^\p{N}+(?:\.\p{N}+)?±/u.test(bare) || NUMBER_WORDS.has(bare.toLowerCase());
+}
+
 /** A capitalised word that is not the first word of the sentence. */
 export function hasInnerCapital(text: string): boolean {
   return /\s\p{Lu}/u.test(text.trim());
 }
 
 /** Whether a sentence could hold an answer of this type at all. */
-export function fitsAnswerType(text: string, type: AnswerType): boolean {
+const LABEL_NUMBER = /\b(figures?|fig|tables?|tab|listing|section|chapter|appendix|equation|eq)\.?\s*\d+(?:[.-]\d+)*/gi;
+
+export function fitsAnswerType(sentence: string, type: AnswerType): boolean {
+  // "Figure 15.2" and "Section 3" hold numbers but are not quantities.
+  const text = sentence.replace(LABEL_NUMBER, ' ');
   switch (type) {
     case 'number':
-      return hasNumber(text);
+      return text.split(/\s+/).some(isQuantity);
     case 'entity':
       return hasInnerCapital(text);
     case 'code':

@@ -8,7 +8,7 @@
  * many", a capitalised name for "who", a code-like token for "which function").
  */
 import { STOPWORDS, stem } from '../text/tokenize.ts';
-import { type AnswerType, hasNumber, looksLikeCode, type QuestionAnalysis } from './question.ts';
+import { type AnswerType, hasNumber, isQuantity, looksLikeCode, type QuestionAnalysis } from './question.ts';
 
 interface Token {
   text: string;
@@ -39,13 +39,14 @@ const TRIM = /^[\s,;:()[\]"'“”‘’]+|[\s,;:()[\]"'“”‘’.]+$/g;
 /** Words that introduce a name: what follows them is the answer to "what is it called". */
 const NAMING = /^(called|named|termed|dubbed|known|titled|entitled)$/i;
 
-function typeFit(slice: Token[], type: AnswerType): number {
+function typeFit(slice: Token[], type: AnswerType, first: Token): number {
   const text = slice.map((t) => t.text).join(' ');
   switch (type) {
     case 'number':
-      return hasNumber(text) ? 1 : -0.5;
+      return slice.some((t) => isQuantity(t.text)) ? 1 : hasNumber(text) ? 0.3 : -0.5;
     case 'entity':
-      return slice.some((t) => /^\p{Lu}/u.test(t.text)) ? 1 : -0.5;
+      // A capital that only starts the sentence is not a name.
+      return slice.some((t) => /^\p{Lu}/u.test(t.text) && t !== first) ? 1 : -0.5;
     case 'code':
       return slice.some((t) => looksLikeCode(t.text)) ? 1 : -0.3;
     case 'value':
@@ -119,11 +120,12 @@ export function extractSpan(
   const distanceTo = (points: number[], run: { start: number; end: number }) =>
     Math.min(...points.map((a) => (a < run.start ? run.start - a : a - run.end + 1)));
 
+  const asksForName = question.focus.includes('name') || questionWords.includes('called');
   let best: { start: number; end: number; score: number } | null = null;
   for (const run of runs) {
     // "sometimes called rader charts": what follows a naming word is the name.
     let s = run.start;
-    for (let i = run.start; i < run.end - 1; i++) if (NAMING.test(tokens[i].text)) s = i + 1;
+    if (asksForName) for (let i = run.start; i < run.end - 1; i++) if (NAMING.test(tokens[i].text)) s = i + 1;
     if (s > run.start && tokens[s]?.text.toLowerCase() === 'as') s++;
     // Drop stopwords at the edges: "is 0.8" → "0.8". Distance counts from the untrimmed run,
     // so the stopwords between an answer and the question's words cost nothing.
@@ -137,9 +139,15 @@ export function extractSpan(
     if (focusAnchors.length > 0 && distanceTo(focusAnchors, run) <= 3) score += 0.5;
     // Statements put the answer after the words of the question ("the default is 0.8").
     if (anchors[0] < run.start) score += 0.1;
-    score += typeFit(slice, question.type);
-    // Prefer substance over a lone connective word.
-    score += Math.min(slice.filter((t) => !t.stop).length, 6) * 0.05;
+    score += typeFit(slice, question.type, tokens[0]);
+    if (question.type === 'number') {
+      // "22 features": a count stands right before the thing counted; and it is short.
+      if (tokens[e]?.focus) score += 0.3;
+      score -= 0.03 * (e - s - 1);
+    } else {
+      // Prefer substance over a lone connective word.
+      score += Math.min(slice.filter((t) => !t.stop).length, 6) * 0.05;
+    }
     if (!best || score > best.score) best = { start: s, end: e, score };
   }
   if (!best) return sentence;
@@ -150,7 +158,7 @@ export function extractSpan(
   }
   if (question.type === 'number' && slice.length > 4) {
     // "… 22 features and other proposals range from nine to 60 components": the number next to the question's words.
-    const numbers = slice.map((t, i) => (hasNumber(t.text) ? best.start + i : -1)).filter((i) => i >= 0);
+    const numbers = slice.map((t, i) => (isQuantity(t.text) ? best.start + i : -1)).filter((i) => i >= 0);
     const nearest = numbers.sort((a, b) => distanceTo(anchors, { start: a, end: a + 1 }) - distanceTo(anchors, { start: b, end: b + 1 }))[0];
     if (nearest !== undefined) {
       const unit = tokens[nearest + 1] && !tokens[nearest + 1].stop && !tokens[nearest + 1].question && !hasNumber(tokens[nearest + 1].text) ? 1 : 0;
