@@ -42,6 +42,10 @@ export interface FolioConfig {
   cropTile: number;
   /** Largest rendered image (width × height) that sharp/canvas may be asked to produce. */
   maxRenderPixels: number;
+  /** Visual-token stage: `builtin` (weight-free patch encoder), an ONNX export folder, or `off`. */
+  visionEncoder: string;
+  /** Share of a page's visual tokens the compression keeps, in (0, 1]. */
+  visualRetention: number;
   /** Hugging Face hub origin for model downloads (`folio models pull`), e.g. a mirror. */
   hubEndpoint: string;
   /** Hub access token for gated or private repositories. */
@@ -56,6 +60,22 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
     throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   }
   return Math.floor(value);
+}
+
+/** FOLIO_VISION_ENCODER: builtin (default), off (or 0), or a path to an ONNX export folder. */
+function visionEncoderFrom(raw: string | undefined): string {
+  const value = (raw ?? '').trim();
+  if (value === '' || value === 'builtin') return 'builtin';
+  if (value === 'off' || value === '0') return 'off';
+  return path.resolve(value);
+}
+
+function ratioFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!(value > 0 && value <= 1)) throw new Error(`${name} must be a number in (0, 1], got "${raw}"`);
+  return value;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
@@ -85,6 +105,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     cropTile: intFrom(env, 'FOLIO_CROP_TILE', 336),
     ocrDpi: intFrom(env, 'FOLIO_OCR_DPI', 144),
     maxRenderPixels: intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', 40_000_000),
+    visionEncoder: visionEncoderFrom(env.FOLIO_VISION_ENCODER),
+    visualRetention: ratioFrom(env, 'FOLIO_VISUAL_RETENTION', 0.25),
     hubEndpoint: env.HF_ENDPOINT || 'https://huggingface.co',
     hubToken: env.HF_TOKEN || undefined,
   };
