@@ -29,7 +29,7 @@ function tokenize(sentence: string, questionStems: ReadonlySet<string>, question
       const word = (WORD.exec(text.toLowerCase())?.[0] ?? '').replace(/’/g, "'");
       const key = word ? stem(word) : '';
       // A code token that merely contains a question word ("OCTAVE_HOME/share") is new information.
-      const question = word !== '' && !(looksLikeCode(text) && text.length > word.length + 2) && (questionStems.has(key) || questionWords.has(word));
+      const question = word !== '' && !(looksLikeCode(text) && text.length > word.length + 2) && (questionStems.has(key) || (questionWords.has(word) && !STOPWORDS.has(word)));
       return { text, key, question, focus: question && focus.has(key), stop: word === '' || STOPWORDS.has(word) };
     });
 }
@@ -161,8 +161,14 @@ export function extractSpan(
     const numbers = slice.map((t, i) => (isQuantity(t.text) ? best.start + i : -1)).filter((i) => i >= 0);
     const nearest = numbers.sort((a, b) => distanceTo(anchors, { start: a, end: a + 1 }) - distanceTo(anchors, { start: b, end: b + 1 }))[0];
     if (nearest !== undefined) {
-      const unit = tokens[nearest + 1] && !tokens[nearest + 1].stop && !tokens[nearest + 1].question && !hasNumber(tokens[nearest + 1].text) ? 1 : 0;
-      return join(tokens, nearest, nearest + 1 + unit);
+      // "15 and 13", "3, 4, or 5": a list of quantities answers together.
+      let first = nearest;
+      let last = nearest;
+      const joiner = (i: number) => /^(and|or|to|,|&|-|–)$/i.test(tokens[i]?.text ?? '');
+      while (first - 2 >= best.start && joiner(first - 1) && isQuantity(tokens[first - 2].text)) first -= 2;
+      while (last + 2 < best.end && joiner(last + 1) && isQuantity(tokens[last + 2].text)) last += 2;
+      const unit = tokens[last + 1] && !tokens[last + 1].stop && !tokens[last + 1].question && !hasNumber(tokens[last + 1].text) ? 1 : 0;
+      return join(tokens, first, last + 1 + unit);
     }
   }
   return join(tokens, best.start, best.end) || sentence;

@@ -16,7 +16,7 @@ export interface SamplerUnit {
 export interface SamplerOptions {
   /** Best-scoring units to take (each brings its neighbours). */
   hits: number;
-  /** Neighbours on each side of a hit, in reading order on the same page. */
+  /** Neighbours on each side of a hit, in reading order (across a page break too). */
   neighbours: number;
   /** Upper bound of the selection's size in (estimated) tokens. */
   tokenBudget: number;
@@ -69,7 +69,8 @@ export function selectUnits(units: readonly SamplerUnit[], scores: Float32Array,
     hits++;
     for (let d = 1; d <= options.neighbours; d++) {
       for (const j of [unit - d, unit + d]) {
-        if (j >= 0 && j < units.length && units[j].page === units[unit].page) take(j, scores[unit] / 2, false);
+        // A paragraph cut by a page break continues as the next page's first unit.
+        if (j >= 0 && j < units.length && Math.abs(units[j].page - units[unit].page) <= 1) take(j, scores[unit] / 2, false);
       }
     }
   }

@@ -116,7 +116,7 @@ describe('sampler', () => {
   const page = (p: number, i: number, text: string) => ({ page: p, index: i, bbox: [0, 0, 1, 1] as [number, number, number, number], text });
   const sampled = [page(1, 0, 'a b c'), page(1, 1, 'd e f'), page(1, 2, 'g h i'), page(2, 0, 'j k l'), page(2, 1, 'm n o')];
 
-  it('takes the best hits with their same-page neighbours, in reading order', () => {
+  it('takes the best hits with their neighbours, in reading order', () => {
     const selection = selectUnits(sampled, new Float32Array([0, 1, 0, 0, 0.5]), { hits: 2, neighbours: 1, tokenBudget: 1000 });
     assert.deepEqual(
       selection.units.map((u) => [u.unit, u.hit]),
@@ -129,6 +129,14 @@ describe('sampler', () => {
       ],
     );
     assert.equal(selection.candidates, 2);
+  });
+
+  it('brings the next page’s first unit with the last unit of a page (a paragraph cut by the page break)', () => {
+    const selection = selectUnits(sampled, new Float32Array([0, 0, 1, 0, 0]), { hits: 1, neighbours: 1, tokenBudget: 1000 });
+    assert.deepEqual(
+      selection.units.map((u) => u.unit),
+      [1, 2, 3],
+    );
   });
 
   it('stops at the token budget', () => {
