@@ -50,6 +50,25 @@ export interface FolioConfig {
   hubEndpoint: string;
   /** Hub access token for gated or private repositories. */
   hubToken: string | undefined;
+  /** A Hugging Face Llama/Qwen2/Mistral checkpoint folder; when set, answers come from this LLM. */
+  llmDir: string | undefined;
+  /** Attention policy of the LLM reader at decode time. */
+  llmPolicy: LlmPolicyName;
+  /** KV positions per head the sparse policies attend to. */
+  llmBudget: number;
+  /** Longest answer the LLM reader writes, in tokens. */
+  llmMaxNewTokens: number;
+}
+
+const LLM_POLICIES = ['dense', 'streaming', 'tidaldecode', 'tokenselect'] as const;
+export type LlmPolicyName = (typeof LLM_POLICIES)[number];
+
+function llmPolicyFrom(raw: string | undefined): LlmPolicyName {
+  const value = (raw || 'tidaldecode').toLowerCase();
+  if (!(LLM_POLICIES as readonly string[]).includes(value)) {
+    throw new Error(`FOLIO_LLM_POLICY must be one of ${LLM_POLICIES.join(', ')}, got "${raw}"`);
+  }
+  return value as LlmPolicyName;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -109,6 +128,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     visualRetention: ratioFrom(env, 'FOLIO_VISUAL_RETENTION', 0.25),
     hubEndpoint: env.HF_ENDPOINT || 'https://huggingface.co',
     hubToken: env.HF_TOKEN || undefined,
+    llmDir: env.FOLIO_LLM_DIR ? path.resolve(env.FOLIO_LLM_DIR) : undefined,
+    llmPolicy: llmPolicyFrom(env.FOLIO_LLM_POLICY),
+    llmBudget: Math.max(1, intFrom(env, 'FOLIO_LLM_BUDGET', 2048)),
+    llmMaxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),
   };
 }
 
