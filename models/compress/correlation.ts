@@ -1,0 +1,132 @@
+/**
+ * Token-level correlation-guided compression (algorithms.md §3.2; reconstructed from the
+ * abstract, constants are tunables). Per image: how repetitive its patch tokens are, from the
+ * cosine correlation of their keys, gives its information density d = 1 − (redundant share);
+ * density sets how many tokens the image keeps, and the CLS→patch score picks which.
+ */
+import { allocate, strideIndices, topk } from './topk.ts';
+
+export interface RedundancyResult {
+  /** 1 where the token closely repeats another token of the same image. */
+  redundant: Uint8Array;
+  /** 1 − redundant share, in [0, 1]. */
+  density: number;
+}
+
+/** Rows L2-normalised (ε = 1e-12). */
+export function normalizeRows(x: Float32Array, n: number, dim: number): Float32Array {
+  const out = new Float32Array(n * dim);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let d = 0; d < dim; d++) s += x[i * dim + d] ** 2;
+    const inv = 1 / Math.max(Math.sqrt(s), 1e-12);
+    for (let d = 0; d < dim; d++) out[i * dim + d] = x[i * dim + d] * inv;
+  }
+  return out;
+}
+
+/**
+ * Token i is redundant when max_{j≠i} cos(k_i, k_j) > θ. A row scan stops at the first match
+ * (both tokens are then redundant), so repetitive images cost little; θ ≥ 1 marks nothing.
+ */
+export function redundancy(keys: Float32Array, n: number, dim: number, theta: number): RedundancyResult {
+  const redundant = new Uint8Array(n);
+  if (n === 0) return { redundant, density: 0 };
+  if (theta < 1) {
+    const k = normalizeRows(keys, n, dim);
+    for (let i = 0; i < n; i++) {
+      if (redundant[i]) continue;
+      const a = i * dim;
+      for (let j = 0; j < n; j++) {
+        if (j === i) continue;
+        const b = j * dim;
+        let c = 0;
+        for (let d = 0; d < dim; d++) c += k[a + d] * k[b + d];
+        if (c > theta) {
+          redundant[i] = 1;
+          redundant[j] = 1;
+          break;
+        }
+      }
+    }
+  }
+  let count = 0;
+  for (let i = 0; i < n; i++) count += redundant[i];
+  return { redundant, density: 1 - count / n };
+}
+
+export interface CorrelationOptions {
+  /** Cosine above which two tokens repeat each other. */
+  theta: number;
+  /** Fewest tokens an image keeps ([design], e.g. 16). */
+  kMin: number;
+  /** Share of the kept tokens taken as uniform-stride samples for layout coverage ([design]). */
+  strideShare: number;
+}
+
+export const CORRELATION_DEFAULTS: CorrelationOptions = { theta: 0.98, kMin: 16, strideShare: 0.1 };
+
+/** k = max(kMin, ⌈d·N⌉), clamped to N. */
+export function densityKeep(density: number, n: number, kMin: number): number {
+  return Math.min(n, Math.max(Math.min(kMin, n), Math.ceil(density * n - 1e-9)));
+}
+
+/**
+ * Picks k tokens of one image: a `strideShare` of k as evenly spaced samples, the rest by CLS
+ * score among the others. Ascending indices; k ≥ n returns every index.
+ */
+export function pickByScore(clsScores: ArrayLike<number>, k: number, strideShare: number): Int32Array {
+  const n = clsScores.length;
+  if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
+  const strided = strideIndices(n, Math.floor(k * strideShare));
+  const taken = new Uint8Array(n);
+  for (const i of strided) taken[i] = 1;
+  const rest: number[] = [];
+  for (let i = 0; i < n; i++) if (!taken[i]) rest.push(i);
+  const chosen = topk(clsScores, k - strided.length, rest);
+  const out = new Int32Array(k);
+  out.set(strided);
+  out.set(chosen, strided.length);
+  return out.sort();
+}
+
+/**
+ * The operator on one image: density → k → top-k by CLS score. θ ≥ 1 (nothing redundant, so
+ * d = 1 and k = N) returns every token.
+ */
+export function correlationCompress(
+  keys: Float32Array,
+  clsScores: Float32Array,
+  dim: number,
+  options: CorrelationOptions = CORRELATION_DEFAULTS,
+): { kept: Int32Array; density: number } {
+  const n = clsScores.length;
+  const { density } = redundancy(keys, n, dim, options.theta);
+  return { kept: pickByScore(clsScores, densityKeep(density, n, options.kMin), options.strideShare), density };
+}
+
+/**
+ * The budgeted form: `total` tokens shared among images in proportion to density × size, each
+ * image getting at least min(kMin, its size) when the budget allows. total ≥ Σ sizes keeps all.
+ */
+export function densityBudgets(densities: ArrayLike<number>, sizes: ArrayLike<number>, total: number, kMin: number): Int32Array {
+  const m = sizes.length;
+  let all = 0;
+  for (let i = 0; i < m; i++) all += sizes[i];
+  if (total >= all) return Int32Array.from(sizes);
+  let floorSum = 0;
+  for (let i = 0; i < m; i++) floorSum += Math.min(kMin, sizes[i]);
+  // Floors only when the budget covers them all; otherwise density alone decides.
+  const useFloors = floorSum <= total;
+  const floors = new Int32Array(m);
+  const weights = new Float64Array(m);
+  const caps = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    floors[i] = useFloors ? Math.min(kMin, sizes[i]) : 0;
+    weights[i] = densities[i] * sizes[i];
+    caps[i] = sizes[i] - floors[i];
+  }
+  const extra = allocate(weights, caps, total - (useFloors ? floorSum : 0));
+  for (let i = 0; i < m; i++) extra[i] += floors[i];
+  return extra;
+}

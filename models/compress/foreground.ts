@@ -1,0 +1,133 @@
+/**
+ * Focus-DETR-style foreground scoring (algorithms.md §3.4) for page images: a tiny MLP over the
+ * built-in patch features predicts whether a patch holds text or figure. Like Focus-DETR's
+ * MaskPredictor the input has a local part (the patch and its 3×3 neighbourhood) and a global
+ * part (the image mean). Folio trains it (scripts/train-foreground.ts) on labels the PDFs give
+ * for free — the text and figure boxes of extraction — and ships the weights in
+ * foreground-weights.json.
+ */
+import { readFileSync } from 'node:fs';
+import { PATCH_FEATURE_DIM, PATCH_FEATURES } from '../vision/patch-encoder.ts';
+import { topk } from './topk.ts';
+
+export interface ForegroundWeights {
+  format: 'folio-foreground/1';
+  features: string[];
+  /** Standardisation of the patch features (from the training pages). */
+  mean: number[];
+  std: number[];
+  hidden: number;
+  /** (3·dim) × hidden, row = input unit; then hidden → 1. */
+  w1: number[];
+  b1: number[];
+  w2: number[];
+  b2: number;
+  /** How it was trained and how it did on held-out pages (for the record). */
+  training?: Record<string, unknown>;
+}
+
+export const FOREGROUND_INPUTS = 3 * PATCH_FEATURE_DIM;
+
+let shipped: ForegroundWeights | null = null;
+
+/** The committed weights (models/compress/foreground-weights.json). */
+export function shippedForegroundWeights(): ForegroundWeights {
+  if (!shipped) {
+    const url = new URL('./foreground-weights.json', import.meta.url);
+    let parsed: ForegroundWeights;
+    try {
+      parsed = JSON.parse(readFileSync(url, 'utf8')) as ForegroundWeights;
+    } catch (error) {
+      throw new Error(`cannot read the foreground scorer weights at ${url.pathname}`, { cause: error });
+    }
+    checkWeights(parsed);
+    shipped = parsed;
+  }
+  return shipped;
+}
+
+export function checkWeights(w: ForegroundWeights): void {
+  const D = PATCH_FEATURE_DIM;
+  if (w.format !== 'folio-foreground/1') throw new Error(`foreground weights: unknown format ${w.format}`);
+  if (w.features.join(',') !== PATCH_FEATURES.join(',')) throw new Error('foreground weights: trained on other patch features');
+  if (w.mean.length !== D || w.std.length !== D || w.w1.length !== 3 * D * w.hidden || w.b1.length !== w.hidden || w.w2.length !== w.hidden) {
+    throw new Error('foreground weights: shapes do not match the patch features');
+  }
+}
+
+/** (x − mean)/std per feature: the standardised features, also the correlation keys of the built-in encoder. */
+export function standardize(features: Float32Array, n: number, mean: ArrayLike<number>, std: ArrayLike<number>): Float32Array {
+  const D = mean.length;
+  const out = new Float32Array(n * D);
+  for (let p = 0; p < n; p++) for (let d = 0; d < D; d++) out[p * D + d] = (features[p * D + d] - mean[d]) / (std[d] || 1);
+  return out;
+}
+
+/** Scorer inputs per patch: [z_p, mean of z over the 3×3 neighbourhood, mean of z over the image]. */
+export function scorerInputs(z: Float32Array, rows: number, cols: number): Float32Array {
+  const D = PATCH_FEATURE_DIM;
+  const n = rows * cols;
+  const out = new Float32Array(n * 3 * D);
+  const global = new Float64Array(D);
+  for (let p = 0; p < n; p++) for (let d = 0; d < D; d++) global[d] += z[p * D + d] / n;
+  for (let i = 0; i < rows; i++) {
+    for (let j = 0; j < cols; j++) {
+      const p = i * cols + j;
+      const o = p * 3 * D;
+      let count = 0;
+      for (let di = -1; di <= 1; di++) {
+        for (let dj = -1; dj <= 1; dj++) {
+          const y = i + di;
+          const x = j + dj;
+          if (y < 0 || y >= rows || x < 0 || x >= cols) continue;
+          count++;
+          const q = (y * cols + x) * D;
+          for (let d = 0; d < D; d++) out[o + D + d] += z[q + d];
+        }
+      }
+      for (let d = 0; d < D; d++) {
+        out[o + d] = z[p * D + d];
+        out[o + D + d] /= count;
+        out[o + 2 * D + d] = global[d];
+      }
+    }
+  }
+  return out;
+}
+
+/** Foreground probability of each input row (n × 3·dim) under the MLP (ReLU hidden layer, sigmoid out). */
+export function scoreInputs(w: ForegroundWeights, inputs: Float32Array, n: number): Float32Array {
+  const I = FOREGROUND_INPUTS;
+  const H = w.hidden;
+  const out = new Float32Array(n);
+  const hidden = new Float64Array(H);
+  for (let p = 0; p < n; p++) {
+    for (let h = 0; h < H; h++) hidden[h] = w.b1[h];
+    for (let i = 0; i < I; i++) {
+      const v = inputs[p * I + i];
+      if (v === 0) continue;
+      const row = i * H;
+      for (let h = 0; h < H; h++) hidden[h] += v * w.w1[row + h];
+    }
+    let s = w.b2;
+    for (let h = 0; h < H; h++) s += Math.max(hidden[h], 0) * w.w2[h];
+    out[p] = 1 / (1 + Math.exp(-s));
+  }
+  return out;
+}
+
+/** Foreground probabilities of a rows×cols grid of built-in patch features. */
+export function foregroundScores(w: ForegroundWeights, features: Float32Array, rows: number, cols: number): Float32Array {
+  const n = rows * cols;
+  return scoreInputs(w, scorerInputs(standardize(features, n, w.mean, w.std), rows, cols), n);
+}
+
+/** Focus-DETR's keep count K = ⌊ρ·N⌋ + 1 (clamped to N); ρ ≥ 1 keeps all. */
+export function focusKeep(n: number, rho: number): number {
+  return rho >= 1 ? n : Math.min(n, Math.floor(rho * n) + 1);
+}
+
+/** The operator: the top k tokens by foreground score (ascending indices); k ≥ n keeps all. */
+export function foregroundSelect(scores: Float32Array, k: number, candidates?: ArrayLike<number>): Int32Array {
+  return topk(scores, k, candidates);
+}
