@@ -6,6 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createIngestActivities } from '../activities/ingest.ts';
+import { createVisualTokenActivities } from '../activities/visual-tokens.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
 import { openStores } from '../lib/store/open.ts';
 
@@ -26,7 +27,7 @@ export async function createFolioWorker(config: FolioConfig): Promise<{ worker: 
     namespace: config.temporalNamespace,
     taskQueue: config.taskQueue,
     workflowsPath,
-    activities: createIngestActivities({ config, ...stores }),
+    activities: { ...createIngestActivities({ config, ...stores }), ...createVisualTokenActivities({ config, ...stores }) },
     maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
   });
   return {

@@ -3,8 +3,9 @@
  * Deterministic workflow code only: no I/O, no clocks, no randomness. Any failure of the
  * input fails the document (with its reason) rather than the workflow task.
  */
-import { ActivityFailure, ApplicationFailure, defineQuery, proxyActivities, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { IngestActivities } from '../activities/ingest.ts';
+import type { VisualTokenActivities } from '../activities/visual-tokens.ts';
 
 export interface IngestInput {
   docId: string;
@@ -56,7 +57,7 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
   const progress: IngestProgress = { phase: 'inspecting', pageCount: null, pagesDone: 0, failureReason: null };
   setHandler(progressQuery, () => progress);
 
-  const batchActivities = proxyActivities<IngestActivities>({
+  const batchActivities = proxyActivities<IngestActivities & VisualTokenActivities>({
     startToCloseTimeout: input.pageBatchSize * input.pageTimeoutMs + 60_000,
     // A killed worker is noticed within this long; its batch then resumes on another worker.
     heartbeatTimeout: '10 seconds',
@@ -79,6 +80,9 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
       while (next < batches.length) {
         const batch = batches[next++];
         const summary = await batchActivities.extractPageBatch({ docId: input.docId, ...batch });
+        // Visual tokens of the batch's stored crops (a no-op when FOLIO_VISION_ENCODER=off);
+        // patched() keeps histories recorded before this step replayable.
+        if (patched('visual-tokens')) await batchActivities.encodeVisualTokens({ docId: input.docId, ...batch });
         pagesFailed += summary.pagesFailed;
         firstFailure ??= summary.firstFailure;
         progress.pagesDone += batch.lastPage - batch.firstPage + 1;

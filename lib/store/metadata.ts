@@ -173,6 +173,9 @@ export class MetadataStore {
     const pageColumns = new Set((this.db.prepare('PRAGMA table_info(pages)').all() as { name: string }[]).map((c) => c.name));
     if (!pageColumns.has('crops')) this.db.exec('ALTER TABLE pages ADD COLUMN crops TEXT');
     if (!pageColumns.has('ocr')) this.db.exec('ALTER TABLE pages ADD COLUMN ocr INTEGER NOT NULL DEFAULT 0');
+    // Visual-token stage: the blob of the page's kept tokens and its ledger (JSON).
+    if (!pageColumns.has('visual_tokens_key')) this.db.exec('ALTER TABLE pages ADD COLUMN visual_tokens_key TEXT');
+    if (!pageColumns.has('visual_ledger')) this.db.exec('ALTER TABLE pages ADD COLUMN visual_ledger TEXT');
   }
 
   close(): void {
@@ -333,6 +336,19 @@ export class MetadataStore {
           ocr: row.ocr === 1,
         }
       : undefined;
+  }
+
+  /** Records a page's visual tokens (blob key) and the stage's ledger; a rerun overwrites both. */
+  setVisualTokens(docId: string, page: number, key: string, ledger: object): void {
+    this.db.prepare('UPDATE pages SET visual_tokens_key = ?, visual_ledger = ? WHERE doc_id = ? AND page = ?').run(key, JSON.stringify(ledger), docId, page);
+  }
+
+  visualTokens(docId: string, page: number): { key: string; ledger: Record<string, unknown> } | undefined {
+    const row = this.db.prepare('SELECT visual_tokens_key, visual_ledger FROM pages WHERE doc_id = ? AND page = ?').get(docId, page) as
+      | { visual_tokens_key: string | null; visual_ledger: string | null }
+      | undefined;
+    if (!row?.visual_tokens_key) return undefined;
+    return { key: row.visual_tokens_key, ledger: row.visual_ledger ? (JSON.parse(row.visual_ledger) as Record<string, unknown>) : {} };
   }
 
   /**

@@ -1,0 +1,94 @@
+/**
+ * The visual-token activity: for each page of a batch whose crops are stored, encode the
+ * visual thumbnail and tiles, compress them (models/compress/pipeline.ts) and store the kept
+ * tokens as one blob plus the page's ledger. Idempotent: a page already encoded with the same
+ * encoder and retention is skipped, and blobs are content-addressed. Heartbeats every page.
+ */
+import { Context } from '@temporalio/activity';
+import { shippedForegroundWeights } from '../models/compress/foreground.ts';
+import { serializePageTokens } from '../models/compress/token-blob.ts';
+import type { FolioConfig } from '../lib/config.ts';
+import type { BlobStore } from '../lib/store/blobs.ts';
+import type { MetadataStore } from '../lib/store/metadata.ts';
+import { visionEncoderOf } from '../lib/visual/encoder-of.ts';
+import { pageVisualTokens } from '../lib/visual/page-tokens.ts';
+
+export interface VisualTokenDeps {
+  config: FolioConfig;
+  store: MetadataStore;
+  blobs: BlobStore;
+}
+
+export interface VisualBatch {
+  docId: string;
+  firstPage: number;
+  lastPage: number;
+}
+
+export interface VisualBatchSummary {
+  pagesEncoded: number;
+  pagesSkipped: number;
+  /** Pages whose images could not be encoded (the reason is logged; the document goes on). */
+  pagesFailed: number;
+  tokensIn: number;
+  tokensOut: number;
+}
+
+/**
+ * The activity's work, apart from Temporal: `heartbeat` is called before every page (and
+ * every 2 s while one page takes long).
+ */
+export async function encodeBatchVisualTokens({ config, store, blobs }: VisualTokenDeps, batch: VisualBatch, heartbeat: (details: { page: number }) => void): Promise<VisualBatchSummary> {
+  const summary: VisualBatchSummary = { pagesEncoded: 0, pagesSkipped: 0, pagesFailed: 0, tokensIn: 0, tokensOut: 0 };
+  const encoder = await visionEncoderOf(config);
+  if (!encoder) {
+    summary.pagesSkipped = batch.lastPage - batch.firstPage + 1;
+    return summary;
+  }
+  // An ONNX encoder can take seconds per page: keep the heartbeat alive between pages too.
+  let current = batch.firstPage;
+  const timer = setInterval(() => heartbeat({ page: current }), 2000);
+  try {
+    const foreground = shippedForegroundWeights();
+    for (let page = batch.firstPage; page <= batch.lastPage; page++) {
+      current = page;
+      heartbeat({ page });
+      const stored = store.getPage(batch.docId, page);
+      const done = store.visualTokens(batch.docId, page);
+      if (!stored?.crops || (done && done.ledger.encoder === encoder.name && done.ledger.retention === config.visualRetention && blobs.has(done.key))) {
+        summary.pagesSkipped++;
+        continue;
+      }
+      try {
+        const pngs = stored.crops.keys.map((key) => blobs.get(key));
+        const { tokens, ledger } = await pageVisualTokens(encoder, { width: stored.width, height: stored.height }, stored.crops.plan, pngs, {
+          retention: config.visualRetention,
+          foreground,
+        });
+        const key = blobs.put(serializePageTokens(tokens, encoder.name, ledger));
+        store.setVisualTokens(batch.docId, page, key, { encoder: encoder.name, ...ledger });
+        summary.pagesEncoded++;
+        summary.tokensIn += ledger.images.reduce((n, im) => n + im.tokens, 0);
+        summary.tokensOut += tokens.count;
+      } catch (error) {
+        summary.pagesFailed++;
+        console.error(`folio visual tokens: page ${page} of ${batch.docId} failed:`, error);
+      }
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  return summary;
+}
+
+export function createVisualTokenActivities(deps: VisualTokenDeps) {
+  return {
+    /** Encodes and compresses the visual tokens of pages [firstPage, lastPage]. */
+    async encodeVisualTokens(batch: VisualBatch): Promise<VisualBatchSummary> {
+      const context = Context.current();
+      return encodeBatchVisualTokens(deps, batch, (details) => context.heartbeat(details));
+    },
+  };
+}
+
+export type VisualTokenActivities = ReturnType<typeof createVisualTokenActivities>;

@@ -1,0 +1,172 @@
+/**
+ * The visual-token pipeline of a page end to end (built-in encoder, shipped foreground scorer),
+ * then the activity's work and the tokens route over real stores.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Client } from '@temporalio/client';
+import sharp from 'sharp';
+import { encodeBatchVisualTokens } from '../../activities/visual-tokens.ts';
+import { createApp } from '../../api/app.ts';
+import { shippedForegroundWeights } from '../../models/compress/foreground.ts';
+import { compressPage, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../../models/compress/pipeline.ts';
+import { planCrops, validBand } from '../../models/layout/anyres.ts';
+import { encodePatches } from '../../models/vision/patch-encoder.ts';
+import type { RgbImage } from '../../models/vision/types.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { DocumentIndexCache } from '../../lib/search/document-index.ts';
+import { openStores } from '../../lib/store/open.ts';
+
+const PAGE = { width: 612, height: 792 };
+
+/** A white tile with a text-like block (stripes of dark "letters") in the given pixel box. */
+function tile(blocks: [number, number, number, number][], size = 336): RgbImage {
+  const data = new Uint8Array(size * size * 3).fill(255);
+  for (const [x0, y0, x1, y1] of blocks) {
+    for (let y = y0; y < y1; y++) {
+      if (y % 7 >= 4) continue;
+      for (let x = x0; x < x1; x++) if (x % 6 !== 5) data.fill(30, (y * size + x) * 3, (y * size + x) * 3 + 3);
+    }
+  }
+  return { width: size, height: size, data };
+}
+
+const plan = planCrops(PAGE.width, PAGE.height, { tile: 336 });
+const images = [tile([[120, 40, 220, 300]]), ...plan.tiles.map((_, k) => tile(k === 0 ? [[40, 60, 300, 330]] : [[40, 0, 300, 200]]))];
+
+function input(): PageVisualInput {
+  const encoded = images.map((im) => encodePatches(im, 24, 24));
+  return { page: PAGE, plan, thumbnail: encoded[0], crops: encoded.slice(1), pixelFeatures: { thumbnail: encoded[0].patches, crops: encoded.slice(1).map((e) => e.patches) } };
+}
+
+const options = (retention: number, extra: Partial<PipelineOptions> = {}): PipelineOptions => ({ ...PIPELINE_DEFAULTS, foreground: shippedForegroundWeights(), retention, ...extra });
+
+describe('visual-token pipeline', () => {
+  const source = input();
+  // Thumbnail patches + the crops' unpadded patches, counted independently of the pipeline.
+  const band = validBand(PAGE.width, PAGE.height, plan.grid.rows * 24, plan.grid.cols * 24);
+  const total = 576 + (band.validRows[1] - band.validRows[0]) * (band.validCols[1] - band.validCols[0]);
+
+  it('keeps everything, unchanged, at retention 1', () => {
+    const { tokens, ledger } = compressPage(source, options(1));
+    assert.equal(ledger.superTokens, 0);
+    assert.equal(tokens.count, total);
+    assert.ok(tokens.mergedFrom.every((m) => m === 1));
+    // The thumbnail's 576 patches come first, in order, with their own vectors.
+    for (let t = 0; t < 576; t++) {
+      assert.equal(tokens.image[t], 0);
+      assert.equal(tokens.patch[t], t);
+    }
+    assert.deepEqual(tokens.vectors.subarray(0, 576 * source.thumbnail.dim), source.thumbnail.patches);
+    for (const stage of ledger.stages) assert.equal(stage.tokensOut, tokens.count);
+  });
+
+  for (const retention of [0.1, 0.25, 0.5]) {
+    it(`outputs exactly the budget at retention ${retention}, in spatial order, with a consistent ledger`, () => {
+      const { tokens, ledger } = compressPage(source, options(retention));
+      const n = ledger.images.reduce((sum, im) => sum + im.tokens, 0);
+      assert.equal(ledger.budget, Math.round(retention * n));
+      assert.equal(tokens.count, ledger.budget);
+      assert.equal(ledger.stages[ledger.stages.length - 1].tokensOut, tokens.count);
+      // Per image: kept patches ascending, then that image's super tokens.
+      for (let image = 0; image <= plan.tiles.length; image++) {
+        const patches = Array.from(tokens.patch).filter((p, t) => tokens.image[t] === image && p >= 0);
+        assert.ok(patches.every((p, i) => i === 0 || patches[i - 1] < p), `image ${image} keeps raster order`);
+      }
+      for (let t = 0; t < tokens.count; t++) {
+        const [x0, y0, x1, y1] = tokens.box.subarray(t * 4, t * 4 + 4);
+        assert.ok(x0 >= 0 && y0 >= 0 && x1 <= PAGE.width && y1 <= PAGE.height && x0 <= x1 && y0 <= y1);
+      }
+      // Every crop token selection dropped is merged into exactly one super token.
+      const supers = Array.from(tokens.patch).map((p, t) => (p < 0 ? tokens.mergedFrom[t] : 0));
+      const dropped = ledger.images.slice(1).reduce((sum, im) => sum + im.tokens - im.kept, 0);
+      assert.equal(supers.filter((_, t) => tokens.patch[t] < 0).length, ledger.superTokens);
+      assert.equal(supers.reduce((a, b) => a + b, 0), dropped);
+    });
+  }
+
+  it('is deterministic', () => {
+    const a = compressPage(input(), options(0.25));
+    const b = compressPage(input(), options(0.25));
+    assert.deepEqual(a.tokens, b.tokens);
+  });
+
+  it('still meets the budget with stages switched off', () => {
+    for (const extra of [{ foreground: null }, { superCell: 0 }, { theta: 1 }, { foreground: null, superCell: 0, theta: 1 }]) {
+      const { tokens, ledger } = compressPage(source, options(0.25, extra));
+      assert.equal(tokens.count, ledger.budget);
+    }
+  });
+
+  it('keeps the text blocks and drops blank paper', () => {
+    const { tokens } = compressPage(source, options(0.25, { superCell: 0 }));
+    // Kept thumbnail patches lie in or next to the block [120,220)×[40,300) px (patches 8..15 × 2..21).
+    const thumb = Array.from(tokens.patch).filter((p, t) => tokens.image[t] === 0 && p >= 0);
+    const near = thumb.filter((p) => {
+      const i = Math.floor(p / 24);
+      const j = p % 24;
+      return j >= 7 && j <= 16 && i >= 1 && i <= 22;
+    });
+    assert.ok(near.length / thumb.length >= 0.9, `${near.length} of ${thumb.length} thumbnail tokens near the block`);
+  });
+});
+
+describe('visual tokens: activity work and route', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-visual-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it('encodes stored crops once, and serves the kept tokens with the ledger', async () => {
+    const config = loadConfig({ FOLIO_DATA_DIR: dir });
+    const stores = openStores(config);
+    const docId = 'a'.repeat(64);
+    stores.store.insertDocument({ id: docId, filename: 'x.pdf', bytes: 1 });
+    const pngs = await Promise.all(images.map((im) => sharp(im.data, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toBuffer()));
+    const keys = pngs.map((png) => stores.blobs.put(png));
+    stores.store.savePage(docId, { page: 1, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: { plan, keys } });
+    stores.store.savePage(docId, { page: 2, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: null });
+
+    const beats: number[] = [];
+    const first = await encodeBatchVisualTokens({ config, ...stores }, { docId, firstPage: 1, lastPage: 2 }, (d) => beats.push(d.page));
+    assert.deepEqual([first.pagesEncoded, first.pagesSkipped, first.pagesFailed], [1, 1, 0]);
+    assert.ok(beats.includes(1) && beats.includes(2), 'a heartbeat per page');
+    const again = await encodeBatchVisualTokens({ config, ...stores }, { docId, firstPage: 1, lastPage: 2 }, () => {});
+    assert.equal(again.pagesEncoded, 0, 'a rerun skips encoded pages');
+
+    const client = {} as Client;
+    const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
+    const response = await app.request(`/v1/documents/${docId}/pages/1/tokens`);
+    assert.equal(response.status, 200);
+    const body = (await response.json()) as {
+      encoder: string;
+      count: number;
+      tokens: { crop: number; patch: number | null; superToken: boolean; box: number[]; mergedFrom: number }[];
+      ledger: { retention: number; budget: number; stages: { stage: string; tokensIn: number; tokensOut: number; ms: number }[] };
+    };
+    assert.equal(body.encoder, 'builtin-patch-24x24');
+    assert.equal(body.ledger.retention, 0.25);
+    assert.equal(body.count, body.ledger.budget);
+    assert.equal(body.tokens.length, body.count);
+    assert.deepEqual(
+      body.ledger.stages.map((s) => s.stage),
+      ['encode', 'density', 'globalcom2', 'foreground', 'super-tokens'],
+    );
+    assert.ok(body.tokens.some((t) => t.superToken && t.patch === null && t.mergedFrom > 0));
+    assert.ok(body.tokens.every((t) => t.box.length === 4 && t.crop >= 0 && t.crop <= plan.tiles.length));
+
+    assert.equal((await app.request(`/v1/documents/${docId}/pages/2/tokens`)).status, 404);
+    assert.equal((await app.request(`/v1/documents/${docId}/pages/9/tokens`)).status, 404);
+    stores.store.close();
+  });
+
+  it('does nothing when the stage is off', async () => {
+    const config = loadConfig({ FOLIO_DATA_DIR: dir, FOLIO_VISION_ENCODER: 'off' });
+    const stores = openStores(config);
+    const summary = await encodeBatchVisualTokens({ config, ...stores }, { docId: 'b'.repeat(64), firstPage: 1, lastPage: 3 }, () => {});
+    assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 3]);
+    stores.store.close();
+    assert.throws(() => loadConfig({ FOLIO_VISUAL_RETENTION: '1.5' }), /FOLIO_VISUAL_RETENTION/);
+  });
+});
