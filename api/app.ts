@@ -5,10 +5,12 @@
 import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { streamSSE } from 'hono/streaming';
 import type { FolioConfig } from '../lib/config.ts';
-import { answerQuestion } from '../lib/search/answer.ts';
+import { type Answer, gatherEvidence, readEvidenceExtractively } from '../lib/search/answer.ts';
 import type { DocumentIndex, DocumentIndexCache } from '../lib/search/document-index.ts';
 import { embedderOf } from '../lib/search/embedder.ts';
+import type { LlmReader } from '../lib/search/llm-answer.ts';
 import { sha256Hex } from '../lib/store/blobs.ts';
 import type { Stores } from '../lib/store/open.ts';
 import type { DocumentRecord } from '../lib/types.ts';
@@ -20,6 +22,8 @@ export interface AppDeps extends Stores {
   config: FolioConfig;
   client: Client;
   indexes: DocumentIndexCache;
+  /** The LLM reader when FOLIO_LLM_DIR is set; answers are extractive without it. */
+  llm?: LlmReader | null;
 }
 
 const MAX_QUESTION_CHARS = 2000;
@@ -65,7 +69,7 @@ async function readUpload(req: Request): Promise<{ bytes: Uint8Array; filename: 
 }
 
 export function createApp(deps: AppDeps): Hono {
-  const { config, store, blobs, client, indexes } = deps;
+  const { config, store, blobs, client, indexes, llm } = deps;
   const app = new Hono();
 
   app.onError((error, c) => {
@@ -120,6 +124,12 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/v1/documents/:id', (c) => c.json(documentView(getDocument(c.req.param('id')))));
 
+  /**
+   * Answers as JSON, or as server-sent events when the client asks for them (Accept:
+   * text/event-stream or ?stream=true): `evidence` (what retrieval and the sampler kept), `token`
+   * (answer text as the reader writes it), then `answer` (the whole answer with its citations)
+   * or `error`. A client that disconnects cancels the generation.
+   */
   app.post('/v1/documents/:id/answers', async (c) => {
     const doc = getDocument(c.req.param('id'));
     let body: unknown;
@@ -140,7 +150,34 @@ export function createApp(deps: AppDeps): Hono {
     }
     const index = indexes.get(doc.id);
     if (!index) throw new ApiError(409, 'document_not_ready', 'The document has no index yet.');
-    return c.json(answerQuestion(index, question, { queryVector: await questionVector(index, question) }));
+    const evidence = gatherEvidence(index, question, { queryVector: await questionVector(index, question) });
+    const wantsStream = c.req.query('stream') === 'true' || (c.req.header('accept') ?? '').includes('text/event-stream');
+    if (!wantsStream) {
+      const answer: Answer = llm ? await llm.answer(evidence, { signal: c.req.raw.signal }) : readEvidenceExtractively(evidence);
+      return c.json(answer);
+    }
+    return streamSSE(c, async (stream) => {
+      const aborted = new AbortController();
+      stream.onAbort(() => aborted.abort());
+      await stream.writeSSE({ event: 'evidence', data: JSON.stringify({ ...evidence.ledger, pages: [...new Set(evidence.candidates.map((unit) => unit.page))] }) });
+      try {
+        let answer: Answer;
+        if (llm) {
+          answer = await llm.answer(evidence, {
+            signal: aborted.signal,
+            onText: (text) => void stream.writeSSE({ event: 'token', data: JSON.stringify({ text }) }),
+          });
+        } else {
+          answer = readEvidenceExtractively(evidence);
+          await stream.writeSSE({ event: 'token', data: JSON.stringify({ text: answer.answer }) });
+        }
+        await stream.writeSSE({ event: 'answer', data: JSON.stringify(answer) });
+      } catch (error) {
+        if (aborted.signal.aborted) return;
+        console.error('folio api: answering failed', error);
+        await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: { code: 'reader_failed', message: (error as Error).message } }) });
+      }
+    });
   });
 
   app.get('/v1/documents/:id/pages/:n', (c) => {

@@ -15,6 +15,8 @@
  *   distribution against dense: top-1 agreement and mean KL(dense ‖ policy). Random weights give
  *   diffuse attention, a weak proxy for a trained model's (which concentrates on few positions);
  *   treat these numbers as a check that nothing is broken, not as a quality estimate.
+ * - attention kernels: dense and TidalDecode ms/token on the 8K cache with decode attention in
+ *   onnxruntime (the default) and in the TypeScript kernel.
  * - layouts: dense decode ms/token at the first context with the fused graphs (post(l)+pre(l+1),
  *   L+1 ORT calls per token) and the split ones (2L+1 calls).
  * - peak_rss_mb: the process's maximum resident set.
@@ -186,6 +188,27 @@ for (const context of contexts) {
   await measureAt(context, session, logits);
 }
 
+// The TypeScript attention kernel (attention.ts) against onnxruntime's, on the largest prefilled
+// cache, for dense and TidalDecode.
+const kernels: Record<string, Record<string, number>> = {};
+if (tileSource) {
+  const { session } = tileSource;
+  const base = session.cache.length;
+  session.cache.truncate(Math.min(base, tileFrom));
+  session.tokens.length = session.cache.length;
+  const feed = randomIds(Math.min(decodeTokens, 4) + 1, 9);
+  for (const kernel of ['ort', 'ts'] as const) {
+    model.attentionKernel = kernel;
+    kernels[kernel] = {};
+    for (const variant of variants.slice(0, 2)) {
+      const run = await decodeRun(session, variant.make(), tileSource.logits, feed);
+      kernels[kernel][variant.name] = Number(run.msPerToken.toFixed(2));
+      log(`kernel ${kernel} at ${session.cache.length}: ${variant.name} ${run.msPerToken.toFixed(1)} ms/token`);
+    }
+  }
+  model.attentionKernel = 'ort';
+}
+
 let layouts: Record<string, number> | undefined;
 if (!values['no-layouts']) {
   const context = contexts[0];
@@ -224,6 +247,7 @@ const summary = {
   fidelity_vs_dense: fidelity,
   prefill_ms: prefillMs,
   cache_32k: 'K/V of the 8K prefill tiled (KvCache.tile)',
+  attention_kernel_ms_per_token: { context: Math.min(tileFrom, 8192), ...kernels },
   layouts_dense_ms_per_token: layouts,
   peak_rss_mb: peakRssMb,
 };

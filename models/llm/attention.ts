@@ -54,9 +54,9 @@ export function selectionCount(selection: Selection, kvHead: number, length: num
 }
 
 /**
- * Called with the pre-softmax logits (scaled by 1/√d) of one KV head's query heads, before the
- * softmax overwrites them: rows `firstHead … firstHead+groupSize-1` of `scores` (row stride
- * `stride`), `count` entries each, for the positions the selection names.
+ * Called with the pre-softmax logits (scaled by 1/√d) of one KV head's query heads: `scores` row
+ * hh (at hh·stride, hh < groupSize) holds query head kvHead·groupSize + hh's `count` logits, one
+ * per position the selection names, in its order.
  */
 export type LogitsObserver = (kvHead: number, scores: Float32Array, stride: number, count: number) => void;
 
@@ -117,7 +117,7 @@ export function attendDecode(
         scores[(firstHead + hh) * stride + i] = (s0 + s1 + s2 + s3) * scale;
       }
     }
-    if (observe) observe(g, scores, stride, count);
+    if (observe) observe(g, scores.subarray(firstHead * stride), stride, count);
 
     // Softmax per query head (max subtracted).
     for (let hh = 0; hh < group; hh++) {

@@ -12,6 +12,7 @@
  */
 import { loadCheckpoint } from '../../lib/llm/checkpoint.ts';
 import { AttentionScratch, attendDecode } from './attention.ts';
+import { OrtDecodeAttention } from './decode-attention.ts';
 import { layerSlidingWindow } from './config.ts';
 import { generate, type GenerateOptions, type GenerateResult } from './generate.ts';
 import { type GraphLayout, LlmGraphs } from './graphs.ts';
@@ -38,6 +39,8 @@ export interface LoadOptions {
   layout?: GraphLayout;
   /** Tokens per prefill chunk (default 512): bounds the [heads × chunk × context] score tensor. */
   prefillChunk?: number;
+  /** Decode attention in onnxruntime (default) or in the TypeScript kernel (attention.ts). */
+  decodeAttention?: 'ort' | 'ts';
 }
 
 /** One conversation's state: the cache and the ids it holds, plus ids sampled but not yet fed. */
@@ -59,6 +62,9 @@ export class LlmModel {
   private keyPositions = new Float32Array(0);
   private readonly scratch: AttentionScratch;
   private readonly attnOut: Float32Array;
+  private readonly ortAttention: OrtDecodeAttention;
+  /** Where decode attention runs; switchable between steps (bench/decode.ts compares them). */
+  attentionKernel: 'ort' | 'ts';
 
   private constructor(
     readonly config: LlmConfig,
@@ -72,6 +78,8 @@ export class LlmModel {
     this.prefillChunk = Math.max(1, options.prefillChunk ?? 512);
     this.scratch = new AttentionScratch(this.shape);
     this.attnOut = new Float32Array(config.numHeads * config.headDim);
+    this.ortAttention = new OrtDecodeAttention(graphs, config.numHeads, config.numKvHeads, config.headDim);
+    this.attentionKernel = options.decodeAttention ?? 'ort';
   }
 
   /** From a checkpoint directory (config.json, safetensors, tokenizer) or from memory. */
@@ -191,7 +199,8 @@ export class LlmModel {
       const lo = window === null ? 0 : Math.max(0, length - window);
       const selection = policy.select({ layer, q: qkv.q, kv, capacity: cache.capacity, length, lo });
       attended[layer] = attendedCount(selection, this.config.numKvHeads, length);
-      attendDecode(qkv.q, kv, cache.capacity, length, selection, this.attnOut, this.scratch, policy.observer(layer));
+      if (this.attentionKernel === 'ort') await this.ortAttention.attend(qkv.q, kv, cache.capacity, length, selection, this.attnOut, policy.observer(layer));
+      else attendDecode(qkv.q, kv, cache.capacity, length, selection, this.attnOut, this.scratch, policy.observer(layer));
       if (layer < this.config.numLayers - 1) {
         const next = await this.graphs.next(layer, this.attnOut, hidden, cos, sin);
         hidden = next.hidden;

@@ -10,8 +10,9 @@ import { bytesField, type Field, float32Field, stringField, varintField, writeFi
 const ELEM_FLOAT = 1;
 const ELEM_BOOL = 9;
 const ELEM_INT64 = 7;
-export type ElemType = 'float' | 'int64' | 'bool';
-const ELEM: Record<ElemType, number> = { float: ELEM_FLOAT, int64: ELEM_INT64, bool: ELEM_BOOL };
+const ELEM_INT32 = 6;
+export type ElemType = 'float' | 'int64' | 'int32' | 'bool';
+const ELEM: Record<ElemType, number> = { float: ELEM_FLOAT, int64: ELEM_INT64, int32: ELEM_INT32, bool: ELEM_BOOL };
 
 /** Attribute values: numbers are ints unless wrapped with `f()`. */
 export type AttributeValue = number | { float: number } | number[] | string;

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AttentionScratch, attendDecode, type Selection } from '../../models/llm/attention.ts';
 import { parseLlmConfig } from '../../models/llm/config.ts';
+import { OrtDecodeAttention } from '../../models/llm/decode-attention.ts';
+import { LlmGraphs } from '../../models/llm/graphs.ts';
 import { KvCache } from '../../models/llm/kv-cache.ts';
 import { LlmModel } from '../../models/llm/model.ts';
 import {
@@ -279,6 +281,45 @@ describe('LLM runtime: attention kernel and cache', () => {
         const expected = chosen.reduce((acc, j, i) => acc + p[i] * values[(g * n + j) * 8 + c], 0);
         assert.ok(Math.abs(out[h * 8 + c] - expected) < 1e-5);
       }
+    }
+  });
+
+  it('the onnxruntime decode attention equals the TypeScript kernel, logits included', async () => {
+    const config = tinyConfig({ architectures: ['LlamaForCausalLM'] }, 1);
+    const graphs = await LlmGraphs.build(config, randomLlmWeights(config, 2));
+    try {
+      const shape = { numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim };
+      const d = config.headDim;
+      const n = 30;
+      const cache = new KvCache(1, config.numKvHeads, d, 40);
+      const keys = new Float32Array(config.numKvHeads * n * d).map((_, i) => Math.sin(i * 0.61));
+      const values = new Float32Array(config.numKvHeads * n * d).map((_, i) => Math.cos(i * 0.29));
+      cache.write(0, keys, values, n);
+      cache.commit(n);
+      const q = new Float32Array(config.numHeads * d).map((_, i) => Math.sin(i * 0.17));
+      const selections: Selection[] = [
+        { kind: 'range', lo: 0 },
+        { kind: 'range', lo: 11 },
+        { kind: 'shared', positions: Int32Array.of(0, 2, 9, 17, 28, 29, 99), count: 6 },
+        { kind: 'perKvHead', positions: [Int32Array.of(1, 5, 29), Int32Array.of(0, 3, 4, 20, 29)], counts: [3, 5] },
+      ];
+      const ort = new OrtDecodeAttention(graphs, config.numHeads, config.numKvHeads, d);
+      for (const selection of selections) {
+        const expected = new Float32Array(q.length);
+        const got = new Float32Array(q.length);
+        const seen: number[][] = [[], []];
+        const record =
+          (which: number) =>
+          (_g: number, scores: Float32Array, stride: number, count: number): void => {
+            for (let hh = 0; hh < config.numHeads / config.numKvHeads; hh++) seen[which].push(...scores.subarray(hh * stride, hh * stride + count));
+          };
+        attendDecode(q, cache.layers[0], cache.capacity, n, selection, expected, new AttentionScratch(shape), record(0));
+        await ort.attend(q, cache.layers[0], cache.capacity, n, selection, got, record(1));
+        assert.ok(maxAbsDiff(got, expected) < 1e-5, `${selection.kind}: ${maxAbsDiff(got, expected)}`);
+        assert.ok(maxAbsDiff(Float32Array.from(seen[1]), Float32Array.from(seen[0])) < 1e-5);
+      }
+    } finally {
+      await graphs.release();
     }
   });
 

@@ -84,10 +84,10 @@ export class TidalDecodePolicy implements AttentionPolicy {
   observer(layer: number): LogitsObserver | undefined {
     if (this.dense || !this.selectionLayers.includes(layer)) return undefined;
     const group = this.groupSize;
-    return (kvHead, scores, stride, count) => {
+    return (_kvHead, scores, stride, count) => {
       const sums = this.sums;
       for (let hh = 0; hh < group; hh++) {
-        const row = (kvHead * group + hh) * stride;
+        const row = hh * stride;
         for (let i = 0; i < count; i++) sums[i] += scores[row + i];
       }
     };
