@@ -6,6 +6,7 @@ import { createApp } from '../api/app.ts';
 import { resumeQueued } from '../api/ingestion.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
 import { DocumentIndexCache } from '../lib/search/document-index.ts';
+import { LlmReader } from '../lib/search/llm-answer.ts';
 import { openStores } from '../lib/store/open.ts';
 
 export interface RunningApi {
@@ -19,7 +20,13 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const resumed = await resumeQueued(client, config, stores.store);
   if (resumed > 0) console.log(`folio api: restarted ingestion of ${resumed} queued document(s)`);
-  const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
+  const llm = LlmReader.fromConfig(config);
+  if (llm) {
+    // Load at start-up, so a bad checkpoint is reported now rather than at the first question.
+    await llm.load();
+    console.log(`folio api: LLM reader ${llm.name} (${config.llmPolicy}, budget ${config.llmBudget})`);
+  }
+  const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), llm, ...stores });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
@@ -30,6 +37,7 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
+      await llm?.release();
       stores.store.close();
     },
   };

@@ -29,6 +29,7 @@ interface AnswerView {
   answer: string;
   found: boolean;
   citations: { page: number; bbox: number[]; quote: string }[];
+  ledger: { reader: { kind: string; llmRejected?: string } };
 }
 
 export class CliError extends Error {}
@@ -90,13 +91,74 @@ async function ingest(env: NodeJS.ProcessEnv, file: string, progress: NodeJS.Wri
   return doc;
 }
 
-function formatAnswer(answer: AnswerView): string {
-  const lines = [answer.answer];
-  if (answer.citations.length > 0) {
-    lines.push('');
-    for (const citation of answer.citations) lines.push(`  [p. ${citation.page}] "${citation.quote}"`);
+/** One server-sent event: its name and JSON data. */
+interface ServerEvent {
+  event: string;
+  data: unknown;
+}
+
+/** Reads an SSE body event by event (`event:` and `data:` lines, blank line between events). */
+async function* serverEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<ServerEvent> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let event = 'message';
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (line.startsWith('event:')) event = line.slice(6).trim();
+        else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+      }
+      if (data.length > 0) yield { event, data: JSON.parse(data.join('\n')) };
+      end = buffer.indexOf('\n\n');
+    }
   }
-  return lines.join('\n');
+}
+
+/**
+ * Asks over SSE: the answer's text is printed as the reader writes it (token by token with an
+ * LLM reader), then its citations.
+ */
+async function askStreaming(env: NodeJS.ProcessEnv, id: string, question: string, out: NodeJS.WritableStream): Promise<void> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
+  if (env.FOLIO_API_KEY) headers.authorization = `Bearer ${env.FOLIO_API_KEY}`;
+  let response: Response;
+  try {
+    response = await fetch(`${apiBase(env)}/v1/documents/${id}/answers`, { method: 'POST', body: JSON.stringify({ question }), headers });
+  } catch (error) {
+    throw new CliError(`Cannot reach the Folio API at ${apiBase(env)} (${(error as Error).message}). Is \`npm start\` running?`);
+  }
+  if (!response.ok || !response.body) {
+    const payload = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
+    throw new CliError(payload?.error?.message ?? `asking failed with HTTP ${response.status}`);
+  }
+  let streamed = '';
+  for await (const { event, data } of serverEvents(response.body)) {
+    if (event === 'token') {
+      const text = (data as { text: string }).text;
+      streamed += text;
+      out.write(text);
+    } else if (event === 'error') {
+      throw new CliError((data as { error: { message: string } }).error.message);
+    } else if (event === 'answer') {
+      const answer = data as AnswerView;
+      const rejected = answer.ledger.reader.llmRejected;
+      // The streamed text was the model's; when it was set aside, say so and show the answer used.
+      const lines = streamed.trim() === answer.answer.trim() ? [''] : ['', ...(rejected ? [`(not used: ${rejected}; extractive answer follows)`] : []), answer.answer];
+      out.write(`${lines.join('\n')}\n${formatCitations(answer)}`);
+      return;
+    }
+  }
+  throw new CliError('The answer stream ended before the answer arrived.');
+}
+
+function formatCitations(answer: AnswerView): string {
+  if (answer.citations.length === 0) return '';
+  return `\n${answer.citations.map((citation) => `  [p. ${citation.page}] "${citation.quote}"`).join('\n')}\n`;
 }
 
 const USAGE = `usage:
@@ -162,8 +224,7 @@ export async function runCli(
           : null;
       if (!id) throw new CliError(`"${target}" is neither a document id nor a file.`);
       if (id !== target) await ingest(env, target, io.err);
-      const answer = await call<AnswerView>(env, 'POST', `/v1/documents/${id}/answers`, JSON.stringify({ question }), 'application/json');
-      io.out.write(`${formatAnswer(answer)}\n`);
+      await askStreaming(env, id, question, io.out);
       return 0;
     }
     if (command === 'models' && rest[0] === 'pull') {

@@ -6,7 +6,7 @@
 import { topK } from '../../models/retrieval/bm25.ts';
 import { DEFAULT_SAMPLER, type SamplerOptions, selectUnits } from '../../models/retrieval/sampler.ts';
 import { idfOf, sparseTermId } from '../../models/retrieval/sparse.ts';
-import { readExtractive } from '../../models/reader/extractive.ts';
+import { type CandidateUnit, readExtractive } from '../../models/reader/extractive.ts';
 import { isPair, queryTerms } from '../../models/text/tokenize.ts';
 import type { Citation } from '../types.ts';
 import type { DocumentIndex } from './document-index.ts';
@@ -28,8 +28,33 @@ export interface AnswerLedger {
     tokens: number;
     selected: { page: number; index: number; score: number; hit: boolean }[];
   };
-  reader: { kind: 'extractive'; passagesScored: number; coverage: number; notFoundReason: string | null };
+  reader: ExtractiveReaderLedger | LlmReaderLedger;
   ms: { retrieve: number; sample: number; read: number; total: number };
+}
+
+export interface ExtractiveReaderLedger {
+  kind: 'extractive';
+  passagesScored: number;
+  coverage: number;
+  notFoundReason: string | null;
+  /** Set when an LLM was configured but its answer was not used, and why. */
+  llmRejected?: string;
+}
+
+export interface LlmReaderLedger {
+  kind: 'llm';
+  model: string;
+  policy: string;
+  budget: number | null;
+  promptTokens: number;
+  generatedTokens: number;
+  finishReason: string;
+  /** Cited pages that were not among the excerpts the model was given (dropped). */
+  rejectedPages: number[];
+  /** KV positions attended per generated token, summed over layers (the attention ledger). */
+  attendedPerToken: number[];
+  prefillMs: number;
+  decodeMs: number;
 }
 
 export interface Answer {
@@ -39,6 +64,8 @@ export interface Answer {
   found: boolean;
   citations: Citation[];
   ledger: AnswerLedger;
+  /** When the LLM's answer was set aside for the extractive one: what the model wrote. */
+  llm?: { text: string; ledger: LlmReaderLedger };
 }
 
 export const PAGE_RANKING_LENGTH = 10;
@@ -50,7 +77,21 @@ export interface AnswerOptions {
   queryVector?: Float32Array;
 }
 
-export function answerQuestion(index: DocumentIndex, question: string, options: AnswerOptions = {}): Answer {
+/** Retrieval and the sampler's selection: what any reader gets to see. */
+export interface Evidence {
+  question: string;
+  candidates: CandidateUnit[];
+  ledger: Pick<AnswerLedger, 'retrieval' | 'sampler'>;
+  ms: { retrieve: number; sample: number };
+  /** IDF of a stemmed term over the document's units. */
+  idf: (term: string) => number;
+  inDocument: (term: string) => boolean;
+  started: number;
+}
+
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+export function gatherEvidence(index: DocumentIndex, question: string, options: AnswerOptions = {}): Evidence {
   const sampler = options.sampler ?? DEFAULT_SAMPLER;
   const started = performance.now();
   const retrieval = retrieve(index, question, options.scorers ?? DEFAULT_SCORERS, options.queryVector);
@@ -65,17 +106,13 @@ export function answerQuestion(index: DocumentIndex, question: string, options: 
     const id = sparseTermId(index.unitSparse, term);
     return id < 0 ? idfOf(0, index.unitSparse.unitCount) : index.unitSparse.idf[id];
   };
-  const candidates = selection.units.map((selected) => ({ ...index.units[selected.unit], score: selected.score }));
-  const inDocument = (term: string) => sparseTermId(index.unitSparse, term) >= 0;
-  const read = readExtractive(question, queryTerms(question), idf, candidates, inDocument);
-  const finished = performance.now();
-
-  const round = (value: number, digits = 2) => Number(value.toFixed(digits));
   return {
-    answer: read.answer,
-    evidence: read.evidence,
-    found: read.found,
-    citations: read.citations,
+    question,
+    candidates: selection.units.map((selected) => ({ ...index.units[selected.unit], score: selected.score })),
+    idf,
+    inDocument: (term: string) => sparseTermId(index.unitSparse, term) >= 0,
+    started,
+    ms: { retrieve: round(retrieved - started), sample: round(sampled - retrieved) },
     ledger: {
       retrieval: {
         scorers: retrieval.scorers,
@@ -96,8 +133,28 @@ export function answerQuestion(index: DocumentIndex, question: string, options: 
           hit: selected.hit,
         })),
       },
-      reader: { kind: 'extractive', passagesScored: read.passagesScored, coverage: round(read.coverage, 3), notFoundReason: read.notFoundReason },
-      ms: { retrieve: round(retrieved - started), sample: round(sampled - retrieved), read: round(finished - sampled), total: round(finished - started) },
     },
   };
+}
+
+/** The extractive reader over gathered evidence (the default reader: no model weights). */
+export function readEvidenceExtractively(evidence: Evidence): Answer {
+  const readStart = performance.now();
+  const read = readExtractive(evidence.question, queryTerms(evidence.question), evidence.idf, evidence.candidates, evidence.inDocument);
+  const finished = performance.now();
+  return {
+    answer: read.answer,
+    evidence: read.evidence,
+    found: read.found,
+    citations: read.citations,
+    ledger: {
+      ...evidence.ledger,
+      reader: { kind: 'extractive', passagesScored: read.passagesScored, coverage: round(read.coverage, 3), notFoundReason: read.notFoundReason },
+      ms: { ...evidence.ms, read: round(finished - readStart), total: round(finished - evidence.started) },
+    },
+  };
+}
+
+export function answerQuestion(index: DocumentIndex, question: string, options: AnswerOptions = {}): Answer {
+  return readEvidenceExtractively(gatherEvidence(index, question, options));
 }
