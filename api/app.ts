@@ -7,6 +7,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { streamSSE } from 'hono/streaming';
 import type { FolioConfig } from '../lib/config.ts';
+import { deserializePageTokens } from '../models/compress/token-blob.ts';
 import { type Answer, gatherEvidence, readEvidenceExtractively } from '../lib/search/answer.ts';
 import type { DocumentIndex, DocumentIndexCache } from '../lib/search/document-index.ts';
 import { embedderOf } from '../lib/search/embedder.ts';
@@ -225,6 +226,31 @@ export function createApp(deps: AppDeps): Hono {
     const key = page?.crops?.keys[k];
     if (!key) throw new ApiError(404, 'crop_not_found', `No crop ${k} on page ${c.req.param('n')}.`);
     return c.body(new Uint8Array(blobs.get(key)), 200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=31536000, immutable' });
+  });
+
+  app.get('/v1/documents/:id/pages/:n/tokens', (c) => {
+    const doc = getDocument(c.req.param('id'));
+    const n = Number(c.req.param('n'));
+    const page = Number.isInteger(n) && n >= 1 ? store.getPage(doc.id, n) : undefined;
+    if (!page) throw new ApiError(404, 'page_not_found', `Page ${c.req.param('n')} of ${doc.id} is not stored.`);
+    const stored = store.visualTokens(doc.id, n);
+    if (!stored) throw new ApiError(404, 'tokens_not_found', `Page ${n} has no visual tokens (no crops, FOLIO_VISION_ENCODER=off, or not encoded yet).`);
+    const { header, tokens } = deserializePageTokens(blobs.get(stored.key));
+    return c.json({
+      page: n,
+      encoder: header.encoder,
+      count: tokens.count,
+      // crop k is the image at /crops/:k.png (0 = visual thumbnail); a super token has no patch.
+      tokens: Array.from({ length: tokens.count }, (_, t) => ({
+        crop: tokens.image[t],
+        patch: tokens.patch[t] >= 0 ? tokens.patch[t] : null,
+        superToken: tokens.patch[t] < 0,
+        box: Array.from(tokens.box.subarray(t * 4, t * 4 + 4), (v) => Math.round(v * 100) / 100),
+        score: tokens.score[t],
+        mergedFrom: tokens.mergedFrom[t],
+      })),
+      ledger: stored.ledger,
+    });
   });
 
   app.get('/v1/documents/:id/figures/:figure{[0-9]+-[0-9]+\\.png}', (c) => {
