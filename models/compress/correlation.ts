@@ -26,27 +26,60 @@ export function normalizeRows(x: Float32Array, n: number, dim: number): Float32A
 }
 
 /**
+ * Where to look for a repeat of each token: everywhere (exact, O(N²·D)), or [design] only in
+ * its (2·radius+1)² neighbourhood on a rows×cols grid plus every `stride`-th token of the image
+ * — O(N·(radius² + N/stride)·D), which is what keeps the stage within a page's time budget.
+ */
+export interface RedundancyScope {
+  rows: number;
+  cols: number;
+  radius: number;
+  stride: number;
+}
+
+/**
  * Token i is redundant when max_{j≠i} cos(k_i, k_j) > θ. A row scan stops at the first match
  * (both tokens are then redundant), so repetitive images cost little; θ ≥ 1 marks nothing.
  */
-export function redundancy(keys: Float32Array, n: number, dim: number, theta: number): RedundancyResult {
+export function redundancy(keys: Float32Array, n: number, dim: number, theta: number, scope?: RedundancyScope): RedundancyResult {
   const redundant = new Uint8Array(n);
   if (n === 0) return { redundant, density: 0 };
   if (theta < 1) {
     const k = normalizeRows(keys, n, dim);
+    const repeats = (i: number, j: number): boolean => {
+      const a = i * dim;
+      const b = j * dim;
+      let c = 0;
+      for (let d = 0; d < dim; d++) c += k[a + d] * k[b + d];
+      return c > theta;
+    };
     for (let i = 0; i < n; i++) {
       if (redundant[i]) continue;
-      const a = i * dim;
-      for (let j = 0; j < n; j++) {
-        if (j === i) continue;
-        const b = j * dim;
-        let c = 0;
-        for (let d = 0; d < dim; d++) c += k[a + d] * k[b + d];
-        if (c > theta) {
-          redundant[i] = 1;
-          redundant[j] = 1;
-          break;
+      let match = -1;
+      if (scope) {
+        const r = Math.floor(i / scope.cols);
+        const c = i % scope.cols;
+        for (let y = Math.max(0, r - scope.radius); y <= Math.min(scope.rows - 1, r + scope.radius) && match < 0; y++) {
+          for (let x = Math.max(0, c - scope.radius); x <= Math.min(scope.cols - 1, c + scope.radius); x++) {
+            const j = y * scope.cols + x;
+            if (j !== i && j < n && repeats(i, j)) {
+              match = j;
+              break;
+            }
+          }
         }
+        for (let j = i % scope.stride; j < n && match < 0; j += scope.stride) if (j !== i && repeats(i, j)) match = j;
+      } else {
+        for (let j = 0; j < n; j++) {
+          if (j !== i && repeats(i, j)) {
+            match = j;
+            break;
+          }
+        }
+      }
+      if (match >= 0) {
+        redundant[i] = 1;
+        redundant[match] = 1;
       }
     }
   }

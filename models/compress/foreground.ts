@@ -95,31 +95,51 @@ export function scorerInputs(z: Float32Array, rows: number, cols: number): Float
   return out;
 }
 
-/** Foreground probability of each input row (n × 3·dim) under the MLP (ReLU hidden layer, sigmoid out). */
-export function scoreInputs(w: ForegroundWeights, inputs: Float32Array, n: number): Float32Array {
+/** The weights as typed arrays, w1 transposed (hidden × inputs) for contiguous dot products; converted once. */
+const typed = new WeakMap<ForegroundWeights, { w1t: Float32Array; b1: Float32Array; w2: Float32Array }>();
+
+function typedWeights(w: ForegroundWeights): { w1t: Float32Array; b1: Float32Array; w2: Float32Array } {
+  let t = typed.get(w);
+  if (!t) {
+    const I = FOREGROUND_INPUTS;
+    const H = w.hidden;
+    const w1t = new Float32Array(H * I);
+    for (let i = 0; i < I; i++) for (let h = 0; h < H; h++) w1t[h * I + i] = w.w1[i * H + h];
+    t = { w1t, b1: Float32Array.from(w.b1), w2: Float32Array.from(w.w2) };
+    typed.set(w, t);
+  }
+  return t;
+}
+
+/**
+ * Foreground probability of each input row (n × 3·dim) under the MLP (ReLU hidden layer,
+ * sigmoid out); with `only`, just those rows (the others stay 0).
+ */
+export function scoreInputs(w: ForegroundWeights, inputs: Float32Array, n: number, only?: ArrayLike<number>): Float32Array {
   const I = FOREGROUND_INPUTS;
   const H = w.hidden;
+  const { w1t, b1, w2 } = typedWeights(w);
   const out = new Float32Array(n);
-  const hidden = new Float64Array(H);
-  for (let p = 0; p < n; p++) {
-    for (let h = 0; h < H; h++) hidden[h] = w.b1[h];
-    for (let i = 0; i < I; i++) {
-      const v = inputs[p * I + i];
-      if (v === 0) continue;
-      const row = i * H;
-      for (let h = 0; h < H; h++) hidden[h] += v * w.w1[row + h];
-    }
+  const count = only ? only.length : n;
+  for (let q = 0; q < count; q++) {
+    const p = only ? only[q] : q;
+    const base = p * I;
     let s = w.b2;
-    for (let h = 0; h < H; h++) s += Math.max(hidden[h], 0) * w.w2[h];
+    for (let h = 0; h < H; h++) {
+      let a = b1[h];
+      const row = h * I;
+      for (let i = 0; i < I; i++) a += inputs[base + i] * w1t[row + i];
+      if (a > 0) s += a * w2[h];
+    }
     out[p] = 1 / (1 + Math.exp(-s));
   }
   return out;
 }
 
-/** Foreground probabilities of a rows×cols grid of built-in patch features. */
-export function foregroundScores(w: ForegroundWeights, features: Float32Array, rows: number, cols: number): Float32Array {
+/** Foreground probabilities of a rows×cols grid of built-in patch features (of the `only` patches, if given). */
+export function foregroundScores(w: ForegroundWeights, features: Float32Array, rows: number, cols: number, only?: ArrayLike<number>): Float32Array {
   const n = rows * cols;
-  return scoreInputs(w, scorerInputs(standardize(features, n, w.mean, w.std), rows, cols), n);
+  return scoreInputs(w, scorerInputs(standardize(features, n, w.mean, w.std), rows, cols), n, only);
 }
 
 /** Focus-DETR's keep count K = ⌊ρ·N⌋ + 1 (clamped to N); ρ ≥ 1 keeps all. */

@@ -33,15 +33,31 @@ export interface PipelineOptions {
   superIterations: number;
   /** The foreground scorer; null skips the rescoring stage. */
   foreground: ForegroundWeights | null;
+  /**
+   * [design] The thumbnail keeps its foreground tokens (see thumbnailThreshold), up to this share of
+   * the selection budget, when that is more than GlobalCom²'s ⌊N·r⌋: coarse coverage of every
+   * text and figure region first, crop detail with the rest. 0 keeps GlobalCom²'s rule.
+   */
+  thumbnailCap: number;
+  /** Foreground probability at which a thumbnail token counts as foreground for `thumbnailCap`. */
+  thumbnailThreshold: number;
 }
+
+/** Density search scope ([design], see correlation.ts): 5×5 neighbourhood + every 16th token. */
+const DENSITY_RADIUS = 2;
+const DENSITY_STRIDE = 16;
 
 export const PIPELINE_DEFAULTS: Omit<PipelineOptions, 'foreground'> = {
   retention: 0.25,
   tau: 10,
   theta: CORRELATION_DEFAULTS.theta,
   cascade: 2,
-  superCell: 8,
+  // 12-patch cells: a 2×2 super-token grid per 24×24 crop (SViT's stage grids are 8 and 4).
+  superCell: 12,
   superIterations: 1,
+  // Chosen on training-document pages (bench/visual-corpus.ts TRAIN_SLICES), not on held-out ones.
+  thumbnailCap: 0.6,
+  thumbnailThreshold: 0.1,
 };
 
 export interface PageVisualInput {
@@ -212,48 +228,71 @@ export function compressPage(input: PageVisualInput, options: PipelineOptions): 
   const selectBudget = budget - reserved;
   const r = selectBudget / total;
 
-  // 1. Density from patch-patch correlation.
+  // Foreground maps first: the thumbnail's budget depends on how much of it is foreground.
   let t = now();
+  const fgWeights = options.foreground;
+  if (fgWeights) {
+    images.forEach((im, i) => {
+      const features = i === 0 ? input.pixelFeatures.thumbnail : input.pixelFeatures.crops[i - 1];
+      im.fg = foregroundScores(fgWeights, features, im.enc.rows, im.enc.cols, i === 0 ? undefined : im.valid);
+    });
+  }
+  let foregroundMs = now() - t;
+
+  // 1. Density of each crop from patch-patch correlation (searched in a window + stride sample).
+  t = now();
   if (options.theta < 1) {
-    for (const im of images) {
+    for (const im of images.slice(1)) {
       const keys = correlationKeys(im.enc, options.foreground);
-      const n = im.enc.rows * im.enc.cols;
       const validKeys = new Float32Array(im.valid.length * im.enc.dim);
       im.valid.forEach((p, i) => {
         validKeys.set(keys.subarray(p * im.enc.dim, (p + 1) * im.enc.dim), i * im.enc.dim);
       });
-      im.density = n > 0 ? redundancy(validKeys, im.valid.length, im.enc.dim, options.theta).density : 0;
+      const scope = { rows: im.rows[1] - im.rows[0], cols: im.cols[1] - im.cols[0], radius: DENSITY_RADIUS, stride: DENSITY_STRIDE };
+      im.density = im.valid.length > 0 ? redundancy(validKeys, im.valid.length, im.enc.dim, options.theta, scope).density : 0;
     }
   }
   stages.push({ stage: 'density', tokensIn: total, tokensOut: total, ms: now() - t });
 
-  // 2. GlobalCom²: thumbnail keeps ⌊N·r⌋; crop ratios from the thumbnail (× density); top-up to the exact budget.
+  // 2. GlobalCom²: the thumbnail keeps ⌊N·r⌋ — or [design] its foreground tokens, up to
+  // thumbnailCap of the budget — and the crops share the rest by thumbnail-guided ratios (× density).
   t = now();
+  let thumbKeep = Math.floor(thumbN * r);
+  const thumbFg = images[0].fg;
+  if (thumbFg && options.thumbnailCap > 0) {
+    let foreground = 0;
+    for (let p = 0; p < thumbN; p++) if (thumbFg[p] >= options.thumbnailThreshold) foreground++;
+    thumbKeep = Math.max(thumbKeep, Math.min(foreground, Math.floor(options.thumbnailCap * selectBudget)));
+  }
+  thumbKeep = Math.min(thumbKeep, selectBudget);
+  const cropTotal = total - thumbN;
+  const cropRetention = cropTotal > 0 ? Math.min(1, (selectBudget - thumbKeep) / cropTotal) : 0;
   const gc = globalCom2Scores({
     thumbnail: { scores: thumbnail.clsScores, rows: thumbnail.rows, cols: thumbnail.cols, validRows: thumbBand.validRows, validCols: thumbBand.validCols },
     geometry,
     crops: input.crops.map((c) => c.clsScores),
-    retention: r,
+    retention: cropRetention,
     tau: options.tau,
     densities: options.theta < 1 ? images.slice(1).map((im) => im.density) : undefined,
   });
-  images[0].keep = Math.floor(thumbN * r);
+  images[0].keep = thumbKeep;
+  images[0].ratio = thumbKeep / thumbN;
   images.slice(1).forEach((im, k) => {
     im.ratio = gc.ratios[k];
     im.keep = Math.floor(im.valid.length * gc.ratios[k]);
     im.gc2 = scatter(im.enc.rows * im.enc.cols, gc.valid[k], gc.scores[k]);
   });
-  images[0].ratio = r;
   ledger.globalCom2Raw = images.reduce((n, im) => n + im.keep, 0);
+  // Floors and clipping leave a few tokens over: hand them to the crops by ratio, exactly.
   const topUp = allocate(
-    images.map((im) => im.ratio * im.valid.length),
+    images.map((im, i) => (i === 0 ? 0 : im.ratio * im.valid.length)),
     images.map((im) => im.valid.length - im.keep),
     selectBudget - ledger.globalCom2Raw,
   );
   images.forEach((im, i) => {
     im.keep += topUp[i];
   });
-  const cascade = options.foreground ? Math.max(1, options.cascade) : 1;
+  const cascade = fgWeights ? Math.max(1, options.cascade) : 1;
   let candidates = 0;
   for (const im of images) {
     im.kept = topk(im.gc2, Math.min(im.valid.length, Math.ceil(im.keep * cascade)), im.valid);
@@ -263,22 +302,20 @@ export function compressPage(input: PageVisualInput, options: PipelineOptions): 
 
   // 3. Foreground rescoring: the product of foreground probability and GlobalCom²'s rank.
   t = now();
-  const fgWeights = options.foreground;
-  if (fgWeights) {
-    images.forEach((im, i) => {
-      const features = i === 0 ? input.pixelFeatures.thumbnail : input.pixelFeatures.crops[i - 1];
-      im.fg = foregroundScores(fgWeights, features, im.enc.rows, im.enc.cols);
-      const rank = rankNormalized(im.gc2, im.kept);
-      const combined = new Float32Array(im.gc2.length);
-      for (const p of im.kept) combined[p] = im.fg[p] * (0.5 + 0.5 * rank[p]);
-      im.kept = topk(combined, im.keep, im.kept);
-      im.finalScore = combined;
-    });
-  } else {
-    for (const im of images) im.finalScore = im.gc2;
+  for (const im of images) {
+    if (!im.fg) {
+      im.finalScore = im.gc2;
+      continue;
+    }
+    const rank = rankNormalized(im.gc2, im.kept);
+    const combined = new Float32Array(im.gc2.length);
+    for (const p of im.kept) combined[p] = im.fg[p] * (0.5 + 0.5 * rank[p]);
+    im.kept = topk(combined, im.keep, im.kept);
+    im.finalScore = combined;
   }
+  foregroundMs += now() - t;
   const selected = images.reduce((n, im) => n + im.kept.length, 0);
-  stages.push({ stage: 'foreground', tokensIn: candidates, tokensOut: selected, ms: now() - t });
+  stages.push({ stage: 'foreground', tokensIn: candidates, tokensOut: selected, ms: foregroundMs });
 
   // 4. Super tokens over what each crop dropped.
   t = now();

@@ -134,9 +134,10 @@ export function patchFeatures(image: RgbImage, rows: number, cols: number): { fe
         const up = (y > 0 ? y - 1 : y) * width;
         const down = (y < height - 1 ? y + 1 : y) * width;
         const yy = y - y0;
-        const c0 = by[yy];
-        const c1 = by[ph + yy];
-        const c2 = by[2 * ph + yy];
+        // DCT row sums Σ_x lum·cos_u(x); the y basis is applied once per row below.
+        let r0 = 0;
+        let r1 = 0;
+        let r2 = 0;
         let rowInk = false;
         let prevInk = lum[row + x0] < INK;
         for (let x = x0; x < x1; x++) {
@@ -170,19 +171,22 @@ export function patchFeatures(image: RgbImage, rows: number, cols: number): { fe
             else e135 += mag;
           }
           const xx = x - x0;
-          const a0 = v * bx[xx];
-          const a1 = v * bx[pw + xx];
-          const a2 = v * bx[2 * pw + xx];
-          dct[0] += a0 * c0;
-          dct[1] += a1 * c0;
-          dct[2] += a2 * c0;
-          dct[3] += a0 * c1;
-          dct[4] += a1 * c1;
-          dct[5] += a2 * c1;
-          dct[6] += a0 * c2;
-          dct[7] += a1 * c2;
-          dct[8] += a2 * c2;
+          r0 += v * bx[xx];
+          r1 += v * bx[pw + xx];
+          r2 += v * bx[2 * pw + xx];
         }
+        const c0 = by[yy];
+        const c1 = by[ph + yy];
+        const c2 = by[2 * ph + yy];
+        dct[0] += r0 * c0;
+        dct[1] += r1 * c0;
+        dct[2] += r2 * c0;
+        dct[3] += r0 * c1;
+        dct[4] += r1 * c1;
+        dct[5] += r2 * c1;
+        dct[6] += r0 * c2;
+        dct[7] += r1 * c2;
+        dct[8] += r2 * c2;
         if (rowInk) inkRows++;
       }
       let inkColCount = 0;
