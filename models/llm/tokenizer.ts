@@ -65,36 +65,6 @@ export function chatTemplateOf(tokenizerConfig: Json): string | null {
   return null;
 }
 
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-
-/** The few strftime directives chat templates use for "today's date" lines (Llama 3.x). */
-function strftimeNow(format: string): string {
-  const now = new Date();
-  const two = (n: number) => String(n).padStart(2, '0');
-  return format.replace(/%([dbBmYHMS%])/g, (_, code: string) => {
-    switch (code) {
-      case 'd':
-        return two(now.getDate());
-      case 'b':
-        return MONTHS[now.getMonth()];
-      case 'B':
-        return now.toLocaleString('en-US', { month: 'long' });
-      case 'm':
-        return two(now.getMonth() + 1);
-      case 'Y':
-        return String(now.getFullYear());
-      case 'H':
-        return two(now.getHours());
-      case 'M':
-        return two(now.getMinutes());
-      case 'S':
-        return two(now.getSeconds());
-      default:
-        return '%';
-    }
-  });
-}
-
 export function createLlmTokenizer(tokenizerJson: Json, tokenizerConfig: Json = {}): LlmTokenizer {
   let tokenizer: Tokenizer;
   try {
@@ -128,10 +98,7 @@ export function createLlmTokenizer(tokenizerJson: Json, tokenizerConfig: Json = 
         ...special,
         messages,
         add_generation_prompt: options.addGenerationPrompt ?? true,
-        raise_exception: (message: string) => {
-          throw new Error(`chat template: ${message}`);
-        },
-        strftime_now: strftimeNow,
+        // raise_exception and strftime_now are globals of @huggingface/jinja already.
         ...options.variables,
       });
     } catch (cause) {
