@@ -34,6 +34,8 @@ export interface Paragraph {
   size?: number;
   /** Number of lines. */
   lines?: number;
+  /** Set in a bold face throughout (from the font's name); a heading cue when the size is not. */
+  bold?: boolean;
   kind?: UnitKind;
   /** Heading level, for headings. */
   level?: number | null;

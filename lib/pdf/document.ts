@@ -12,6 +12,7 @@ import type { CropPlan } from '../../models/layout/anyres.ts';
 import { layoutParagraphs, type Matrix, type TextRun, textItemBox } from './layout.ts';
 import { cropRegion } from './crop.ts';
 import { type Figure, findPageFigures } from './figures.ts';
+import { fontWeightLookup } from './font-weight.ts';
 import { needsOcr, ocrPageRuns } from './ocr-page.ts';
 import { type PageImages, renderPageImages } from './page-images.ts';
 
@@ -98,19 +99,23 @@ interface PdfTextItem {
   transform: number[];
   width: number;
   hasEOL: boolean;
+  fontName?: string;
 }
 
 /** Text runs of a page in page space (top-left origin, points), in content-stream order. */
 export async function pageTextRuns(page: PDFPageProxy): Promise<TextRun[]> {
   const viewport = page.getViewport({ scale: 1 });
   const content = await page.getTextContent();
+  // Known only for fonts the operator list loaded (figure detection builds it first).
+  const boldFont = fontWeightLookup(page);
   const runs: TextRun[] = [];
   for (const item of content.items) {
     if (!('str' in item)) continue;
     const textItem = item as PdfTextItem;
     const { box, size } = textItemBox(textItem.transform as Matrix, textItem.width, viewport.transform as Matrix);
     if (!box.every(Number.isFinite)) continue;
-    runs.push({ text: textItem.str, box, size, endsLine: textItem.hasEOL });
+    const bold = textItem.fontName ? boldFont(textItem.fontName) : undefined;
+    runs.push({ text: textItem.str, box, size, endsLine: textItem.hasEOL, ...(bold ? { bold } : {}) });
   }
   return runs;
 }
@@ -160,6 +165,16 @@ export async function extractPage(
   const page = await doc.getPage(pageNumber);
   try {
     const viewport = page.getViewport({ scale: 1 });
+    // Figures: raster images and clustered vector drawing. A page whose operators cannot be
+    // read keeps its text; the failure is reported with the page. Built before the text runs,
+    // because the operator list is what loads the fonts whose names say which runs are bold.
+    let figures: Figure[] = [];
+    let figureError: string | null = null;
+    try {
+      figures = (await findPageFigures(page)).figures;
+    } catch (error) {
+      figureError = (error as Error)?.message ?? String(error);
+    }
     let runs = await pageTextRuns(page);
     let ocr = false;
     if (thumbnail.ocr?.enabled && needsOcr(runs)) {
@@ -168,15 +183,6 @@ export async function extractPage(
         runs = read;
         ocr = true;
       }
-    }
-    // Figures: raster images and clustered vector drawing. A page whose operators cannot be
-    // read keeps its text; the failure is reported with the page.
-    let figures: Figure[] = [];
-    let figureError: string | null = null;
-    try {
-      figures = (await findPageFigures(page)).figures;
-    } catch (error) {
-      figureError = (error as Error)?.message ?? String(error);
     }
     const paragraphs = layoutParagraphs(runs, pageNumber, figures);
     const figureCrops: { index: number; png: Buffer }[] = [];

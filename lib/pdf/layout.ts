@@ -21,12 +21,21 @@ export interface TextRun {
   size: number;
   /** pdf.js marks runs that end a line in the source. */
   endsLine: boolean;
+  /** Set in a bold face (known when the page's fonts were loaded). */
+  bold?: boolean;
 }
 
 export interface Line {
   text: string;
   box: Box;
   size: number;
+  /** Characters set in a bold face. */
+  boldChars?: number;
+}
+
+/** A line (or paragraph) set in bold throughout, give or take a stray regular space or digit. */
+function isBold(text: string, boldChars: number | undefined): boolean {
+  return (boldChars ?? 0) >= 0.85 * text.replace(/\s/g, '').length && text.trim() !== '';
 }
 
 /** Joins two boxes into the smallest box holding both. */
@@ -116,9 +125,10 @@ export function runsToLines(runs: TextRun[]): Line[] {
       current.text += (needsSpace ? ' ' : '') + text;
       current.box = unionBox(current.box, run.box);
       current.size = Math.max(current.size, run.size);
+      current.boldChars = (current.boldChars ?? 0) + (run.bold ? text.replace(/\s/g, '').length : 0);
     } else {
       if (current) lines.push(current);
-      current = { text, box: [...run.box], size: run.size };
+      current = { text, box: [...run.box], size: run.size, boldChars: run.bold ? text.replace(/\s/g, '').length : 0 };
     }
     pendingBreak = run.endsLine;
   }
@@ -152,6 +162,8 @@ interface ParagraphContext {
 function startsNewParagraph(prev: Line, line: Line, context: ParagraphContext): boolean {
   const size = Math.max(prev.size, line.size, 1);
   if (Math.abs(prev.size - line.size) > 0.1 * size) return true;
+  // A bold line above or below regular text at the same size: a run-in heading and its body.
+  if (isBold(prev.text, prev.boldChars) !== isBold(line.text, line.boldChars)) return true;
   const gap = line.box[1] - prev.box[3];
   if (gap > Math.min(0.8 * size, context.typicalGap + 0.35 * size)) return true;
   // A short line followed by an indented one: the last line of a paragraph, then the first
@@ -194,13 +206,16 @@ export function linesToParagraphs(lines: Line[], page: number): Paragraph[] {
         size = line.size;
         if (seen >= chars / 2) break;
       }
+      const text = joinLines(group.map((line) => line.text));
+      const boldChars = group.reduce((n, line) => n + (line.boldChars ?? 0), 0);
       paragraphs.push({
         page,
         index: paragraphs.length,
         bbox: roundBox(box),
-        text: joinLines(group.map((line) => line.text)),
+        text,
         size: Math.round(size * 100) / 100,
         lines: group.length,
+        ...(isBold(text, boldChars) ? { bold: true } : {}),
       });
     }
     group = [];
@@ -236,6 +251,7 @@ export function joinLineSegments(segments: readonly Line[]): Line[] {
       last.text = `${last.text} ${segment.text}`;
       last.box = unionBox(last.box, segment.box);
       last.size = Math.max(last.size, segment.size);
+      last.boldChars = (last.boldChars ?? 0) + (segment.boldChars ?? 0);
     } else {
       lines.push({ ...segment, box: [...segment.box] });
     }

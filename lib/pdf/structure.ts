@@ -154,7 +154,9 @@ export function structureDocument(units: readonly Paragraph[], pages: readonly P
     const short = (unit.lines ?? 1) <= 3 && words(text) <= 20 && !/[.:;,]$/.test(text);
     const depth = headingDepth(text);
     const larger = size >= body * 1.12;
-    if (short && (larger || (depth !== null && size >= body * 0.98 && words(text) <= 12))) {
+    // Same size as the body but numbered ("3.2 Results") or set in bold throughout ("Results").
+    const bodySized = size >= body * 0.98 && words(text) <= 12;
+    if (short && (larger || (bodySized && (depth !== null || unit.bold === true)))) {
       kinds[i] = 'heading';
       if (larger) headingSizes.add(Math.round(size * 2) / 2);
       levels[i] = depth;

@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS paragraphs (
   caption TEXT,
   image_key TEXT,
   refs TEXT,
+  bold INTEGER,
   PRIMARY KEY (doc_id, page, idx)
 );
 -- One row each time extraction of a page starts: tests count re-extraction after a crash.
@@ -106,6 +107,7 @@ interface ParagraphRow {
   caption: string | null;
   image_key: string | null;
   refs: string | null;
+  bold: number | null;
 }
 
 function toParagraph(row: ParagraphRow): Paragraph {
@@ -123,6 +125,7 @@ function toParagraph(row: ParagraphRow): Paragraph {
     caption: row.caption,
     imageKey: row.image_key,
     references: row.refs ? (JSON.parse(row.refs) as string[]) : [],
+    ...(row.bold ? { bold: true } : {}),
   };
 }
 
@@ -166,6 +169,7 @@ export class MetadataStore {
       ['caption', 'TEXT'],
       ['image_key', 'TEXT'],
       ['refs', 'TEXT'],
+      ['bold', 'INTEGER'],
     ];
     for (const [name, type] of added) {
       if (!columns.has(name)) this.db.exec(`ALTER TABLE paragraphs ADD COLUMN ${name} ${type}`);
@@ -275,8 +279,8 @@ export class MetadataStore {
     const save = this.db.transaction((p: StoredPage) => {
       this.db.prepare('DELETE FROM paragraphs WHERE doc_id = ? AND page = ?').run(docId, p.page);
       const insert = this.db.prepare(
-        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text, size, lines, kind, cells, image_key)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text, size, lines, kind, cells, image_key, bold)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const para of p.paragraphs) {
         insert.run(
@@ -290,6 +294,7 @@ export class MetadataStore {
           para.kind ?? 'text',
           para.cells ? JSON.stringify(para.cells) : null,
           para.imageKey ?? null,
+          para.bold ? 1 : null,
         );
       }
       this.db
@@ -358,7 +363,7 @@ export class MetadataStore {
   paragraphs(docId: string, options: { content?: boolean } = {}): Paragraph[] {
     const rows = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs, bold FROM paragraphs
          WHERE doc_id = ? ${options.content ? "AND kind NOT IN ('header', 'footer')" : ''}
          ORDER BY page, idx`,
       )
@@ -369,7 +374,7 @@ export class MetadataStore {
   pageParagraphs(docId: string, page: number): Paragraph[] {
     const rows = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs, bold FROM paragraphs
          WHERE doc_id = ? AND page = ? ORDER BY idx`,
       )
       .all(docId, page) as ParagraphRow[];
@@ -380,7 +385,7 @@ export class MetadataStore {
   figure(docId: string, page: number, index: number): Paragraph | undefined {
     const row = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs, bold FROM paragraphs
          WHERE doc_id = ? AND page = ? AND idx = ? AND kind = 'figure'`,
       )
       .get(docId, page, index) as ParagraphRow | undefined;

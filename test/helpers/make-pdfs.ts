@@ -323,3 +323,31 @@ export async function tablePdf(): Promise<GeneratedPdf<TableTruth>> {
     },
   };
 }
+
+export interface BoldHeadingTruth {
+  /** Bold headings set at the body size, in order. */
+  headings: string[];
+  /** The body paragraph under each heading. */
+  bodies: string[];
+}
+
+/**
+ * Headings that differ from the body only by weight (Helvetica-Bold at the body's 10 pt, no
+ * numbering), each directly followed by a regular paragraph with the usual line spacing.
+ */
+export async function boldHeadingPdf(): Promise<GeneratedPdf<BoldHeadingTruth>> {
+  const { doc, canvas } = await newPage();
+  const bold = new Canvas(canvas.page, await doc.embedFont(StandardFonts.HelveticaBold));
+  const headings = ['Installation', 'Configuration options'];
+  const bodies = [
+    'Unpack the archive into any folder and run the setup script once. The script checks the compiler, the libraries and the disk space, and prints what is missing.',
+    'Every setting lives in one file next to the program. Settings that are not given take the defaults listed in the reference, and a setting given twice keeps its last value.',
+  ];
+  let top = 72;
+  headings.forEach((heading, i) => {
+    bold.text(heading, 72, top, 10);
+    const body = canvas.paragraph(bodies[i], 72, top + 13, 468, 10, 13);
+    top = body.box[3] + 20;
+  });
+  return { bytes: await doc.save(), truth: { headings, bodies } };
+}

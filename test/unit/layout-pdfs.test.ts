@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { extractPage, openPdf } from '../../lib/pdf/document.ts';
 import { structureDocument } from '../../lib/pdf/structure.ts';
 import type { Box, Paragraph } from '../../lib/types.ts';
-import { figurePdf, tablePdf, twoColumnPdf } from '../helpers/make-pdfs.ts';
+import { boldHeadingPdf, figurePdf, tablePdf, twoColumnPdf } from '../helpers/make-pdfs.ts';
 
 const OPTIONS = { maxSide: 256, maxPixels: 40_000_000, tile: 0 };
 
@@ -76,5 +76,23 @@ describe('layout on generated PDFs', () => {
       assert.equal(found.caption, expected.caption.text);
     }
     for (const p of truth.paragraphs) assert.ok(paragraphs.some((u) => u.kind !== 'figure' && u.text === p.text), `paragraph kept: ${p.text.slice(0, 40)}`);
+  });
+
+  it('recognises body-size headings by their bold face and opens a section under each', async () => {
+    const { bytes, truth } = await boldHeadingPdf();
+    const { paragraphs } = await units(bytes);
+    const headings = paragraphs.filter((p) => p.kind === 'heading');
+    assert.deepEqual(
+      headings.map((p) => p.text),
+      truth.headings,
+    );
+    assert.ok(headings.every((p) => p.bold === true));
+    truth.bodies.forEach((body, i) => {
+      const unit = paragraphs.find((p) => p.text === body);
+      assert.ok(unit, `body paragraph ${i} is one unit of its own`);
+      assert.equal(unit.kind, 'text');
+      assert.notEqual(unit.bold, true);
+      assert.deepEqual(unit.section, [truth.headings[i]]);
+    });
   });
 });
