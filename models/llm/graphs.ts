@@ -193,6 +193,19 @@ export function buildDecodeAttention(config: LlmConfig, gather: boolean): Uint8A
   return b.encode();
 }
 
+/** TokenSelect's soft votes for one KV head: Σ_h softmax(q_h·Kᵀ/√d) over [m] keys (weight-free). */
+export function buildSoftVotes(config: LlmConfig): Uint8Array {
+  const b = new GraphBuilder('soft_votes');
+  const d = config.headDim;
+  const g = config.numHeads / config.numKvHeads;
+  const q = b.input('q', 'float', [g, d]);
+  const keys = b.input('keys', 'float', ['m', d]);
+  const logits = b.node('Mul', [b.node('MatMul', [q, b.node('Transpose', [keys], { perm: [1, 0] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+  const votes = b.node('ReduceSum', [b.node('Softmax', [logits], { axis: -1 }), b.ints('axis0', [0])], { keepdims: 0 });
+  b.expose(votes, 'votes', 'float', ['m']);
+  return b.encode();
+}
+
 type Feeds = Record<string, ort.Tensor>;
 
 export interface QkvOutput {
@@ -211,6 +224,7 @@ export class LlmGraphs {
     private readonly attention: ort.InferenceSession,
     private readonly decodeAttention: ort.InferenceSession,
     private readonly decodeGather: ort.InferenceSession,
+    private readonly softVoting: ort.InferenceSession,
   ) {}
 
   static async build(config: LlmConfig, weights: LlmWeights, options: GraphOptions = {}): Promise<LlmGraphs> {
@@ -274,7 +288,8 @@ export class LlmGraphs {
     const attention = await create(buildPrefillAttention(config), 'prefill attention');
     const decodeAttention = await create(buildDecodeAttention(config, false), 'decode attention');
     const decodeGather = await create(buildDecodeAttention(config, true), 'decode attention (gather)');
-    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeAttention, decodeGather);
+    const softVoting = await create(buildSoftVotes(config), 'soft votes');
+    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeAttention, decodeGather, softVoting);
   }
 
   private hiddenTensor(hidden: Float32Array): ort.Tensor {
@@ -369,8 +384,18 @@ export class LlmGraphs {
     return { attn: out.attn.data as Float32Array, logits: wantLogits ? (out.logits.data as Float32Array) : null };
   }
 
+  /** See buildSoftVotes: `q` [g × d], `keys` [m × d] (a view). */
+  async softVotes(q: Float32Array, keys: Float32Array): Promise<Float32Array> {
+    const d = this.config.headDim;
+    const out = await this.softVoting.run({
+      q: new ort.Tensor('float32', q, [q.length / d, d]),
+      keys: new ort.Tensor('float32', keys, [keys.length / d, d]),
+    });
+    return out.votes.data as Float32Array;
+  }
+
   async release(): Promise<void> {
-    const all = [...this.pres, ...this.posts, this.attention, this.decodeAttention, this.decodeGather, ...(this.head ? [this.head] : [])];
+    const all = [...this.pres, ...this.posts, this.attention, this.decodeAttention, this.decodeGather, this.softVoting, ...(this.head ? [this.head] : [])];
     await Promise.all(all.map((s) => s.release()));
   }
 }

@@ -18,7 +18,7 @@ import { generate, type GenerateOptions, type GenerateResult } from './generate.
 import { type GraphLayout, LlmGraphs } from './graphs.ts';
 import { KvCache } from './kv-cache.ts';
 import { attendedCount, type LedgerStep } from './ledger.ts';
-import type { AttentionPolicy, PolicyShape } from './policies/policy.ts';
+import type { AttentionPolicy, PolicyOps, PolicyShape } from './policies/policy.ts';
 import { ropeCosSin } from './rope.ts';
 import type { ChatMessage, LlmTokenizer } from './tokenizer.ts';
 import type { LlmConfig, LlmWeights } from './types.ts';
@@ -39,7 +39,10 @@ export interface LoadOptions {
   layout?: GraphLayout;
   /** Tokens per prefill chunk (default 512): bounds the [heads × chunk × context] score tensor. */
   prefillChunk?: number;
-  /** Decode attention in onnxruntime (default) or in the TypeScript kernel (attention.ts). */
+  /**
+   * Decode attention (and TokenSelect's scoring) in onnxruntime (default) or in TypeScript
+   * (attention.ts, the policies' own loops).
+   */
   decodeAttention?: 'ort' | 'ts';
 }
 
@@ -63,6 +66,7 @@ export class LlmModel {
   private readonly scratch: AttentionScratch;
   private readonly attnOut: Float32Array;
   private readonly ortAttention: OrtDecodeAttention;
+  private readonly policyOps: PolicyOps;
   /** Where decode attention runs; switchable between steps (bench/decode.ts compares them). */
   attentionKernel: 'ort' | 'ts';
 
@@ -80,6 +84,7 @@ export class LlmModel {
     this.attnOut = new Float32Array(config.numHeads * config.headDim);
     this.ortAttention = new OrtDecodeAttention(graphs, config.numHeads, config.numKvHeads, config.headDim);
     this.attentionKernel = options.decodeAttention ?? 'ort';
+    this.policyOps = { softVotes: (q, keys) => graphs.softVotes(q, keys) };
   }
 
   /** From a checkpoint directory (config.json, safetensors, tokenizer) or from memory. */
@@ -197,7 +202,8 @@ export class LlmModel {
       const kv = cache.layers[layer];
       const window = layerSlidingWindow(this.config, layer);
       const lo = window === null ? 0 : Math.max(0, length - window);
-      const selection = policy.select({ layer, q: qkv.q, kv, capacity: cache.capacity, length, lo });
+      const ops = this.attentionKernel === 'ort' ? this.policyOps : undefined;
+      const selection = await policy.select({ layer, q: qkv.q, kv, capacity: cache.capacity, length, lo, ops });
       attended[layer] = attendedCount(selection, this.config.numKvHeads, length);
       if (this.attentionKernel === 'ort') await this.ortAttention.attend(qkv.q, kv, cache.capacity, length, selection, this.attnOut, policy.observer(layer));
       else attendDecode(qkv.q, kv, cache.capacity, length, selection, this.attnOut, this.scratch, policy.observer(layer));

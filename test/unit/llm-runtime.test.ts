@@ -158,7 +158,7 @@ describe('LLM runtime: attention policies', () => {
     });
   }
 
-  it('every policy picks ascending positions in range, the newest included, within budget', () => {
+  it('every policy picks ascending positions in range, the newest included, within budget', async () => {
     const cache = new KvCache(config.numLayers, config.numKvHeads, config.headDim, 64);
     const data = new Float32Array(config.numKvHeads * 40 * config.headDim).map((_, i) => Math.sin(i * 0.37));
     for (let l = 0; l < config.numLayers; l++) cache.write(l, data, data, 40);
@@ -168,7 +168,7 @@ describe('LLM runtime: attention policies', () => {
       const policy = createPolicy(name, model.shape, { budget: 12 });
       policy.beginStep(40);
       for (let layer = 0; layer < config.numLayers; layer++) {
-        const selection = policy.select({ layer, q, kv: cache.layers[layer], capacity: cache.capacity, length: 40, lo: 0 });
+        const selection = await policy.select({ layer, q, kv: cache.layers[layer], capacity: cache.capacity, length: 40, lo: 0 });
         const lists: Int32Array[] =
           selection.kind === 'range'
             ? [Int32Array.from({ length: 40 - selection.lo }, (_, i) => selection.lo + i)]
@@ -210,7 +210,7 @@ describe('LLM runtime: attention policies', () => {
     }
   });
 
-  it('TidalDecode picks the positions with the highest logits summed over heads', () => {
+  it('TidalDecode picks the positions with the highest logits summed over heads', async () => {
     const shape = { numLayers: 3, numHeads: 2, numKvHeads: 1, headDim: 4 };
     const cache = new KvCache(3, 1, 4, 16);
     // Keys: position j points along e0 with strength key[j]; q = e0 for both heads.
@@ -227,7 +227,7 @@ describe('LLM runtime: attention policies', () => {
     const scratch = new AttentionScratch(shape);
     const out = new Float32Array(8);
     for (let layer = 0; layer < 3; layer++) {
-      const selection = policy.select({ layer, q, kv: cache.layers[layer], capacity: cache.capacity, length: 10, lo: 0 });
+      const selection = await policy.select({ layer, q, kv: cache.layers[layer], capacity: cache.capacity, length: 10, lo: 0 });
       if (layer < 2) assert.equal(selection.kind, 'range');
       else assert.deepEqual(selection.kind === 'shared' ? Array.from(selection.positions.subarray(0, selection.count)) : null, [1, 3, 5, 9]);
       attendDecode(q, cache.layers[layer], cache.capacity, 10, selection, out, scratch, policy.observer(layer));
@@ -246,9 +246,29 @@ describe('LLM runtime: attention policies', () => {
     for (const step of result.ledger.steps) for (const n of step.attended) assert.ok(n <= 16);
   });
 
-  it('streaming keeps the sink and the most recent window', () => {
+  it('TokenSelect picks the same positions with its TypeScript scoring and the ORT soft votes', async () => {
+    const cache = new KvCache(config.numLayers, config.numKvHeads, config.headDim, 64);
+    const data = new Float32Array(config.numKvHeads * 50 * config.headDim).map((_, i) => Math.sin(i * 0.53) + Math.cos(i * 0.071));
+    for (let l = 0; l < config.numLayers; l++) cache.write(l, data, data, 50);
+    cache.commit(50);
+    const q = new Float32Array(config.numHeads * config.headDim).map((_, i) => Math.cos(i * 0.23));
+    const ops = { softVotes: (qg: Float32Array, keys: Float32Array) => model.graphs.softVotes(qg, keys) };
+    const query = { layer: 1, q, kv: cache.layers[1], capacity: cache.capacity, length: 50, lo: 0 };
+    const plain = await new TokenSelectPolicy(model.shape, { budget: 14, nInit: 2, nLocal: 4 }).select(query);
+    const viaOrt = await new TokenSelectPolicy(model.shape, { budget: 14, nInit: 2, nLocal: 4 }).select({ ...query, ops });
+    assert.equal(plain.kind, 'perKvHead');
+    assert.equal(viaOrt.kind, 'perKvHead');
+    if (plain.kind === 'perKvHead' && viaOrt.kind === 'perKvHead') {
+      for (let g = 0; g < config.numKvHeads; g++) {
+        assert.equal(plain.counts[g], 14);
+        assert.deepEqual(Array.from(viaOrt.positions[g].subarray(0, viaOrt.counts[g])), Array.from(plain.positions[g].subarray(0, plain.counts[g])));
+      }
+    }
+  });
+
+  it('streaming keeps the sink and the most recent window', async () => {
     const policy = createPolicy('streaming', model.shape, { budget: 8, streaming: { sink: 3 } });
-    const selection = policy.select({ layer: 0, q: new Float32Array(0), kv: { keys: new Float32Array(0), values: new Float32Array(0) }, capacity: 0, length: 30, lo: 0 });
+    const selection = await policy.select({ layer: 0, q: new Float32Array(0), kv: { keys: new Float32Array(0), values: new Float32Array(0) }, capacity: 0, length: 30, lo: 0 });
     assert.equal(selection.kind, 'shared');
     if (selection.kind === 'shared') assert.deepEqual(Array.from(selection.positions.subarray(0, selection.count)), [0, 1, 2, 25, 26, 27, 28, 29]);
   });

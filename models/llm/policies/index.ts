@@ -5,7 +5,7 @@ import { StreamingPolicy } from './streaming.ts';
 import { TidalDecodePolicy, type TidalDecodeOptions } from './tidaldecode.ts';
 import { TokenSelectPolicy, type TokenSelectOptions } from './tokenselect.ts';
 
-export type { AttentionPolicy, LayerQuery, LedgerSelection, PolicyShape } from './policy.ts';
+export type { AttentionPolicy, LayerQuery, LedgerSelection, PolicyOps, PolicyShape } from './policy.ts';
 export { DensePolicy, StreamingPolicy, TidalDecodePolicy, TokenSelectPolicy };
 
 export const POLICY_NAMES = ['dense', 'streaming', 'tidaldecode', 'tokenselect'] as const;

@@ -11,6 +11,15 @@
 import type { LogitsObserver, Selection } from '../attention.ts';
 import type { LayerKv } from '../kv-cache.ts';
 
+/** Bulk operations a policy may delegate to the runtime's ONNX graphs instead of looping in TypeScript. */
+export interface PolicyOps {
+  /**
+   * Σ over the group's query heads of softmax_j(q_h · k_j / √d): `q` is one KV head's query group
+   * [groupSize × headDim], `keys` [m × headDim]. Returns [m].
+   */
+  softVotes(q: Float32Array, keys: Float32Array): Promise<Float32Array>;
+}
+
 export interface LayerQuery {
   layer: number;
   /** Rotated queries of every head, [numHeads × headDim]. */
@@ -22,6 +31,7 @@ export interface LayerQuery {
   length: number;
   /** Lowest position this layer may see (sliding window), else 0. */
   lo: number;
+  ops?: PolicyOps;
 }
 
 export interface LedgerSelection {
@@ -33,7 +43,7 @@ export interface AttentionPolicy {
   readonly name: string;
   /** Resets per-step state; called before layer 0 of every decode step. */
   beginStep(length: number): void;
-  select(query: LayerQuery): Selection;
+  select(query: LayerQuery): Selection | Promise<Selection>;
   /** A logits observer for this layer, if the policy wants that layer's logits. */
   observer(layer: number): LogitsObserver | undefined;
   /** Positions chosen by selection layers during the step just run (for the ledger). */

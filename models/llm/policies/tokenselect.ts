@@ -66,21 +66,26 @@ export class TokenSelectPolicy implements AttentionPolicy {
 
   beginStep(_length?: number): void {}
 
-  select(query: LayerQuery): Selection {
+  select(query: LayerQuery): Selection | Promise<Selection> {
     const { layer, q, length, lo } = query;
     if (this.budget >= length - lo) return { kind: 'range', lo };
     const midLo = lo + this.nInit;
     const midHi = length - this.nLocal;
     const cached = this.cached[layer];
-    let pick: CachedPick;
     if (cached && this.threshold < 1 && cosine(q, cached.query) >= this.threshold) {
       this.hits++;
-      pick = cached;
-    } else {
-      this.misses++;
-      pick = this.score(query, midLo, midHi);
-      this.cached[layer] = pick;
+      return this.assemble(cached, lo, midLo, midHi, length);
     }
+    this.misses++;
+    const store = (pick: CachedPick): Selection => {
+      this.cached[layer] = pick;
+      return this.assemble(pick, lo, midLo, midHi, length);
+    };
+    return query.ops ? this.scoreWith(query, midLo, midHi).then(store) : store(this.score(query, midLo, midHi));
+  }
+
+  /** [lo, midLo) ∪ picks inside the middle ∪ [midHi, length) for every KV head, ascending. */
+  private assemble(pick: CachedPick, lo: number, midLo: number, midHi: number, length: number): Selection {
     for (let g = 0; g < this.shape.numKvHeads; g++) {
       const list = this.lists[g];
       let n = 0;
@@ -132,6 +137,23 @@ export class TokenSelectPolicy implements AttentionPolicy {
         for (let i = 0; i < m; i++) votes[i] += logits[row + i] * inv;
       }
       const out = new Int32Array(Math.max(0, this.topK));
+      counts.push(this.topk.select(votes, m, this.topK, out, midLo));
+      positions.push(out);
+    }
+    return { query: q.slice(), positions, counts };
+  }
+
+  /** The same soft votes computed by the runtime's graphs (one ORT call per KV head). */
+  private async scoreWith({ q, kv, capacity, ops }: LayerQuery, midLo: number, midHi: number): Promise<CachedPick> {
+    const { numHeads, numKvHeads, headDim: d } = this.shape;
+    const group = numHeads / numKvHeads;
+    const m = midHi - midLo;
+    const positions: Int32Array[] = [];
+    const counts: number[] = [];
+    for (let g = 0; g < numKvHeads; g++) {
+      const base = g * capacity * d;
+      const votes = await ops!.softVotes(q.subarray(g * group * d, (g + 1) * group * d), kv.keys.subarray(base + midLo * d, base + midHi * d));
+      const out = new Int32Array(this.topK);
       counts.push(this.topk.select(votes, m, this.topK, out, midLo));
       positions.push(out);
     }
