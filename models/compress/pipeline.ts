@@ -9,6 +9,12 @@
  *
  * Budget: B = round(r·N) tokens out of N (thumbnail patches + the crops' unpadded patches),
  * exactly, super tokens included; r ≥ 1 returns the N input tokens unchanged.
+ *
+ * Deviation from GlobalCom² [design]: its thumbnail keeps a fixed ⌊N_thumb·r⌋. Here the
+ * thumbnail keeps every token the foreground scorer calls foreground (p ≥ thumbnailThreshold)
+ * when that is more, up to thumbnailCap of the budget, so every text and figure region keeps
+ * at least a coarse token; the crops share what is left for detail. This trades crop-level
+ * detail for coverage (bench:visual reports both, and the GlobalCom² rule is thumbnailCap 0).
  */
 import type { CropPlan } from '../layout/anyres.ts';
 import { validBand } from '../layout/anyres.ts';
@@ -46,6 +52,8 @@ export interface PipelineOptions {
 /** Density search scope ([design], see correlation.ts): 5×5 neighbourhood + every 16th token. */
 const DENSITY_RADIUS = 2;
 const DENSITY_STRIDE = 16;
+/** Temperature of the cosine association of dropped tokens with super tokens. */
+const SUPER_TEMPERATURE = 0.1;
 
 export const PIPELINE_DEFAULTS: Omit<PipelineOptions, 'foreground'> = {
   retention: 0.25,
@@ -228,15 +236,11 @@ export function compressPage(input: PageVisualInput, options: PipelineOptions): 
   const selectBudget = budget - reserved;
   const r = selectBudget / total;
 
-  // Foreground maps first: the thumbnail's budget depends on how much of it is foreground.
+  // The thumbnail's foreground map first: its budget depends on how much of it is foreground.
+  // (Crop maps are scored later, for GlobalCom²'s candidates only.)
   let t = now();
   const fgWeights = options.foreground;
-  if (fgWeights) {
-    images.forEach((im, i) => {
-      const features = i === 0 ? input.pixelFeatures.thumbnail : input.pixelFeatures.crops[i - 1];
-      im.fg = foregroundScores(fgWeights, features, im.enc.rows, im.enc.cols, i === 0 ? undefined : im.valid);
-    });
-  }
+  if (fgWeights) images[0].fg = foregroundScores(fgWeights, input.pixelFeatures.thumbnail, thumbnail.rows, thumbnail.cols);
   let foregroundMs = now() - t;
 
   // 1. Density of each crop from patch-patch correlation (searched in a window + stride sample).
@@ -302,6 +306,9 @@ export function compressPage(input: PageVisualInput, options: PipelineOptions): 
 
   // 3. Foreground rescoring: the product of foreground probability and GlobalCom²'s rank.
   t = now();
+  images.forEach((im, i) => {
+    if (fgWeights && i > 0) im.fg = foregroundScores(fgWeights, input.pixelFeatures.crops[i - 1], im.enc.rows, im.enc.cols, im.kept);
+  });
   for (const im of images) {
     if (!im.fg) {
       im.finalScore = im.gc2;
@@ -359,20 +366,33 @@ function mergeDropped(im: ImageState, image: number, cell: number, iterations: n
       mask[q] = keptSet[p] ? 0 : 1;
     }
   }
-  const s = superTokens(x, h, w, enc.dim, { cellRows: cell, cellCols: cell, iterations }, mask);
+  // Cosine / temperature rather than SViT's scaled dot product: the built-in features are not
+  // zero-mean, so dot products would favour whichever neighbour has the largest norm.
+  const s = superTokens(x, h, w, enc.dim, { cellRows: cell, cellCols: cell, iterations, temperature: SUPER_TEMPERATURE }, mask);
+  // A super token's box: the union of the boxes of the tokens it merged, else its own cell.
+  const m = s.rows * s.cols;
+  const boxes = new Float32Array(m * 4);
+  for (let c = 0; c < m; c++) boxes.set([Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY], c * 4);
+  s.assignment.forEach((c, q) => {
+    if (c < 0) return;
+    const b = gridIndex[q] * 4;
+    boxes[c * 4] = Math.min(boxes[c * 4], im.boxes[b]);
+    boxes[c * 4 + 1] = Math.min(boxes[c * 4 + 1], im.boxes[b + 1]);
+    boxes[c * 4 + 2] = Math.max(boxes[c * 4 + 2], im.boxes[b + 2]);
+    boxes[c * 4 + 3] = Math.max(boxes[c * 4 + 3], im.boxes[b + 3]);
+  });
   const out: SuperEntry[] = [];
-  for (let c = 0; c < s.rows * s.cols; c++) {
-    const r0 = Math.floor(c / s.cols) * cell;
-    const c0 = (c % s.cols) * cell;
-    const first = gridIndex[r0 * w + c0];
-    const last = gridIndex[Math.min(h - 1, r0 + cell - 1) * w + Math.min(w - 1, c0 + cell - 1)];
-    out.push({
-      image,
-      cell: c,
-      box: [im.boxes[first * 4], im.boxes[first * 4 + 1], im.boxes[last * 4 + 2], im.boxes[last * 4 + 3]],
-      members: s.members[c],
-      vector: s.tokens.slice(c * enc.dim, (c + 1) * enc.dim),
-    });
+  for (let c = 0; c < m; c++) {
+    let box: [number, number, number, number];
+    if (s.members[c] > 0) box = [boxes[c * 4], boxes[c * 4 + 1], boxes[c * 4 + 2], boxes[c * 4 + 3]];
+    else {
+      const r0 = Math.floor(c / s.cols) * cell;
+      const c0 = (c % s.cols) * cell;
+      const first = gridIndex[r0 * w + c0];
+      const last = gridIndex[Math.min(h - 1, r0 + cell - 1) * w + Math.min(w - 1, c0 + cell - 1)];
+      box = [im.boxes[first * 4], im.boxes[first * 4 + 1], im.boxes[last * 4 + 2], im.boxes[last * 4 + 3]];
+    }
+    out.push({ image, cell: c, box, members: s.members[c], vector: s.tokens.slice(c * enc.dim, (c + 1) * enc.dim) });
   }
   return out;
 }

@@ -30,8 +30,10 @@ export interface SuperTokens {
   association: Float32Array;
   /** Per super token: total association mass it received from participating tokens. */
   mass: Float32Array;
-  /** Per super token: participating tokens whose strongest association is this super token. */
+  /** Per super token: participating tokens whose strongest association is this super token (near-ties: their own cell). */
   members: Int32Array;
+  /** Per input token: the super token it is counted in (−1 when it does not take part). */
+  assignment: Int32Array;
 }
 
 function dot(a: Float32Array, ai: number, b: Float32Array, bi: number, dim: number): number {
@@ -142,17 +144,20 @@ export function superTokens(x: Float32Array, rows: number, cols: number, dim: nu
   // Final association against the final super tokens: what map-back and provenance use.
   associate();
   const members = new Int32Array(m);
+  const assignment = new Int32Array(n).fill(-1);
   for (let p = 0; p < n; p++) {
     if (!takes(p)) continue;
-    let best = 0;
-    for (let k = 1; k < 9; k++) if (association[p * 9 + k] > association[p * 9 + best]) best = k;
-    members[neighbours[p * 9 + best]]++;
+    // Strongest association; near-ties go to the token's own cell (slot 4), then the lower slot.
+    let best = 4;
+    for (let k = 0; k < 9; k++) if (association[p * 9 + k] > association[p * 9 + best] + 1e-6) best = k;
+    assignment[p] = neighbours[p * 9 + best];
+    members[assignment[p]]++;
     for (let k = 0; k < 9; k++) {
       const c = neighbours[p * 9 + k];
       if (c >= 0) mass[c] += association[p * 9 + k];
     }
   }
-  return { rows: gr, cols: gc, dim, tokens, neighbours, association, mass, members };
+  return { rows: gr, cols: gc, dim, tokens, neighbours, association, mass, members, assignment };
 }
 
 /** Map-back: x'_p = Σ_j Q_pj S_j over the 3×3 neighbourhood, for every input token. */
