@@ -89,6 +89,19 @@ describe('correlation-guided compression (§3.2)', () => {
     assert.equal(densityKeep(0.5, 100, 16), 50);
   });
 
+  it('windowed search finds what the exact search finds when the window spans the image, and local repeats otherwise', () => {
+    const keys = randomArray(n * dim).map((v) => v - 0.5);
+    keys.copyWithin(9 * dim, 0, dim); // token 9 repeats token 0 (1 row down, 1 col right on an 8×8 grid)
+    keys.copyWithin(63 * dim, 20 * dim, 21 * dim); // token 63 repeats token 20, far away
+    const exact = redundancy(keys, n, dim, 0.999);
+    const wide = redundancy(keys, n, dim, 0.999, { rows: 8, cols: 8, radius: 8, stride: 1 });
+    assert.deepEqual(wide.redundant, exact.redundant);
+    const local = redundancy(keys, n, dim, 0.999, { rows: 8, cols: 8, radius: 1, stride: 1000 });
+    assert.equal(local.redundant[0], 1);
+    assert.equal(local.redundant[9], 1);
+    assert.equal(local.redundant[63], 0, 'outside the window and the stride sample');
+  });
+
   it('picks the top CLS scores plus stride samples, in ascending order, of exactly k', () => {
     const scores = randomArray(100);
     const kept = pickByScore(scores, 20, 0.1);

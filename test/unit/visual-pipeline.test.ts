@@ -14,11 +14,14 @@ import { createApp } from '../../api/app.ts';
 import { shippedForegroundWeights } from '../../models/compress/foreground.ts';
 import { compressPage, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../../models/compress/pipeline.ts';
 import { planCrops, validBand } from '../../models/layout/anyres.ts';
+import { loadOnnxVisionEncoder } from '../../models/vision/onnx-vision-encoder.ts';
 import { encodePatches } from '../../models/vision/patch-encoder.ts';
 import type { RgbImage } from '../../models/vision/types.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { DocumentIndexCache } from '../../lib/search/document-index.ts';
 import { openStores } from '../../lib/store/open.ts';
+import { encodePageImages } from '../../lib/visual/page-tokens.ts';
+import { writeTinyVit } from '../helpers/tiny-vit.ts';
 
 const PAGE = { width: 612, height: 792 };
 
@@ -111,6 +114,32 @@ describe('visual-token pipeline', () => {
       return j >= 7 && j <= 16 && i >= 1 && i <= 22;
     });
     assert.ok(near.length / thumb.length >= 0.9, `${near.length} of ${thumb.length} thumbnail tokens near the block`);
+  });
+});
+
+describe('visual-token pipeline over an ONNX ViT (generated, 4×4 patch grid)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-visual-vit-'));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("meets the budget on the encoder's own grid and keeps everything at retention 1", async () => {
+    await writeTinyVit(dir);
+    const encoder = await loadOnnxVisionEncoder(dir);
+    try {
+      const pngs = await Promise.all(images.map((im) => sharp(im.data, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toBuffer()));
+      const { input } = await encodePageImages(encoder, PAGE, plan, pngs);
+      assert.equal(input.thumbnail.rows, 4);
+      assert.equal(input.thumbnail.scoreSource, 'attention');
+      for (const retention of [0.25, 0.5]) {
+        const { tokens, ledger } = compressPage(input, options(retention));
+        assert.equal(tokens.count, ledger.budget);
+        assert.equal(tokens.dim, 16);
+      }
+      const band = validBand(PAGE.width, PAGE.height, plan.grid.rows * 4, plan.grid.cols * 4);
+      const all = compressPage(input, options(1)).tokens;
+      assert.equal(all.count, 16 + (band.validRows[1] - band.validRows[0]) * (band.validCols[1] - band.validCols[0]));
+    } finally {
+      await encoder.release();
+    }
   });
 });
 
