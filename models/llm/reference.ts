@@ -25,13 +25,16 @@ function weight(weights: LlmWeights, name: string): Tensor {
 /** y[r] = W x[r] (+ b) for each of `rows` rows; W is [out, in] as HF stores Linear weights. */
 export function linear(x: Float64Array, rows: number, w: Tensor, bias?: Tensor): Float64Array {
   const [out, inDim] = w.shape;
+  const wData = w.data;
   const y = new Float64Array(rows * out);
-  for (let r = 0; r < rows; r++) {
-    for (let o = 0; o < out; o++) {
-      let sum = bias ? bias.data[o] : 0;
-      const wRow = o * inDim;
+  // Weight row outside, tokens inside: each weight row is read from memory once, not once per token.
+  for (let o = 0; o < out; o++) {
+    const wRow = wData.subarray(o * inDim, (o + 1) * inDim);
+    const b = bias ? bias.data[o] : 0;
+    for (let r = 0; r < rows; r++) {
       const xRow = r * inDim;
-      for (let i = 0; i < inDim; i++) sum += w.data[wRow + i] * x[xRow + i];
+      let sum = b;
+      for (let i = 0; i < inDim; i++) sum += wRow[i] * x[xRow + i];
       y[r * out + o] = sum;
     }
   }
