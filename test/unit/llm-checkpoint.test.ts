@@ -553,6 +553,7 @@ describe('folio models pull', () => {
     root = await mkdtemp(join(tmpdir(), 'folio-llm-pull-'));
     repos.set('acme/tiny-qwen2', (await writeLlmCheckpoint(join(root, 'hub', 'qwen2'), { arch: 'qwen2', shards: 2 })).dir);
     repos.set('acme/tiny-llama', (await writeLlmCheckpoint(join(root, 'hub', 'llama'), { arch: 'llama' })).dir);
+    repos.set('acme/flaky', repos.get('acme/tiny-llama') as string);
     const gpt2 = join(root, 'hub', 'gpt2');
     await writeLlmCheckpoint(gpt2, { arch: 'llama' });
     await writeFile(join(gpt2, 'config.json'), JSON.stringify({ architectures: ['GPT2LMHeadModel'], model_type: 'gpt2' }));
@@ -566,12 +567,20 @@ describe('folio models pull', () => {
         response.writeHead(404).end('not found');
         return;
       }
+      let body: Buffer;
       try {
-        const body = await readFile(join(dir, decodeURIComponent(match[3])));
-        response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
+        body = await readFile(join(dir, decodeURIComponent(match[3])));
       } catch {
         response.writeHead(404).end('not found');
+        return;
       }
+      if (match[1] === 'acme/flaky' && match[3] === 'model.safetensors') {
+        // The connection drops halfway through the weights.
+        response.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
+        response.write(body.subarray(0, body.length >> 1), () => response.destroy());
+        return;
+      }
+      response.writeHead(200, { 'content-type': 'application/octet-stream' }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -633,6 +642,15 @@ describe('folio models pull', () => {
     const missing = await run(['acme/tiny-llama', '--revision', 'nope']);
     assert.equal(missing.code, 1);
     assert.match(missing.err, /answered 404/);
+  });
+
+  it('an interrupted download leaves no file that looks finished', async () => {
+    const result = await run(['acme/flaky', '--revision', 'v1']);
+    assert.equal(result.code, 1);
+    assert.match(result.err, /download of .*model\.safetensors .* failed/);
+    const files = await readdir(join(root, 'data', 'models', 'acme', 'flaky'));
+    assert.ok(files.includes('config.json'), files.join(', '));
+    assert.ok(!files.some((f) => f.startsWith('model.safetensors')), `left behind: ${files.join(', ')}`);
   });
 
   it('prints usage for malformed arguments and rejects bad repository names', async () => {
