@@ -12,15 +12,17 @@
  * - Milliseconds per page with the built-in encoder: PNG decode, encode, compress (one thread;
  *   sharp is limited to one thread too).
  *
- *   npm run bench:visual            (FOLIO_BENCH_LIMIT=n: at most n pages per document)
+ *   npm run bench:visual            (FOLIO_BENCH_LIMIT=n: at most n pages per document;
+ *                                    FOLIO_VISION_ENCODER=<ONNX export folder>: another encoder)
  */
 import assert from 'node:assert/strict';
 import sharp from 'sharp';
 import { densityBudgets, pickByScore, redundancy } from '../models/compress/correlation.ts';
-import { foregroundScores, shippedForegroundWeights, standardize } from '../models/compress/foreground.ts';
+import { foregroundScores, shippedForegroundWeights } from '../models/compress/foreground.ts';
 import { seededRandom } from '../models/compress/foreground-train.ts';
-import { compressPage, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../models/compress/pipeline.ts';
+import { compressPage, correlationKeys, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../models/compress/pipeline.ts';
 import { strideIndices, topk } from '../models/compress/topk.ts';
+import { loadOnnxVisionEncoder } from '../models/vision/onnx-vision-encoder.ts';
 import { createPatchEncoder } from '../models/vision/patch-encoder.ts';
 import { decodeRgb, encodePageImages } from '../lib/visual/page-tokens.ts';
 import { type AreaMask, areaMask, areaRecall, HELD_OUT_SLICES, loadCorpusPages, tokenPool } from './visual-corpus.ts';
@@ -73,7 +75,7 @@ const methods: Record<string, (c: PageCase, r: number) => Selection> = {
     const images = [c.input.thumbnail, ...c.input.crops];
     const densities = images.map((enc, k) => {
       const valid = c.pool.valid[k];
-      const keys = standardize(enc.patches, enc.rows * enc.cols, weights.mean, weights.std);
+      const keys = correlationKeys(enc, weights);
       const validKeys = new Float32Array(valid.length * enc.dim);
       valid.forEach((p, i) => {
         validKeys.set(keys.subarray(p * enc.dim, (p + 1) * enc.dim), i * enc.dim);
@@ -128,7 +130,11 @@ const median = (xs: number[]) => {
 async function main(): Promise<void> {
   const limit = process.env.FOLIO_BENCH_LIMIT ? Number(process.env.FOLIO_BENCH_LIMIT) : undefined;
   const pages = await loadCorpusPages(HELD_OUT_SLICES, { limit });
-  const encoder = createPatchEncoder({ rows: GRID, cols: GRID });
+  // FOLIO_VISION_ENCODER=<ONNX export folder> measures with that encoder (on its own patch grid).
+  const onnxDir = process.env.FOLIO_VISION_ENCODER;
+  const encoder = onnxDir && onnxDir !== 'builtin' ? await loadOnnxVisionEncoder(onnxDir, { threads: 1 }) : createPatchEncoder({ rows: GRID, cols: GRID });
+  const grid = encoder.grid;
+  console.log(`encoder: ${encoder.name} (${grid.rows}×${grid.cols} patches per image)`);
   const cases: PageCase[] = [];
   const decodeMs: number[] = [];
   const encodeMs: number[] = [];
@@ -162,7 +168,7 @@ async function main(): Promise<void> {
     decodeMs.push(d);
     encodeMs.push(e);
     imagesPerPage.push(page.pngs.length);
-    const pool = tokenPool(page, GRID, GRID);
+    const pool = tokenPool(page, grid.rows, grid.cols);
     cases.push({ input, mask: areaMask(page), pool, total: pool.valid.reduce((n, v) => n + v.length, 0), seed: 1000 + i });
   }
   const withInk = cases.filter((c) => c.mask.area > 0);
@@ -200,7 +206,7 @@ async function main(): Promise<void> {
     );
   }
   const total = decodeMs.map((d, i) => d + encodeMs[i] + compressMs[i]);
-  console.log(`\nWall milliseconds per page, built-in encoder, ${mean(imagesPerPage).toFixed(1)} images per page (visual thumbnail + tiles), one thread:`);
+  console.log(`\nWall milliseconds per page, ${encoder.name}, ${mean(imagesPerPage).toFixed(1)} images per page (visual thumbnail + tiles), one thread:`);
   console.log(`  PNG decode  median ${median(decodeMs).toFixed(1)}  mean ${mean(decodeMs).toFixed(1)}`);
   console.log(`  encode      median ${median(encodeMs).toFixed(1)}  mean ${mean(encodeMs).toFixed(1)}`);
   console.log(`  compress    median ${median(compressMs).toFixed(1)}  mean ${mean(compressMs).toFixed(1)}`);

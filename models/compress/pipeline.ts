@@ -162,7 +162,7 @@ function scatter(n: number, indices: Int32Array, values: Float32Array): Float32A
 }
 
 /** Keys for the correlation stage: standardised built-in features, or the encoder's vectors. */
-function correlationKeys(enc: EncodedImage, foreground: ForegroundWeights | null): Float32Array {
+export function correlationKeys(enc: EncodedImage, foreground: ForegroundWeights | null): Float32Array {
   const n = enc.rows * enc.cols;
   if (enc.scoreSource === 'contrast' && foreground) return standardize(enc.patches, n, foreground.mean, foreground.std);
   return enc.patches;
