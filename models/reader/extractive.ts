@@ -78,6 +78,9 @@ export function sentences(text: string): string[] {
 /** Words that say "this is the name of": they answer "what name" as surely as the word itself. */
 const NAMING = /\b(called|named|termed|known as|referred to as)\b/i;
 
+/** Stems of the words that name figures and tables ("fig", "tabl", …) and of the verbs that ask what they show. */
+const LABEL_TERMS = new Set(['figur', 'fig', 'tabl', 'tab', 'listing', 'chart', 'show', 'plot', 'depict', 'illustr', 'displai', 'present', 'contain', 'describ']);
+
 const POINTER = /\b(see|as in|in|from|described in|shown in)\s+(the\s+)?(section|chapter|appendix|table|figure|fig\.)\s*\d/i;
 
 /** Share of the question's focus terms the text contains. */
@@ -149,13 +152,16 @@ export function readExtractive(
     for (const [term, weight] of weights) if (core.has(term) && present.has(term)) covered += weight;
     return covered / coreWeight;
   };
+  // The question names a figure or table and asks little else ("What does Figure 4 plot?").
+  const aboutWholeLabel = analysis.labels.length > 0 && queryTerms.filter((term) => !LABEL_TERMS.has(term) && !/^\d/.test(term)).length <= 2;
   units.forEach((unit, index) => {
     const prior = 0.25 * (unit.score / topUnitScore);
     const label = captionLabel(unit.kind === 'caption' ? unit.text : (unit.caption ?? ''));
     // The figure or table the question names: its caption, cells and text are the evidence.
     const named = label !== null && analysis.labels.includes(label);
     // A table's rows hold its answers, so its caption gets less of a lift than a figure's.
-    const labelFit = !named ? 0 : unit.kind !== 'caption' ? 0.3 : label?.startsWith('table') ? 0.05 : 0.3;
+    // "What does Figure 4 show?" asks about the figure as a whole: its caption is the answer.
+    const labelFit = !named ? 0 : unit.kind !== 'caption' ? 0.3 : aboutWholeLabel ? 0.6 : label?.startsWith('table') ? 0.05 : 0.3;
     // Headings name a topic; they rarely state an answer.
     const kindFit = unit.kind === 'heading' ? -0.15 : 0;
     if (unit.cells && unit.cells.length > 0) {
@@ -195,7 +201,6 @@ export function readExtractive(
   });
   passages.sort((a, b) => b.score - a.score || a.unit - b.unit);
   const best = passages[0];
-  if ((globalThis as { DEBUG_READER?: boolean }).DEBUG_READER) for (const p of passages.slice(0, 6)) console.log(`    ${p.score.toFixed(3)} cov=${p.coverage.toFixed(2)} u=${p.unit} p${units[p.unit].page} ${units[p.unit].kind} | ${p.text.slice(0, 110)}`);
   // Answerability asks whether any evidence covers the question, whichever passage reads best.
   const verdict = judgeAnswerability(question, inDocument, passages.reduce((max, p) => Math.max(max, p.coverage), 0));
   if (!best || !verdict.answerable) {

@@ -34,7 +34,7 @@ export function questionLocator(question: string): string | null {
 /** The question without its locator phrase: the words the answering sentence should share. */
 export function questionCore(question: string): string {
   const locator = questionLocator(question);
-  return locator ? question.replace(locator, ' ') : question;
+  return locator ? question.replace(locator, ' ').replace(/^\s*,\s*/, '').replace(/\s*,\s*(\?*)\s*$/, '$1') : question;
 }
 
 const NUMBER_QUESTION =

@@ -83,7 +83,8 @@ function partRowPassages(cells: readonly string[][], captionTerms: Set<string>, 
     // row fills; a row label column (matched by the row's own words) is not the answer.
     let best = -1;
     for (let c = 0; c < row.length; c++) {
-      if (!row[c].trim() || columnWeights[c] <= 0) continue;
+      // A cell the question itself names ("Heart", "Chol.") is the row's label, not its answer.
+      if (!row[c].trim() || columnWeights[c] <= 0 || weightOfText(row[c], weightOf) > 0) continue;
       if (best < 0 || columnWeights[c] > columnWeights[best]) best = c;
     }
     passages.push({ row: r, text, rowTerms, captionTerms, cell: best >= 0 ? row[best].trim() : null });

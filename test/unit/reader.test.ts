@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { judgeAnswerability, MIN_COVERAGE } from '../../models/reader/answerability.ts';
-import { analyseQuestion, questionFocus } from '../../models/reader/question.ts';
+import { type CandidateUnit, readExtractive } from '../../models/reader/extractive.ts';
+import { analyseQuestion, isQuantity, questionCore, questionFocus } from '../../models/reader/question.ts';
 import { extractSpan } from '../../models/reader/span.ts';
 import { queryTerms, words } from '../../models/text/tokenize.ts';
 
@@ -58,5 +59,70 @@ describe('table reading', () => {
     assert.equal(answer.answer, '30.88±13.78');
     assert.equal(answer.evidence, 'Boston | Rooms | 30.88±13.78 | 15.93±1.40 | 11.54±2.55');
     assert.equal(answer.citations[0].page, 7);
+  });
+});
+
+describe('question analysis and spans by answer type', () => {
+  it('reads the kind of answer, the focus and the locator phrase', () => {
+    const analysis = analyseQuestion('According to the preface of the Octave manual, after whom is Octave named?');
+    assert.equal(analysis.type, 'entity');
+    assert.equal(analysis.locator, 'According to the preface of the Octave manual');
+    assert.equal(questionCore('According to Table 2, how many tools allow it?').trim(), 'how many tools allow it?');
+    assert.equal(analyseQuestion('Which Octave function queries the recursion limit?').type, 'code');
+    assert.equal(analyseQuestion('What is the default epsilon limit of fit?').type, 'value');
+    assert.deepEqual(analyseQuestion('In Table 3, what does row 2 say?').labels, ['table 3']);
+  });
+
+  it('tells quantities from names with digits in them', () => {
+    for (const token of ['22', '1e-6', '62%', '48.29', '3,', '0.87±0.03', 'nine']) assert.ok(isQuantity(token), token);
+    for (const token of ['2D', 'R2', 'GPT-4', 'Figure']) assert.ok(!isQuantity(token), token);
+  });
+
+  it('cuts the span the answer type asks for', () => {
+    assert.equal(span('Which foundation supported this work with a grant?', 'This work was supported in part by a grant from the Laura and John Arnold Foundation and seed funding from EGAP.'), 'Laura and John Arnold Foundation');
+    assert.equal(
+      span('Which Octave function queries the internal recursion limit?', 'val = max_recursion_depth () old_val = max_recursion_depth (new_val) Query the internal limit on recursion.'),
+      'max_recursion_depth',
+    );
+    assert.equal(span('By how many percentage points did the tools exaggerate power?', 'The tools exaggerated power by an average of 15 and 13 percentage points, respectively.'), '15 and 13');
+    assert.equal(span('To which directory do packages install by default?', 'The packages by default install in a system-wide directory that defaults to OCTAVE_HOME/share/octave/packages/.'), 'OCTAVE_HOME/share/octave/packages/');
+    assert.equal(span('What alternative name does the manual give for spider plots?', 'Such plots are sometimes called rader charts.'), 'rader charts');
+  });
+
+  it('does not end a sentence at a name’s initial', async () => {
+    const { sentences } = await import('../../models/reader/extractive.ts');
+    assert.deepEqual(sentences('It is the name of John W. Eaton’s professor. He wrote a book.'), ['It is the name of John W. Eaton’s professor.', 'He wrote a book.']);
+  });
+});
+
+describe('reading evidence in context', () => {
+  const unit = (page: number, text: string, extra: Partial<CandidateUnit> = {}): CandidateUnit => ({ page, bbox: [0, 0, 10, 10], text, score: 1, ...extra });
+  const read = (question: string, units: CandidateUnit[]) => readExtractive(question, queryTerms(question), () => 1, units, () => true);
+
+  it('answers "what does Figure N show" from the caption, not from a sentence that mentions the figure', () => {
+    const answer = read('What does Figure 4 plot?', [
+      unit(6, 'As a scalability study, in Figure 4, we plot the time taken to obtain a prediction for various model sizes.'),
+      unit(6, 'Figure 4: Prediction Time (s) vs. Model Size', { kind: 'caption' }),
+    ]);
+    assert.equal(answer.answer, 'Prediction Time (s) vs. Model Size');
+  });
+
+  it('reads a sentence that says "it" through the sentence before it', () => {
+    const answer = read('How many columns of data does the boxerrorbars style require?', [
+      unit(62, 'The boxerrorbars style is only relevant to 2D data plotting. It requires 3, 4, or 5 columns of data.'),
+    ]);
+    assert.equal(answer.answer, '3, 4, or 5');
+  });
+
+  it('splits tables set side by side and reads the cell under the right header', () => {
+    const cells = [
+      ['Dataset', 'Features', 'NNb', 'COMET', '', '', '', ''],
+      ['', '', '', '', 'Dataset', 'Features', 'NNb', 'COMET'],
+      ['Auto', 'Weight', '9.19±3.41', '8.92±2.93', 'Heart', 'Chol.', '0.85±0.05', '0.87±0.03'],
+    ];
+    const answer = read('What accuracy does COMET reach on the Heart dataset with the Chol. feature?', [
+      unit(7, cells.map((row) => row.join(' | ')).join('\n'), { kind: 'table', cells, caption: 'Table 3: MSE (left) and accuracy (right).' }),
+    ]);
+    assert.equal(answer.answer, '0.87±0.03');
   });
 });
