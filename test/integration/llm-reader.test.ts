@@ -87,9 +87,9 @@ describe('LLM reader over HTTP (generated checkpoint, real stack)', () => {
     // Random weights write no "[p. N]" of a page they were shown: the extractive reader answers.
     assert.equal(answer.ledger.reader.kind, 'extractive');
     assert.match(answer.ledger.reader.llmRejected ?? '', /cited (no page|only pages it was not given)/);
-    assert.ok(answer.citations.length > 0);
+    assert.ok(answer.citations.length > 0, 'the extractive answer cites');
     const given = new Set(answer.ledger.sampler.selected.map((unit) => unit.page));
-    for (const citation of answer.citations) assert.ok(given.has(citation.page));
+    for (const citation of answer.citations) assert.ok(given.has(citation.page), `cited page ${citation.page} was given`);
 
     // The decode ledger: TidalDecode with a 32-position budget attends fewer positions than
     // dense attention over the whole context would, once the context is longer than the budget.
@@ -97,7 +97,7 @@ describe('LLM reader over HTTP (generated checkpoint, real stack)', () => {
     assert.equal(ledger.policy, 'tidaldecode');
     assert.equal(ledger.budget, 32);
     assert.ok(ledger.promptTokens > 32 * 2, `prompt of ${ledger.promptTokens} tokens`);
-    assert.ok(ledger.attendedPerToken.length >= 1);
+    assert.ok(ledger.attendedPerToken.length >= 1, 'one ledger entry per decode step');
     ledger.attendedPerToken.forEach((attended, step) => {
       const context = ledger.promptTokens + step + 1;
       assert.ok(attended < LAYERS * context, `step ${step}: ${attended} positions over ${LAYERS} layers, dense would be ${LAYERS * context}`);

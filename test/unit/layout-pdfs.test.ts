@@ -86,7 +86,7 @@ describe('layout on generated PDFs', () => {
       headings.map((p) => p.text),
       truth.headings,
     );
-    assert.ok(headings.every((p) => p.bold === true));
+    assert.ok(headings.every((p) => p.bold === true), 'headings are bold');
     truth.bodies.forEach((body, i) => {
       const unit = paragraphs.find((p) => p.text === body);
       assert.ok(unit, `body paragraph ${i} is one unit of its own`);

@@ -14,7 +14,7 @@ describe('LLM reader prompt and citation check', () => {
     const [system, user] = readerMessages('What is the default width?', units);
     assert.equal(system.role, 'system');
     assert.match(system.content, /\[p\. N\]/);
-    assert.ok(user.content.includes(block) && user.content.endsWith('Question: What is the default width?'));
+    assert.ok(user.content.includes(block) && user.content.endsWith('Question: What is the default width?'), user.content);
   });
 
   it('reads page citations in their usual spellings', () => {
