@@ -54,6 +54,8 @@ export async function generate(model: LlmModel, prompt: number[] | ChatMessage[]
   const ids = [...session.pending, ...model.promptIds(prompt)];
   session.pending = [];
   ledger.promptTokens = ids.length;
+  // Room for the whole reply up front: growing a long cache by doubling copies all of it.
+  session.cache.reserve(session.cache.length + ids.length + maxNewTokens);
   try {
     const prefillStart = performance.now();
     let logits = ids.length === 1 ? await model.step(session, ids[0], policy, ledger.steps) : await model.prefill(session, ids, false, options.signal);

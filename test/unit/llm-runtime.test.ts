@@ -42,6 +42,13 @@ const CONFIGS: Record<string, Record<string, unknown>> = {
   'llama with attention_bias (q/k/v/o biases)': { architectures: ['LlamaForCausalLM'], attention_bias: true },
   'qwen2 (q/k/v biases, tied embeddings)': { architectures: ['Qwen2ForCausalLM'], tie_word_embeddings: true, rope_theta: 1000000 },
   'mistral (sliding window 5)': { architectures: ['MistralForCausalLM'], sliding_window: 5 },
+  'qwen2 (sliding window on layer 1 only, yarn RoPE)': {
+    architectures: ['Qwen2ForCausalLM'],
+    use_sliding_window: true,
+    sliding_window: 4,
+    max_window_layers: 1,
+    rope_scaling: { type: 'yarn', factor: 4, original_max_position_embeddings: 8 },
+  },
 };
 
 function tinyConfig(extra: Record<string, unknown>, layers = 2): LlmConfig {
@@ -164,11 +171,11 @@ describe('LLM runtime: attention policies', () => {
     for (let l = 0; l < config.numLayers; l++) cache.write(l, data, data, 40);
     cache.commit(40);
     const q = new Float32Array(config.numHeads * config.headDim).map((_, i) => Math.cos(i * 0.11));
-    for (const name of sparse) {
+    for (const [name, lo] of sparse.flatMap((p) => [[p, 0] as const, [p, 10] as const])) {
       const policy = createPolicy(name, model.shape, { budget: 12 });
       policy.beginStep(40);
       for (let layer = 0; layer < config.numLayers; layer++) {
-        const selection = await policy.select({ layer, q, kv: cache.layers[layer], capacity: cache.capacity, length: 40, lo: 0 });
+        const selection = await policy.select({ layer, q, kv: cache.layers[layer], capacity: cache.capacity, length: 40, lo });
         const lists: Int32Array[] =
           selection.kind === 'range'
             ? [Int32Array.from({ length: 40 - selection.lo }, (_, i) => selection.lo + i)]
@@ -178,7 +185,7 @@ describe('LLM runtime: attention policies', () => {
         for (const list of lists) {
           assert.equal(list[list.length - 1], 39, `${name} layer ${layer} keeps the newest position`);
           for (let i = 1; i < list.length; i++) assert.ok(list[i] > list[i - 1], `${name} layer ${layer} ascending`);
-          assert.ok(list[0] >= 0);
+          assert.ok(list[0] >= lo, `${name} layer ${layer} stays in the window`);
           if (selection.kind !== 'range') assert.ok(list.length <= 12, `${name} layer ${layer}: ${list.length} > budget`);
         }
         const scratch = new AttentionScratch(model.shape);

@@ -67,6 +67,13 @@ export class TidalDecodePolicy implements AttentionPolicy {
     }
     if (this.pendingLayer >= 0) this.choose(length);
     if (this.count === 0) throw new Error(`TidalDecode layer ${layer} runs before any selection layer`);
+    if (this.positions[0] < lo) {
+      // This layer's sliding window starts after some chosen positions (Qwen2 mixes windowed and
+      // full layers): drop those rather than attend outside the window.
+      let first = 0;
+      while (this.positions[first] < lo) first++;
+      return { kind: 'shared', positions: this.positions.subarray(first), count: this.count - first };
+    }
     return { kind: 'shared', positions: this.positions, count: this.count };
   }
 
