@@ -136,10 +136,55 @@ export function scoreInputs(w: ForegroundWeights, inputs: Float32Array, n: numbe
   return out;
 }
 
-/** Foreground probabilities of a rows×cols grid of built-in patch features (of the `only` patches, if given). */
+/**
+ * Foreground probabilities of a rows×cols grid of built-in patch features (of the `only`
+ * patches, if given; the others stay 0). The same function as scoreInputs(scorerInputs(…)),
+ * computed without materialising the inputs: the image-mean part of the input is the same for
+ * every patch, so its contribution to the hidden layer is folded into the bias once.
+ */
 export function foregroundScores(w: ForegroundWeights, features: Float32Array, rows: number, cols: number, only?: ArrayLike<number>): Float32Array {
+  const D = PATCH_FEATURE_DIM;
+  const I = FOREGROUND_INPUTS;
+  const H = w.hidden;
   const n = rows * cols;
-  return scoreInputs(w, scorerInputs(standardize(features, n, w.mean, w.std), rows, cols), n, only);
+  const z = standardize(features, n, w.mean, w.std);
+  const { w1t, b1, w2 } = typedWeights(w);
+  const global = new Float64Array(D);
+  for (let p = 0; p < n; p++) for (let d = 0; d < D; d++) global[d] += z[p * D + d] / n;
+  const bias = new Float64Array(H);
+  for (let h = 0; h < H; h++) {
+    let a = b1[h];
+    for (let d = 0; d < D; d++) a += global[d] * w1t[h * I + 2 * D + d];
+    bias[h] = a;
+  }
+  const out = new Float32Array(n);
+  const neighbours = new Float64Array(D);
+  const count = only ? only.length : n;
+  for (let q = 0; q < count; q++) {
+    const p = only ? only[q] : q;
+    const i = Math.floor(p / cols);
+    const j = p - i * cols;
+    neighbours.fill(0);
+    let k = 0;
+    for (let y = Math.max(0, i - 1); y <= Math.min(rows - 1, i + 1); y++) {
+      for (let x = Math.max(0, j - 1); x <= Math.min(cols - 1, j + 1); x++) {
+        const b = (y * cols + x) * D;
+        for (let d = 0; d < D; d++) neighbours[d] += z[b + d];
+        k++;
+      }
+    }
+    for (let d = 0; d < D; d++) neighbours[d] /= k;
+    const zp = p * D;
+    let s = w.b2;
+    for (let h = 0; h < H; h++) {
+      const row = h * I;
+      let a = bias[h];
+      for (let d = 0; d < D; d++) a += z[zp + d] * w1t[row + d] + neighbours[d] * w1t[row + D + d];
+      if (a > 0) s += a * w2[h];
+    }
+    out[p] = 1 / (1 + Math.exp(-s));
+  }
+  return out;
 }
 
 /** Focus-DETR's keep count K = ⌊ρ·N⌋ + 1 (clamped to N); ρ ≥ 1 keeps all. */

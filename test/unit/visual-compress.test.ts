@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CORRELATION_DEFAULTS, correlationCompress, densityBudgets, densityKeep, pickByScore, redundancy } from '../../models/compress/correlation.ts';
-import { focusKeep, foregroundScores, foregroundSelect, shippedForegroundWeights } from '../../models/compress/foreground.ts';
+import { focusKeep, foregroundScores, foregroundSelect, scoreInputs, scorerInputs, shippedForegroundWeights, standardize } from '../../models/compress/foreground.ts';
 import { bilinearResize, type CropGeometry, cropSelectionScores, cropValidPatches, globalCom2, globalViews, retentionRatios } from '../../models/compress/globalcom2.ts';
 import { deserializePageTokens, serializePageTokens } from '../../models/compress/token-blob.ts';
 import { mapBack, superTokens } from '../../models/compress/super-tokens.ts';
@@ -223,6 +223,17 @@ describe('foreground scoring (§3.4)', () => {
     assert.equal(focusKeep(100, 0.5), 51);
     const scores = randomArray(10);
     assert.deepEqual(Array.from(foregroundSelect(scores, 10)), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
+  it('scores a grid as the MLP over the materialised inputs does, for all patches or a subset', () => {
+    const enc = encodePatches(pageTile([30, 50, 200, 300]), 24, 24);
+    const n = 576;
+    const reference = scoreInputs(weights, scorerInputs(standardize(enc.patches, n, weights.mean, weights.std), 24, 24), n);
+    const fast = foregroundScores(weights, enc.patches, 24, 24);
+    for (let p = 0; p < n; p++) assert.ok(Math.abs(fast[p] - reference[p]) < 1e-5, `patch ${p}`);
+    const some = foregroundScores(weights, enc.patches, 24, 24, [3, 100]);
+    assert.ok(Math.abs(some[100] - reference[100]) < 1e-5);
+    assert.equal(some[4], 0);
   });
 
   it('scores blank paper about 0 and a text block high', () => {
