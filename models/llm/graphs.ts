@@ -146,20 +146,19 @@ export function buildPrefillAttention(config: LlmConfig): Uint8Array {
   const keys = b.input('keys', 'float', [Hkv, 'capacity', d]);
   const values = b.input('values', 'float', [Hkv, 'capacity', d]);
   const length = b.input('length', 'int64', [1]);
-  // Position of each query row (the chunk's positions repeated once per head of a KV group), the
-  // lowest key position it may see (sliding window; 0 otherwise), and the key positions 0…T−1.
-  const queryPos = b.input('query_pos', 'float', ['gn', 1]);
-  const lowestPos = b.input('lowest_pos', 'float', ['gn', 1]);
-  const keyPos = b.input('key_pos', 'float', [1, 'T']);
+  // Additive causal (and sliding-window) mask, 0 or −∞, one row per query row of a KV group
+  // ([g·n, T]): built once per chunk in TypeScript and shared by the layers, instead of being
+  // recomputed from positions in every layer's graph.
+  const mask = b.input('mask', 'float', ['gn', 'T']);
   const axis1 = b.ints('axis1', [1]);
   const zero = b.ints('zero', [0]);
   const k = b.node('Slice', [keys, zero, length, axis1]);
   const v = b.node('Slice', [values, zero, length, axis1]);
-  const grouped = b.node('Reshape', [q, b.ints('grouped', [Hkv, -1, d])]);
+  // Scale the queries, not the [Hkv, g·n, T] logits: one pass over a small tensor instead of a big one.
+  const scaled = b.node('Mul', [q, b.scalar('scale', 1 / Math.sqrt(d))]);
+  const grouped = b.node('Reshape', [scaled, b.ints('grouped', [Hkv, -1, d])]);
   const kt = b.node('Transpose', [k], { perm: [0, 2, 1] });
-  const logits = b.node('Mul', [b.node('MatMul', [grouped, kt]), b.scalar('scale', 1 / Math.sqrt(d))]);
-  const hidden = b.node('Or', [b.node('Greater', [keyPos, queryPos]), b.node('Less', [keyPos, lowestPos])]);
-  const masked = b.node('Where', [hidden, b.scalar('minus_inf', Number.NEGATIVE_INFINITY), logits]);
+  const masked = b.node('Add', [b.node('MatMul', [grouped, kt]), mask]);
   const probs = b.node('Softmax', [masked], { axis: -1 });
   const out = b.node('MatMul', [probs, v]); // [Hkv, g·n, d]
   const perHead = b.node('Reshape', [out, b.ints('per_head', [H, -1, d])]);
@@ -340,29 +339,41 @@ export class LlmGraphs {
    * Causal attention of a chunk of `n` queries (q [H, n, d], positions `start … start+n−1`) over
    * the layer's cache, which already holds the chunk's keys: positions [0, length).
    */
-  async prefillAttention(layer: number, q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, length: number, start: number, keyPos: Float32Array): Promise<Float32Array> {
+  async prefillAttention(layer: number, q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, length: number, start: number): Promise<Float32Array> {
     const { numHeads: H, numKvHeads: Hkv, headDim: d } = this.config;
     const n = q.length / (H * d);
     const group = H / Hkv;
-    const window = layerSlidingWindow(this.config, layer);
-    const queryPos = new Float32Array(group * n);
-    const lowestPos = new Float32Array(group * n);
-    for (let g = 0; g < group; g++) {
-      for (let i = 0; i < n; i++) {
-        queryPos[g * n + i] = start + i;
-        lowestPos[g * n + i] = window === null ? 0 : start + i - window + 1;
-      }
-    }
+    const mask = this.chunkMask(start, n, length, layerSlidingWindow(this.config, layer));
     const out = await this.attention.run({
       q: new ort.Tensor('float32', q, [H, n, d]),
       keys: new ort.Tensor('float32', keys, [Hkv, capacity, d]),
       values: new ort.Tensor('float32', values, [Hkv, capacity, d]),
       length: new ort.Tensor('int64', BigInt64Array.of(BigInt(length)), [1]),
-      query_pos: new ort.Tensor('float32', queryPos, [group * n, 1]),
-      lowest_pos: new ort.Tensor('float32', lowestPos, [group * n, 1]),
-      key_pos: new ort.Tensor('float32', keyPos.subarray(0, length), [1, length]),
+      mask: new ort.Tensor('float32', mask, [group * n, length]),
     });
     return out.attn.data as Float32Array;
+  }
+
+  private maskKey = '';
+  private maskData = new Float32Array(0);
+
+  /** The additive mask of a chunk of `n` queries at `start` over `length` keys, reused across layers. */
+  private chunkMask(start: number, n: number, length: number, window: number | null): Float32Array {
+    const key = `${start}:${n}:${length}:${window}`;
+    if (key === this.maskKey) return this.maskData;
+    const group = this.config.numHeads / this.config.numKvHeads;
+    const mask = new Float32Array(group * n * length).fill(Number.NEGATIVE_INFINITY);
+    for (let i = 0; i < n; i++) {
+      const position = start + i;
+      const lowest = window === null ? 0 : Math.max(0, position - window + 1);
+      for (let g = 0; g < group; g++) {
+        const row = (g * n + i) * length;
+        mask.fill(0, row + lowest, row + position + 1);
+      }
+    }
+    this.maskKey = key;
+    this.maskData = mask;
+    return mask;
   }
 
   /**

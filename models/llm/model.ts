@@ -62,7 +62,6 @@ export class LlmSession {
 export class LlmModel {
   readonly shape: PolicyShape;
   readonly prefillChunk: number;
-  private keyPositions = new Float32Array(0);
   private readonly scratch: AttentionScratch;
   private readonly attnOut: Float32Array;
   private readonly ortAttention: OrtDecodeAttention;
@@ -124,13 +123,6 @@ export class LlmModel {
     return out;
   }
 
-  private keyPos(length: number): Float32Array {
-    if (this.keyPositions.length < length) {
-      this.keyPositions = Float32Array.from({ length: Math.max(length, this.keyPositions.length * 2) }, (_, i) => i);
-    }
-    return this.keyPositions;
-  }
-
   /**
    * Runs `ids` through the model with dense (chunked) attention, appending them to the session's
    * cache. Returns the logits of the last token ([vocab]), or of every token ([n × vocab]) when
@@ -162,12 +154,11 @@ export class LlmModel {
     let hidden = this.embed(ids);
     let qkv = await this.graphs.first(hidden, cos, sin);
     cache.ensure(n);
-    const keyPos = this.keyPos(start + n);
     let logits: Float32Array = new Float32Array(0);
     for (let layer = 0; layer < this.config.numLayers; layer++) {
       cache.write(layer, qkv.k, qkv.v, n);
       const kv = cache.layers[layer];
-      const attn = await this.graphs.prefillAttention(layer, qkv.q, kv.keys, kv.values, cache.capacity, start + n, start, keyPos);
+      const attn = await this.graphs.prefillAttention(layer, qkv.q, kv.keys, kv.values, cache.capacity, start + n, start);
       if (layer < this.config.numLayers - 1) {
         const next = await this.graphs.next(layer, attn, hidden, cos, sin);
         hidden = next.hidden;
