@@ -29,7 +29,7 @@
 import { parseArgs } from 'node:util';
 import { parseLlmConfig } from '../models/llm/config.ts';
 import { LlmModel, type LlmSession } from '../models/llm/model.ts';
-import { type AttentionPolicy, createPolicy, DensePolicy, TidalDecodePolicy } from '../models/llm/policies/index.ts';
+import { type AttentionPolicy, createPolicy, DensePolicy, TidalDecodePolicy, TokenSelectPolicy } from '../models/llm/policies/index.ts';
 import { argmax, klDivergence } from '../models/llm/sampling.ts';
 import type { LedgerStep } from '../models/llm/ledger.ts';
 import type { LlmConfig } from '../models/llm/types.ts';
@@ -68,6 +68,9 @@ const config: LlmConfig = parseLlmConfig({
   tie_word_embeddings: false,
 });
 
+/** Every TokenSelect instance made, to report its selection-cache hit rate. */
+const tokenSelects: TokenSelectPolicy[] = [];
+
 interface Variant {
   name: string;
   make: () => AttentionPolicy;
@@ -80,7 +83,14 @@ const variants: Variant[] = [
   // The paper's re-selection layer scaled to 12 layers is layer 3, right after the selection
   // layer 2, so four of twelve layers scan the whole cache; this variant shows the cost of that.
   { name: 'tidaldecode_no_reselection', make: () => new TidalDecodePolicy(shape, { budget, reselectionLayer: null }) },
-  { name: 'tokenselect', make: () => createPolicy('tokenselect', shape, { budget }) },
+  {
+    name: 'tokenselect',
+    make: () => {
+      const policy = new TokenSelectPolicy(shape, { budget });
+      tokenSelects.push(policy);
+      return policy;
+    },
+  },
   { name: 'streaming', make: () => createPolicy('streaming', shape, { budget }) },
 ];
 
@@ -246,6 +256,9 @@ if (!values['no-layouts']) {
   }
 }
 
+const hits = tokenSelects.reduce((n, p) => n + p.hits, 0);
+const lookups = tokenSelects.reduce((n, p) => n + p.hits + p.misses, 0);
+log(`TokenSelect selection cache (cosine ≥ 0.9): ${hits} hits in ${lookups} sparse layer steps`);
 const peakRssMb = mb(process.resourceUsage().maxRSS * 1024);
 const ratios: Record<string, Record<string, number>> = {};
 for (const [context, row] of Object.entries(decodeMs)) {
@@ -266,6 +279,7 @@ const summary = {
   speedup_vs_dense: ratios,
   fidelity_vs_dense: fidelity,
   prefill_ms: prefillMs,
+  tokenselect_cache_hit_rate: lookups ? Number((hits / lookups).toFixed(3)) : null,
   cache_32k: 'K/V of the 8K prefill tiled (KvCache.tile)',
   attention_kernel_ms_per_token: { context: Math.min(tileFrom, 8192), ...kernels },
   layouts_dense_ms_per_token: layouts,
