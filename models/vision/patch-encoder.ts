@@ -83,7 +83,7 @@ function luminanceAndChroma(image: RgbImage): { lum: Float32Array; chroma: Float
  * Patch features of one image on a rows×cols grid: rows·cols × PATCH_FEATURE_DIM, row-major.
  * Also the per-patch contrast (luminance deviation + mean gradient), zero on any flat patch.
  */
-export function patchFeatures(image: RgbImage, rows: number, cols: number): { features: Float32Array; contrast: Float32Array } {
+export function patchFeatures(image: RgbImage, rows: number, cols: number, blankShortcut = true): { features: Float32Array; contrast: Float32Array } {
   const { width, height } = image;
   if (image.data.length < width * height * 3) throw new Error(`an RGB image of ${width}×${height} needs ${width * height * 3} bytes, got ${image.data.length}`);
   const { lum, chroma } = luminanceAndChroma(image);
@@ -111,6 +111,13 @@ export function patchFeatures(image: RgbImage, rows: number, cols: number): { fe
       const x0 = xs[j];
       const x1 = xs[j + 1];
       const pw = x1 - x0;
+      // Blank paper (the patch and the pixels around it all white) has known features: copy them.
+      if (blankShortcut && isWhite(lum, width, height, x0 - 1, x1 + 1, y0 - 1, y1 + 1)) {
+        const blank = blankPatch(pw, ph);
+        features.set(blank.features, (i * cols + j) * D);
+        contrast[i * cols + j] = blank.contrast[0];
+        continue;
+      }
       const bx = basisOf(pw);
       let sum = 0;
       let sumSq = 0;
@@ -218,6 +225,36 @@ export function patchFeatures(image: RgbImage, rows: number, cols: number): { fe
     }
   }
   return { features, contrast };
+}
+
+/** Luminance of a white pixel as the encoder stores it. */
+const WHITE_LUM = Math.fround((0.299 * 255 + 0.587 * 255 + 0.114 * 255) / 255);
+
+/** All pixels of [x0,x1)×[y0,y1) (clipped to the image) are white. */
+function isWhite(lum: Float32Array, width: number, height: number, x0: number, x1: number, y0: number, y1: number): boolean {
+  const xa = Math.max(0, x0);
+  const xb = Math.min(width, x1);
+  for (let y = Math.max(0, y0); y < Math.min(height, y1); y++) {
+    const row = y * width;
+    for (let x = xa; x < xb; x++) if (lum[row + x] !== WHITE_LUM) return false;
+  }
+  return true;
+}
+
+/**
+ * Features of a white pw×ph patch, computed by the same code on a white image (so they are
+ * bit-identical to what the full computation gives a blank patch), cached per size.
+ */
+const blankPatches = new Map<string, { features: Float32Array; contrast: Float32Array }>();
+
+function blankPatch(pw: number, ph: number): { features: Float32Array; contrast: Float32Array } {
+  const key = `${pw}x${ph}`;
+  let blank = blankPatches.get(key);
+  if (!blank) {
+    blank = patchFeatures({ width: pw, height: ph, data: new Uint8Array(pw * ph * 3).fill(255) }, 1, 1, false);
+    blankPatches.set(key, blank);
+  }
+  return blank;
 }
 
 export interface PatchEncoderOptions {

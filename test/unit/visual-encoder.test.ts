@@ -49,6 +49,16 @@ describe('built-in patch encoder', () => {
     assert.deepEqual(a.clsScores, b.clsScores);
   });
 
+  it('copies blank-paper patches from a template bit-identically to computing them', () => {
+    const image = solid(336, 336, [255, 255, 255]);
+    // Text-like stripes in part of the tile, so blank, touching and inked patches all occur.
+    for (let y = 50; y < 200; y++) for (let x = 30; x < 250; x++) if (y % 6 < 3 && x % 5 !== 4) image.data.set([20, 20, 20], (y * 336 + x) * 3);
+    const fast = patchFeatures(image, 24, 24);
+    const slow = patchFeatures(image, 24, 24, false);
+    assert.deepEqual(fast.features, slow.features);
+    assert.deepEqual(fast.contrast, slow.contrast);
+  });
+
   it('sees ink where the ink is and nothing on blank paper', () => {
     const image = solid(56, 56, [255, 255, 255]);
     // A black 14×14 square exactly on patch (1, 2) of a 4×4 grid.
