@@ -5,6 +5,7 @@
  */
 import type { Box } from '../../lib/types.ts';
 import { topK } from './bm25.ts';
+import { mmrOrder, termOverlapSimilarity, type UnitSimilarity } from './diversity.ts';
 
 export interface SamplerUnit {
   page: number;
@@ -20,6 +21,12 @@ export interface SamplerOptions {
   neighbours: number;
   /** Upper bound of the selection's size in (estimated) tokens. */
   tokenBudget: number;
+  /**
+   * MMR trade-off among the hits (diversity.ts): 0 takes them by score alone; δ > 0 lets a
+   * hit that repeats earlier ones give way to the next distinct unit. Off by default (README,
+   * Evaluation, has the measurements).
+   */
+  diversity?: number;
 }
 
 export const DEFAULT_SAMPLER: SamplerOptions = { hits: 6, neighbours: 1, tokenBudget: 1500 };
@@ -45,7 +52,11 @@ export function estimateTokens(text: string): number {
   return Math.ceil(words * 1.3);
 }
 
-export function selectUnits(units: readonly SamplerUnit[], scores: Float32Array, options: SamplerOptions = DEFAULT_SAMPLER): Selection {
+/**
+ * `similarity` is used only with `options.diversity` > 0; without one, units are compared by
+ * word overlap.
+ */
+export function selectUnits(units: readonly SamplerUnit[], scores: Float32Array, options: SamplerOptions = DEFAULT_SAMPLER, similarity?: UnitSimilarity): Selection {
   let candidates = 0;
   for (const s of scores) if (s > 0) candidates++;
   const chosen = new Map<number, SelectedUnit>();
@@ -63,7 +74,10 @@ export function selectUnits(units: readonly SamplerUnit[], scores: Float32Array,
     return true;
   };
   let hits = 0;
-  for (const unit of topK(scores, options.hits * 4)) {
+  const ranked = topK(scores, options.hits * 4);
+  const diversity = options.diversity ?? 0;
+  const order = diversity > 0 ? mmrOrder(ranked, scores, similarity ?? termOverlapSimilarity(units), diversity) : ranked;
+  for (const unit of order) {
     if (hits >= options.hits) break;
     if (!take(unit, scores[unit], true)) break;
     hits++;

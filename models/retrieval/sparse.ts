@@ -171,6 +171,24 @@ export function scoreSparse(index: SparseIndex, queryTerms: readonly string[], i
   return scores;
 }
 
+/**
+ * s(q, d) = Σ q(t) · idf(t) · w_d(t) with a weight per query term: the expanded queries of
+ * pseudo-relevance feedback (feedback.ts) keep the question's own terms at 1 and add others
+ * below it. With every weight 1 this is scoreSparse.
+ */
+export function scoreSparseWeighted(index: SparseIndex, query: ReadonlyMap<string, number>): Float32Array {
+  const scores = new Float32Array(index.unitCount);
+  for (const [term, queryWeight] of query) {
+    const id = sparseTermId(index, term);
+    if (id < 0 || !(queryWeight > 0)) continue;
+    const weight = index.idf[id] * queryWeight;
+    for (let p = index.postingsStart[id]; p < index.postingsStart[id + 1]; p++) {
+      scores[index.postingUnits[p]] += weight * index.postingWeights[p];
+    }
+  }
+  return scores;
+}
+
 export function serializeSparse(index: SparseIndex): Buffer {
   const { idf, postingsStart, postingUnits, postingWeights, ...header } = index;
   return packArrays('folio-sparse/1', header, { idf, postingsStart, postingUnits, postingWeights });

@@ -1,0 +1,181 @@
+/**
+ * Retrieval options measured side by side on a question set, against the shipped default in
+ * the same run: pseudo-relevance feedback (models/retrieval/feedback.ts), MMR among the
+ * sampler's hits (models/retrieval/diversity.ts, by word overlap or by unit embeddings) and
+ * fusion weights for the dense scorer. Prints evidence-page recall@1/3/5, answer token F1 of
+ * the extractive reader and median retrieval+sampling time per variant, with differences from
+ * the default.
+ *
+ * Reuses the documents and indexes `npm run eval` stored in the data folder (run it first, with
+ * the same FOLIO_EMBEDDER_DIR, so the indexes are this code's): nothing is ingested or rebuilt.
+ *
+ *   npm run bench:retrieval -- <questions.jsonl> <pdf folder> [--data-dir DIR]
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { distinctPages, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
+import { loadConfig } from '../lib/config.ts';
+import { answerQuestion, type Evidence, PAGE_RANKING_LENGTH, readEvidenceExtractively } from '../lib/search/answer.ts';
+import { type DocumentIndex, DocumentIndexCache } from '../lib/search/document-index.ts';
+import { embedderOf } from '../lib/search/embedder.ts';
+import { DEFAULT_RETRIEVE, DEFAULT_SCORERS, type RetrieveOptions, retrieve, type ScorerName } from '../lib/search/retrieve.ts';
+import { openStores } from '../lib/store/open.ts';
+import { topK } from '../models/retrieval/bm25.ts';
+import { denseSimilarity } from '../models/retrieval/diversity.ts';
+import { DEFAULT_FEEDBACK } from '../models/retrieval/feedback.ts';
+import { DEFAULT_SAMPLER, type SamplerOptions, selectUnits } from '../models/retrieval/sampler.ts';
+import { idfOf, sparseTermId } from '../models/retrieval/sparse.ts';
+import { isPair } from '../models/text/tokenize.ts';
+
+interface Question {
+  id: string;
+  doc: string;
+  question: string;
+  answer: string | null;
+  evidence_pages: number[];
+}
+
+interface Variant {
+  name: string;
+  scorers?: readonly ScorerName[];
+  retrieve?: RetrieveOptions;
+  sampler?: SamplerOptions;
+  /** MMR compares units by their embeddings instead of their words. */
+  denseDiversity?: boolean;
+  needsDense?: boolean;
+}
+
+const VARIANTS: Variant[] = [
+  { name: 'default' },
+  { name: 'no dense scorer', scorers: DEFAULT_SCORERS.filter((s) => s !== 'dense'), needsDense: true },
+  { name: 'dense weight 0.5', retrieve: { ...DEFAULT_RETRIEVE, weights: { dense: 0.5 } }, needsDense: true },
+  { name: 'dense weight 2', retrieve: { ...DEFAULT_RETRIEVE, weights: { dense: 2 } }, needsDense: true },
+  { name: 'feedback (default params)', retrieve: { ...DEFAULT_RETRIEVE, feedback: DEFAULT_FEEDBACK } },
+  { name: 'feedback weight 0.15', retrieve: { ...DEFAULT_RETRIEVE, feedback: { ...DEFAULT_FEEDBACK, weight: 0.15 } } },
+  { name: 'feedback weight 0.5', retrieve: { ...DEFAULT_RETRIEVE, feedback: { ...DEFAULT_FEEDBACK, weight: 0.5 } } },
+  { name: 'feedback 10 units, 3 shared', retrieve: { ...DEFAULT_RETRIEVE, feedback: { ...DEFAULT_FEEDBACK, units: 10, minUnits: 3 } } },
+  { name: 'MMR words δ=0.2', sampler: { ...DEFAULT_SAMPLER, diversity: 0.2 } },
+  { name: 'MMR words δ=0.4', sampler: { ...DEFAULT_SAMPLER, diversity: 0.4 } },
+  { name: 'MMR dense δ=0.2', sampler: { ...DEFAULT_SAMPLER, diversity: 0.2 }, denseDiversity: true, needsDense: true },
+  { name: 'MMR dense δ=0.4', sampler: { ...DEFAULT_SAMPLER, diversity: 0.4 }, denseDiversity: true, needsDense: true },
+];
+
+/** gatherEvidence (lib/search/answer.ts) with the variant's retrieval and sampler options. */
+function evidenceOf(index: DocumentIndex, question: string, variant: Variant, queryVector: Float32Array | undefined): { evidence: Evidence; pageRanking: number[] } {
+  const sampler = variant.sampler ?? DEFAULT_SAMPLER;
+  const started = performance.now();
+  const retrieval = retrieve(index, question, variant.scorers ?? DEFAULT_SCORERS, queryVector, variant.retrieve ?? DEFAULT_RETRIEVE);
+  const pageRanking = [...new Set(topK(retrieval.scores, PAGE_RANKING_LENGTH * 5).map((unit) => index.units[unit].page))].slice(0, PAGE_RANKING_LENGTH);
+  const retrieved = performance.now();
+  const similarity = variant.denseDiversity && index.dense ? denseSimilarity(index.dense) : undefined;
+  const selection = selectUnits(index.units, retrieval.scores, sampler, similarity);
+  const sampled = performance.now();
+  const idf = (term: string) => {
+    const id = sparseTermId(index.unitSparse, term);
+    return id < 0 ? idfOf(0, index.unitSparse.unitCount) : index.unitSparse.idf[id];
+  };
+  const evidence: Evidence = {
+    question,
+    candidates: selection.units.map((selected) => ({ ...index.units[selected.unit], score: selected.score })),
+    idf,
+    inDocument: (term: string) => sparseTermId(index.unitSparse, term) >= 0,
+    started,
+    ms: { retrieve: retrieved - started, sample: sampled - retrieved },
+    ledger: {
+      retrieval: {
+        scorers: retrieval.scorers,
+        fusion: 'rrf',
+        queryTerms: retrieval.terms.filter((term) => !isPair(term)),
+        labels: retrieval.labels,
+        unitsConsidered: index.units.length,
+        candidates: selection.candidates,
+        pageRanking,
+      },
+      sampler: { tokenBudget: sampler.tokenBudget, tokens: selection.tokens, selected: [] },
+    },
+  };
+  return { evidence, pageRanking };
+}
+
+function parseArgs(argv: string[]) {
+  const positional: string[] = [];
+  let dataDir = path.join('data', 'eval');
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--data-dir') dataDir = argv[++i];
+    else positional.push(argv[i]);
+  }
+  if (positional.length !== 2) {
+    console.error('usage: npm run bench:retrieval -- <questions.jsonl> <pdf folder> [--data-dir DIR]');
+    process.exit(2);
+  }
+  return { questionsFile: positional[0], pdfDir: positional[1], dataDir };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const questions: Question[] = fs.readFileSync(args.questionsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const stores = openStores({ dataDir: path.resolve(args.dataDir) } as never);
+  const indexes = new DocumentIndexCache(stores.store, stores.blobs, 16);
+  const idOf = new Map<string, string>();
+  for (const doc of new Set(questions.map((q) => q.doc))) {
+    idOf.set(doc, createHash('sha256').update(fs.readFileSync(path.join(args.pdfDir, doc))).digest('hex'));
+  }
+  const indexFor = (doc: string) => {
+    const index = indexes.get(idOf.get(doc) as string);
+    if (!index) throw new Error(`${doc} has no index in ${args.dataDir}: run npm run eval with this data dir first`);
+    return index;
+  };
+  const embedder = await embedderOf(loadConfig());
+  const withDense = questions.every((q) => indexFor(q.doc).dense);
+  if (embedder && !withDense) throw new Error('FOLIO_EMBEDDER_DIR is set but the stored indexes have no unit embeddings: run npm run eval with it first');
+  const vectors = new Map<string, Float32Array | undefined>();
+  for (const q of questions) {
+    const index = indexFor(q.doc);
+    if (embedder && index.dense && index.dense.model !== embedder.name) throw new Error(`${q.doc}'s vectors are by ${index.dense.model}, not ${embedder.name}`);
+    vectors.set(q.id, embedder && index.dense ? await embedder.embedder.embed([q.question]) : undefined);
+  }
+
+  const variants = VARIANTS.filter((v) => !v.needsDense || (embedder && withDense));
+  const rows: { name: string; r1: number; r3: number; r5: number; f1: number; ms: number }[] = [];
+  for (const variant of variants) {
+    const r: number[][] = [[], [], []];
+    const f1: number[] = [];
+    const ms: number[] = [];
+    for (const q of questions) {
+      const index = indexFor(q.doc);
+      const { evidence, pageRanking } = evidenceOf(index, q.question, variant, vectors.get(q.id));
+      const answer = readEvidenceExtractively(evidence);
+      if (variant.name === 'default') {
+        // The mirror of gatherEvidence must be exact, or every comparison below is off.
+        const shipped = answerQuestion(index, q.question, { queryVector: vectors.get(q.id) });
+        if (shipped.answer !== answer.answer || shipped.ledger.retrieval.pageRanking.join() !== pageRanking.join()) {
+          throw new Error(`bench's evidence differs from answerQuestion on ${q.id}: update evidenceOf`);
+        }
+      }
+      ms.push(evidence.ms.retrieve + evidence.ms.sample);
+      if (q.answer === null) continue;
+      const ranking = distinctPages(pageRanking);
+      [1, 3, 5].forEach((k, i) => {
+        r[i].push(pageRecallAtK(ranking, q.evidence_pages, k));
+      });
+      f1.push(tokenF1(answer.answer, q.answer));
+    }
+    rows.push({ name: variant.name, r1: mean(r[0]), r3: mean(r[1]), r5: mean(r[2]), f1: mean(f1), ms: median(ms) });
+  }
+
+  const base = rows[0];
+  const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(3)}`;
+  console.log(`${path.basename(args.questionsFile)}: ${questions.length} questions; dense ${embedder && withDense ? `on (${embedder.name})` : 'off'}`);
+  console.log(`${'variant'.padEnd(30)} recall@1       recall@3       recall@5       answer F1      retrieve+sample ms (median)`);
+  for (const row of rows) {
+    const cell = (value: number, baseValue: number) => `${value.toFixed(3)} ${row === base ? '      ' : signed(value - baseValue)}`.padEnd(15);
+    console.log(`${row.name.padEnd(30)} ${cell(row.r1, base.r1)}${cell(row.r3, base.r3)}${cell(row.r5, base.r5)}${cell(row.f1, base.f1)}${row.ms.toFixed(2)} (×${(row.ms / base.ms).toFixed(2)})`);
+  }
+  stores.store.close();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
