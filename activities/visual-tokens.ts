@@ -32,6 +32,8 @@ export interface VisualBatchSummary {
   pagesFailed: number;
   tokensIn: number;
   tokensOut: number;
+  /** The configured encoder could not be loaded (the stage is skipped; the document goes on). */
+  encoderError: string | null;
 }
 
 /**
@@ -39,8 +41,16 @@ export interface VisualBatchSummary {
  * every 2 s while one page takes long).
  */
 export async function encodeBatchVisualTokens({ config, store, blobs }: VisualTokenDeps, batch: VisualBatch, heartbeat: (details: { page: number }) => void): Promise<VisualBatchSummary> {
-  const summary: VisualBatchSummary = { pagesEncoded: 0, pagesSkipped: 0, pagesFailed: 0, tokensIn: 0, tokensOut: 0 };
-  const encoder = await visionEncoderOf(config);
+  const summary: VisualBatchSummary = { pagesEncoded: 0, pagesSkipped: 0, pagesFailed: 0, tokensIn: 0, tokensOut: 0, encoderError: null };
+  let encoder: Awaited<ReturnType<typeof visionEncoderOf>>;
+  try {
+    encoder = await visionEncoderOf(config);
+  } catch (error) {
+    // A misconfigured encoder must not fail documents whose text is fine: skip the optional stage, loudly.
+    summary.encoderError = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
+    console.error(`folio visual tokens: encoder ${config.visionEncoder} could not be loaded:`, error);
+    encoder = null;
+  }
   if (!encoder) {
     summary.pagesSkipped = batch.lastPage - batch.firstPage + 1;
     return summary;

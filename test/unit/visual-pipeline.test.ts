@@ -198,4 +198,13 @@ describe('visual tokens: activity work and route', () => {
     stores.store.close();
     assert.throws(() => loadConfig({ FOLIO_VISUAL_RETENTION: '1.5' }), /FOLIO_VISUAL_RETENTION/);
   });
+
+  it('skips the stage, with the reason, when the configured encoder cannot be loaded', async () => {
+    const config = loadConfig({ FOLIO_DATA_DIR: dir, FOLIO_VISION_ENCODER: path.join(dir, 'no-such-export') });
+    const stores = openStores(config);
+    const summary = await encodeBatchVisualTokens({ config, ...stores }, { docId: 'c'.repeat(64), firstPage: 1, lastPage: 2 }, () => {});
+    assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 2]);
+    assert.match(summary.encoderError ?? '', /none of model\.onnx/);
+    stores.store.close();
+  });
 });
