@@ -158,7 +158,7 @@ export class LlmModel {
     for (let layer = 0; layer < this.config.numLayers; layer++) {
       cache.write(layer, qkv.k, qkv.v, n);
       const kv = cache.layers[layer];
-      const attn = await this.graphs.prefillAttention(layer, qkv.q, kv.keys, kv.values, cache.capacity, start + n, start);
+      const attn = await this.graphs.prefillAttention(layer, qkv.q, qkv.k, qkv.v, kv.keys, kv.values, cache.capacity, start + n);
       if (layer < this.config.numLayers - 1) {
         const next = await this.graphs.next(layer, attn, hidden, cos, sin);
         hidden = next.hidden;

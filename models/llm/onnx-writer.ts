@@ -50,6 +50,7 @@ export class GraphBuilder {
   private readonly inputs: Uint8Array[] = [];
   private readonly outputs: Uint8Array[] = [];
   private readonly names = new Set<string>();
+  private readonly domains = new Set<string>();
   private counter = 0;
 
   constructor(private readonly name: string) {}
@@ -88,8 +89,11 @@ export class GraphBuilder {
     return this.weight(base, [], Float32Array.of(value));
   }
 
-  /** Adds a node; returns its output names (`outputs` of them, named after `out`). */
-  nodeN(opType: string, inputs: string[], attributes: Record<string, AttributeValue> = {}, out = opType, outputs = 1): string[] {
+  /**
+   * Adds a node; returns its output names (`outputs` of them, named after `out`). `domain` names a
+   * contrib operator set (e.g. com.microsoft), imported at version 1.
+   */
+  nodeN(opType: string, inputs: string[], attributes: Record<string, AttributeValue> = {}, out = opType, outputs = 1, domain = ''): string[] {
     const outs = Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? out : `${out}_${i}`));
     const fields: Field[] = [
       ...inputs.map((i) => stringField(1, i)),
@@ -97,6 +101,10 @@ export class GraphBuilder {
       stringField(4, opType),
       ...Object.entries(attributes).map(([k, v]) => bytesField(5, attributeBytes(k, v))),
     ];
+    if (domain) {
+      fields.push(stringField(7, domain));
+      this.domains.add(domain);
+    }
     this.nodes.push(writeFields(fields));
     return outs;
   }
@@ -121,8 +129,8 @@ export class GraphBuilder {
       ...this.inputs.map((i) => bytesField(11, i)),
       ...this.outputs.map((o) => bytesField(12, o)),
     ]);
-    const opset = writeFields([stringField(1, ''), varintField(2, 17)]);
-    return writeFields([varintField(1, 8), stringField(2, 'folio'), bytesField(7, graph), bytesField(8, opset)]);
+    const opsets = [writeFields([stringField(1, ''), varintField(2, 17)]), ...[...this.domains].map((domain) => writeFields([stringField(1, domain), varintField(2, 1)]))];
+    return writeFields([varintField(1, 8), stringField(2, 'folio'), bytesField(7, graph), ...opsets.map((o) => bytesField(8, o))]);
   }
 }
 
