@@ -7,8 +7,11 @@
  *   const model = await LlmModel.load(dir | { config, weights, tokenizer });
  *   const { tokens, text, ledger } = await model.generate(promptIds | messages, options);
  *
- * Prefill (any run of more than one token) is dense and chunked; its attention is an ORT graph.
- * Decode (one token) uses the policy and the TypeScript kernel (attention.ts).
+ * Prefill (any run of more than one token) is dense and chunked; its attention is ORT's
+ * GroupQueryAttention over the cache. Decode (one token) asks the policy for each layer's
+ * positions and attends to them per KV head in a small ORT graph (decode-attention.ts), or in the
+ * TypeScript kernel (attention.ts) when `attentionKernel` is 'ts'. A policy instance carries
+ * per-conversation state (TokenSelect's selection cache): give each session its own.
  */
 import { loadCheckpoint } from '../../lib/llm/checkpoint.ts';
 import { AttentionScratch, attendDecode } from './attention.ts';
