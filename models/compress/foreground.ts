@@ -159,11 +159,25 @@ export function foregroundScores(w: ForegroundWeights, features: Float32Array, r
   }
   const out = new Float32Array(n);
   const neighbours = new Float64Array(D);
+  // Interior patches whose 3×3 neighbourhood repeats one feature vector (blank paper, flat
+  // colour) get bit-identical inputs, hence the same score: compute it once per vector.
+  const sameAs = (a: number, b: number) => {
+    for (let d = 0; d < D; d++) if (features[a * D + d] !== features[b * D + d]) return false;
+    return true;
+  };
+  let cached = -1;
+  let cachedScore = 0;
   const count = only ? only.length : n;
   for (let q = 0; q < count; q++) {
     const p = only ? only[q] : q;
     const i = Math.floor(p / cols);
     const j = p - i * cols;
+    let uniform = i > 0 && i < rows - 1 && j > 0 && j < cols - 1;
+    for (let di = -1; di <= 1 && uniform; di++) for (let dj = -1; dj <= 1 && uniform; dj++) if (di !== 0 || dj !== 0) uniform = sameAs(p, p + di * cols + dj);
+    if (uniform && cached >= 0 && sameAs(p, cached)) {
+      out[p] = cachedScore;
+      continue;
+    }
     neighbours.fill(0);
     let k = 0;
     for (let y = Math.max(0, i - 1); y <= Math.min(rows - 1, i + 1); y++) {
@@ -183,6 +197,10 @@ export function foregroundScores(w: ForegroundWeights, features: Float32Array, r
       if (a > 0) s += a * w2[h];
     }
     out[p] = 1 / (1 + Math.exp(-s));
+    if (uniform) {
+      cached = p;
+      cachedScore = out[p];
+    }
   }
   return out;
 }
