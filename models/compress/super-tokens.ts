@@ -25,7 +25,7 @@ export interface SuperTokens {
   cols: number;
   dim: number;
   tokens: Float32Array;
-  /** Per input token, the 9 neighbouring cells (−1 outside the grid) and association weights. */
+  /** Per input token, the 9 neighbouring cells (−1 outside the grid) and association weights (0 for tokens outside the mask). */
   neighbours: Int32Array;
   association: Float32Array;
   /** Per super token: total association mass it received from participating tokens. */
@@ -95,14 +95,18 @@ export function superTokens(x: Float32Array, rows: number, cols: number, dim: nu
   }
 
   const association = new Float32Array(n * 9);
+  const xNorms = new Float64Array(n).fill(1);
+  if (options.temperature) for (let p = 0; p < n; p++) xNorms[p] = Math.max(norm(x, p * dim, dim), 1e-12);
   const logits = new Float64Array(9);
   const scale = 1 / Math.sqrt(dim);
   const associate = () => {
     const superNorms = new Float64Array(m);
     if (options.temperature) for (let c = 0; c < m; c++) superNorms[c] = Math.max(norm(tokens, c * dim, dim), 1e-12);
     for (let p = 0; p < n; p++) {
+      // Tokens outside the mask take no part: their association rows stay 0.
+      if (!takes(p)) continue;
       let max = Number.NEGATIVE_INFINITY;
-      const xNorm = options.temperature ? Math.max(norm(x, p * dim, dim), 1e-12) : 1;
+      const xNorm = xNorms[p];
       for (let k = 0; k < 9; k++) {
         const c = neighbours[p * 9 + k];
         if (c < 0) {
@@ -160,7 +164,7 @@ export function superTokens(x: Float32Array, rows: number, cols: number, dim: nu
   return { rows: gr, cols: gc, dim, tokens, neighbours, association, mass, members, assignment };
 }
 
-/** Map-back: x'_p = Σ_j Q_pj S_j over the 3×3 neighbourhood, for every input token. */
+/** Map-back: x'_p = Σ_j Q_pj S_j over the 3×3 neighbourhood, for every participating token (0 for the others). */
 export function mapBack(s: SuperTokens): Float32Array {
   const n = s.neighbours.length / 9;
   const out = new Float32Array(n * s.dim);

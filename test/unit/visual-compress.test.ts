@@ -300,6 +300,9 @@ describe('super tokens (§3.3)', () => {
     mask[5] = 1;
     const s = superTokens(x, 4, 4, 2, { cellRows: 2, cellCols: 2, iterations: 1 }, mask);
     assert.equal(s.members.reduce((a, b) => a + b, 0), 2);
+    assert.deepEqual(Array.from(s.assignment).filter((c) => c >= 0).length, 2);
+    assert.ok(s.association.subarray(9, 18).every((q) => q === 0), 'a token outside the mask has no association');
+    assert.ok(Math.abs(s.association.subarray(0, 9).reduce((a, b) => a + b, 0) - 1) < 1e-6);
   });
 });
 
