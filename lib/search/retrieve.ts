@@ -29,12 +29,21 @@ export const DEFAULT_SCORERS: readonly ScorerName[] = ['sparse', 'pages', 'dense
 export interface RetrieveOptions {
   /** Fusion weight per scorer (1 when not given); `labels` always weighs as all others together. */
   weights?: Partial<Record<ScorerName, number>>;
+  /**
+   * The dense scorer ranks only the best `denseWithin` units of the fusion without it (dense
+   * as a re-ranker of the lexical candidates); absent: it ranks every unit.
+   */
+  denseWithin?: number;
   /** Pseudo-relevance feedback; null or absent: the question's terms only. */
   feedback?: FeedbackOptions | null;
 }
 
-/** Equal fusion weights and no feedback by default (README, Evaluation, has the measurements). */
-export const DEFAULT_RETRIEVE: RetrieveOptions = {};
+/**
+ * Dense, when the index has it, re-ranks the lexical top 100 at half a vote: fused over all
+ * units at a full vote it cost recall@1 and answer F1 on the development set (README,
+ * Evaluation, has the measurements). No feedback: it did not pay there.
+ */
+export const DEFAULT_RETRIEVE: RetrieveOptions = { denseWithin: 100, weights: { dense: 0.5 } };
 
 export interface Retrieval {
   /** Fused score per unit (0 for units no scorer ranked). */
@@ -54,7 +63,11 @@ function questionQuery(question: string): WeightedQuery {
   return new Map(queryTermsWithPairs(question).map((term) => [term, 1]));
 }
 
-function unitRanks(index: DocumentIndex, name: ScorerName, question: string, labels: string[], queryVector: Float32Array | undefined, query: WeightedQuery): Int32Array | null {
+/**
+ * Ranks by one lexical or label scorer (dense is ranked in `fuse`, which may restrict it to
+ * the lexical candidates); null when the scorer has nothing to say about this question.
+ */
+function lexicalRanks(index: DocumentIndex, name: Exclude<ScorerName, 'dense'>, question: string, labels: string[], query: WeightedQuery): Int32Array | null {
   switch (name) {
     case 'bm25':
       return ranksOf(scoreBm25(index.bm25, queryTerms(question)));
@@ -62,9 +75,6 @@ function unitRanks(index: DocumentIndex, name: ScorerName, question: string, lab
       return ranksOf(scoreSparseWeighted(index.unitSparse, query));
     case 'pages':
       return liftRanks(ranksOf(scoreSparseWeighted(index.pageSparse, query)), index.pageIndexOfUnit);
-    case 'dense':
-      if (!index.dense || !queryVector) return null;
-      return ranksOf(scoreDense(index.dense, queryVector));
     case 'labels': {
       if (labels.length === 0) return null;
       const named = new Set(labels);
@@ -78,27 +88,54 @@ function unitRanks(index: DocumentIndex, name: ScorerName, question: string, lab
   }
 }
 
-function fuse(index: DocumentIndex, question: string, scorers: readonly ScorerName[], labels: string[], queryVector: Float32Array | undefined, query: WeightedQuery, options: RetrieveOptions) {
-  const rankings: Int32Array[] = [];
-  const weights: number[] = [];
-  const used: ScorerName[] = [];
-  for (const name of scorers) {
-    const ranks = unitRanks(index, name, question, labels, queryVector, query);
-    if (!ranks) continue;
-    rankings.push(ranks);
-    used.push(name);
-    // Ties in the fused score (rank 0 + rank 1 against rank 1 + rank 0) go to the unit's own
-    // ranking: the slight extra weight on `sparse` decides ties and nothing else.
-    weights.push((options.weights?.[name] ?? 1) * (name === 'sparse' ? 1.001 : 1));
-  }
+/** RRF of the rankings present, in `scorers` order, with the options' weights. */
+function fuseRankings(index: DocumentIndex, scorers: readonly ScorerName[], ranked: ReadonlyMap<ScorerName, Int32Array>, options: RetrieveOptions) {
+  const used = scorers.filter((name) => ranked.has(name));
+  // Ties in the fused score (rank 0 + rank 1 against rank 1 + rank 0) go to the unit's own
+  // ranking: the slight extra weight on `sparse` decides ties and nothing else.
+  const weights = used.map((name) => (options.weights?.[name] ?? 1) * (name === 'sparse' ? 1.001 : 1));
   // Named captions go first: their ranking weighs as much as all the others together.
   const labelIndex = used.indexOf('labels');
   if (labelIndex >= 0) {
     const others = used.reduce((sum, name) => (name === 'labels' ? sum : sum + (options.weights?.[name] ?? 1)), 0);
     weights[labelIndex] = Math.max(1, others);
   }
+  const rankings = used.map((name) => ranked.get(name) as Int32Array);
   const scores = rankings.length ? reciprocalRankFusion(rankings, undefined, weights) : new Float32Array(index.units.length);
   return { scores, used };
+}
+
+function fuse(
+  index: DocumentIndex,
+  question: string,
+  scorers: readonly ScorerName[],
+  labels: string[],
+  queryVector: Float32Array | undefined,
+  query: WeightedQuery,
+  options: RetrieveOptions,
+): { scores: Float32Array; used: ScorerName[] } {
+  const ranked = new Map<ScorerName, Int32Array>();
+  for (const name of scorers) {
+    if (name === 'dense') continue;
+    const ranks = lexicalRanks(index, name, question, labels, query);
+    if (ranks) ranked.set(name, ranks);
+  }
+  if (scorers.includes('dense') && index.dense && queryVector) {
+    let dense = scoreDense(index.dense, queryVector);
+    if (options.denseWithin !== undefined) {
+      // Dense re-ranks what the lexical scorers found instead of adding units none of them did;
+      // when they found fewer (a question in other words than the document's), dense's own
+      // best units fill the set up.
+      const keep = new Set(topK(fuseRankings(index, scorers, ranked, options).scores, options.denseWithin));
+      for (const unit of topK(dense, options.denseWithin)) {
+        if (keep.size >= options.denseWithin) break;
+        keep.add(unit);
+      }
+      dense = dense.map((score, i) => (keep.has(i) ? score : 0));
+    }
+    ranked.set('dense', ranksOf(dense));
+  }
+  return fuseRankings(index, scorers, ranked, options);
 }
 
 /** The first ranking's best units expand the question (pseudo-relevance feedback). */

@@ -157,6 +157,39 @@ describe('retrieve with feedback and fusion weights', () => {
   });
 });
 
+describe('dense as a re-ranker of the lexical candidates', () => {
+  const texts: [number, string][] = [
+    [1, 'Radar charts: the spider plot, one axis per variable.'],
+    [2, 'Radar charts are spider plot webs with an axis per variable.'],
+    [3, 'Unrelated appendix about licensing, fonts and printing margins.'],
+    [4, 'Printing margins are set in the page setup dialog.'],
+    [5, 'Fonts are embedded when the file is printed.'],
+  ];
+  // Dense likes unit 1 among the lexical candidates and unit 4, which no lexical scorer finds.
+  const vectors = Float32Array.from([0, 1, 1, 0.1, 0, 1, 0, 1, 1, 0]);
+  const index = indexOf(texts, vectors, 2);
+  const question = 'How are radar charts configured?';
+  const queryVector = Float32Array.from([1, 0]);
+  const equal = { weights: {} };
+
+  it('re-orders the lexical candidates and adds nothing they did not find', () => {
+    const free = retrieve(index, question, ['sparse', 'dense'], queryVector, equal);
+    assert.ok(free.scores[4] > 0, 'over all units, dense brings unit 4 in');
+    const within = retrieve(index, question, ['sparse', 'dense'], queryVector, { ...equal, denseWithin: 2 });
+    assert.equal(within.scores[4], 0);
+    assert.equal(best(within.scores), 1, 'dense moved unit 1 above unit 0');
+  });
+
+  it('fills the set with dense’s own best units when the lexical scorers find too few', () => {
+    const paraphrase = 'Which typefaces get embedded?';
+    const within = retrieve(index, paraphrase, ['dense'], queryVector, { ...equal, denseWithin: 2 });
+    assert.deepEqual(
+      Array.from(within.scores, (s) => s > 0),
+      [false, true, false, false, true],
+    );
+  });
+});
+
 describe('maximal marginal relevance', () => {
   const units = [
     { text: 'Set the axis limits of a spider plot with rlim.' },
