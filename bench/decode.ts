@@ -1,5 +1,6 @@
 /**
- * Decode speed and fidelity of the LLM runtime's attention policies (issue 6), all in one run on
+ * Decode speed and fidelity of the LLM runtime's attention policies (issue 6: dense, TidalDecode,
+ * TokenSelect, Quest, StreamingLLM), all in one run on
  * a mid-size random checkpoint (12 layers, hidden 768, 12 heads, 4 KV heads, MLP 2048, vocab
  * 32000; test/helpers/llm-checkpoint.ts's weights):
  *
@@ -91,6 +92,7 @@ const variants: Variant[] = [
       return policy;
     },
   },
+  { name: 'quest', make: () => createPolicy('quest', shape, { budget }) },
   { name: 'streaming', make: () => createPolicy('streaming', shape, { budget }) },
 ];
 

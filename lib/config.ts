@@ -60,7 +60,7 @@ export interface FolioConfig {
   llmMaxNewTokens: number;
 }
 
-const LLM_POLICIES = ['dense', 'streaming', 'tidaldecode', 'tokenselect'] as const;
+const LLM_POLICIES = ['dense', 'streaming', 'tidaldecode', 'tokenselect', 'quest'] as const;
 export type LlmPolicyName = (typeof LLM_POLICIES)[number];
 
 function llmPolicyFrom(raw: string | undefined): LlmPolicyName {

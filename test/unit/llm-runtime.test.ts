@@ -20,6 +20,7 @@ import {
   createPolicy,
   DensePolicy,
   POLICY_NAMES,
+  QuestPolicy,
   type PolicyName,
   TidalDecodePolicy,
   TokenSelectPolicy,
@@ -138,25 +139,25 @@ describe('LLM runtime: attention policies', () => {
   for (const name of sparse) {
     it(`${name} with a budget ≥ the context gives exactly the dense result`, async () => {
       const dense = await run(new DensePolicy());
-      const policy = createPolicy(name, model.shape, { budget: prompt.length + 10 });
+      const policy = createPolicy(name, model.shape, { budget: prompt.length + 10, quest: { pageSize: 4 } });
       const result = await run(policy);
       assert.deepEqual(result.tokens, dense.tokens);
       const feed = dense.tokens.slice(0, 5);
       const a = await stepLogits(new DensePolicy(), feed);
-      const b = await stepLogits(createPolicy(name, model.shape, { budget: prompt.length + 10 }), feed);
+      const b = await stepLogits(createPolicy(name, model.shape, { budget: prompt.length + 10, quest: { pageSize: 4 } }), feed);
       for (let i = 0; i < a.length; i++) assert.deepEqual(b[i], a[i]);
       for (const step of result.ledger.steps) for (const n of step.attended) assert.equal(n, step.position + 1);
     });
 
     it(`${name} with a small budget stays inside it, deterministically, and differs from dense`, async () => {
       const budget = 16;
-      const first = await run(createPolicy(name, model.shape, { budget }));
-      const second = await run(createPolicy(name, model.shape, { budget }));
+      const first = await run(createPolicy(name, model.shape, { budget, quest: { pageSize: 4 } }));
+      const second = await run(createPolicy(name, model.shape, { budget, quest: { pageSize: 4 } }));
       assert.deepEqual(first.tokens, second.tokens);
       assert.deepEqual(first.ledger.steps, second.ledger.steps);
       const feed = first.tokens.slice(0, 4);
       const dense = await stepLogits(new DensePolicy(), feed);
-      const sparseLogits = await stepLogits(createPolicy(name, model.shape, { budget }), feed);
+      const sparseLogits = await stepLogits(createPolicy(name, model.shape, { budget, quest: { pageSize: 4 } }), feed);
       assert.ok(maxAbsDiff(dense[1], sparseLogits[1]) > 1e-6, 'a 16-of-41 budget should change the logits');
       for (const step of first.ledger.steps) {
         assert.equal(step.attended.length, config.numLayers);
@@ -172,7 +173,7 @@ describe('LLM runtime: attention policies', () => {
     cache.commit(40);
     const q = new Float32Array(config.numHeads * config.headDim).map((_, i) => Math.cos(i * 0.11));
     for (const [name, lo] of sparse.flatMap((p) => [[p, 0] as const, [p, 10] as const])) {
-      const policy = createPolicy(name, model.shape, { budget: 12 });
+      const policy = createPolicy(name, model.shape, { budget: 12, quest: { pageSize: 4 } });
       policy.beginStep(40);
       for (let layer = 0; layer < config.numLayers; layer++) {
         const selection = await policy.select({ layer, q, kv: cache.layers[layer], capacity: cache.capacity, length: 40, lo });
@@ -271,6 +272,30 @@ describe('LLM runtime: attention policies', () => {
         assert.deepEqual(Array.from(viaOrt.positions[g].subarray(0, viaOrt.counts[g])), Array.from(plain.positions[g].subarray(0, plain.counts[g])));
       }
     }
+  });
+
+  it('Quest reads whole pages: the newest one and those whose key bounds promise the most', async () => {
+    const shape = { numLayers: 1, numHeads: 2, numKvHeads: 1, headDim: 4 };
+    const cache = new KvCache(1, 1, 4, 64);
+    // 40 positions, pages of 4: keys small except position 13 (page 3) and 29 (page 7).
+    const keys = new Float32Array(40 * 4).map((_, i) => 0.01 * Math.sin(i));
+    keys[13 * 4] = 5;
+    keys[29 * 4 + 1] = 3;
+    cache.write(0, keys, keys, 40);
+    cache.commit(40);
+    const q = Float32Array.of(1, 0.5, 0, 0, 1, 0.5, 0, 0);
+    const policy = new QuestPolicy(shape, { budget: 12, pageSize: 4 });
+    const selection = await policy.select({ layer: 0, q, kv: cache.layers[0], capacity: cache.capacity, length: 40, lo: 0 });
+    assert.equal(selection.kind, 'perKvHead');
+    if (selection.kind === 'perKvHead') {
+      assert.deepEqual(Array.from(selection.positions[0].subarray(0, selection.counts[0])), [12, 13, 14, 15, 28, 29, 30, 31, 36, 37, 38, 39]);
+    }
+    // The next step adds position 40 (a new page): the bounds of full pages are reused.
+    cache.ensure(1);
+    cache.write(0, new Float32Array(4), new Float32Array(4), 1);
+    cache.commit(1);
+    const next = await policy.select({ layer: 0, q, kv: cache.layers[0], capacity: cache.capacity, length: 41, lo: 0 });
+    if (next.kind === 'perKvHead') assert.deepEqual(Array.from(next.positions[0].subarray(0, next.counts[0])), [12, 13, 14, 15, 28, 29, 30, 31, 40]);
   });
 
   it('streaming keeps the sink and the most recent window', async () => {

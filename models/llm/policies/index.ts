@@ -1,14 +1,15 @@
 /** Attention policies by name, so callers (API, CLI, bench) can pick one with a budget. */
 import { DensePolicy } from './dense.ts';
 import type { AttentionPolicy, PolicyShape } from './policy.ts';
+import { QuestPolicy, type QuestOptions } from './quest.ts';
 import { StreamingPolicy } from './streaming.ts';
 import { TidalDecodePolicy, type TidalDecodeOptions } from './tidaldecode.ts';
 import { TokenSelectPolicy, type TokenSelectOptions } from './tokenselect.ts';
 
 export type { AttentionPolicy, LayerQuery, LedgerSelection, PolicyOps, PolicyShape } from './policy.ts';
-export { DensePolicy, StreamingPolicy, TidalDecodePolicy, TokenSelectPolicy };
+export { DensePolicy, QuestPolicy, StreamingPolicy, TidalDecodePolicy, TokenSelectPolicy };
 
-export const POLICY_NAMES = ['dense', 'streaming', 'tidaldecode', 'tokenselect'] as const;
+export const POLICY_NAMES = ['dense', 'streaming', 'tidaldecode', 'tokenselect', 'quest'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface PolicyOptions {
@@ -17,6 +18,7 @@ export interface PolicyOptions {
   streaming?: { sink?: number };
   tidaldecode?: Omit<TidalDecodeOptions, 'budget'>;
   tokenselect?: Omit<TokenSelectOptions, 'budget'>;
+  quest?: Omit<QuestOptions, 'budget'>;
 }
 
 export const DEFAULT_BUDGET = 2048;
@@ -32,6 +34,8 @@ export function createPolicy(name: PolicyName, shape: PolicyShape, options: Poli
       return new TidalDecodePolicy(shape, { budget, ...options.tidaldecode });
     case 'tokenselect':
       return new TokenSelectPolicy(shape, { budget, ...options.tokenselect });
+    case 'quest':
+      return new QuestPolicy(shape, { budget, ...options.quest });
     default:
       throw new Error(`Unknown attention policy "${name as string}" (known: ${POLICY_NAMES.join(', ')})`);
   }
