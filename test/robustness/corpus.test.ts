@@ -53,8 +53,11 @@ describe('robustness corpus', () => {
       const deadline = Date.now() + PER_DOCUMENT_MS;
       let doc = await getDocument(stack.api.url, body.id);
       while (doc.status !== 'ready' && doc.status !== 'failed') {
-        assert.ok(Date.now() < deadline, `${row.file} did not settle within ${PER_DOCUMENT_MS} ms (${doc.status}, ${doc.pages.done}/${doc.pages.total})`);
         assert.equal(stack.worker.exitCode, null, `worker died while ingesting ${row.file}:\n${stack.workerLog().slice(-3000)}`);
+        assert.ok(
+          Date.now() < deadline,
+          `${row.file} did not settle within ${PER_DOCUMENT_MS} ms (${doc.status}, ${doc.pages.done}/${doc.pages.total}); worker log:\n${stack.workerLog().slice(-3000)}`,
+        );
         await new Promise((resolve) => setTimeout(resolve, 200));
         doc = await getDocument(stack.api.url, body.id);
       }
