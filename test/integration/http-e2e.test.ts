@@ -144,6 +144,28 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
     }
   });
 
+  it('keeps a quarter of each page’s visual tokens, with boxes on the page and the budget ledger', async () => {
+    const response = await fetch(`${stack.api.url}/v1/documents/${docId}/pages/3/tokens`);
+    assert.equal(response.status, 200);
+    const view = (await response.json()) as {
+      encoder: string;
+      count: number;
+      tokens: { crop: number; patch: number | null; box: number[]; mergedFrom: number }[];
+      ledger: { retention: number; budget: number; stages: { stage: string; tokensIn: number; tokensOut: number }[] };
+    };
+    assert.equal(view.ledger.retention, 0.25);
+    const encoded = view.ledger.stages.find((stage) => stage.stage === 'encode');
+    assert.ok(encoded && encoded.tokensOut > 0, 'the encode stage is in the ledger');
+    assert.equal(view.ledger.budget, Math.floor(encoded.tokensOut * 0.25), 'budget = retention × tokens encoded');
+    assert.equal(view.count, view.ledger.budget, 'as many tokens kept as the budget allows');
+    assert.equal(view.tokens.length, view.count);
+    for (const token of view.tokens) {
+      assert.ok(token.crop >= 0 && token.crop <= 4, `crop ${token.crop} of the thumbnail + 2×2 grid`);
+      const [x0, y0, x1, y1] = token.box;
+      assert.ok(x0 >= -1 && y0 >= -1 && x1 <= 613 && y1 <= 793 && x0 < x1 && y0 < y1, `box ${token.box} lies on the letter page`);
+    }
+  });
+
   it('returns JSON errors for unknown documents, bad questions and unknown routes', async () => {
     const unknown = await fetch(`${stack.api.url}/v1/documents/${'0'.repeat(64)}`);
     assert.equal(unknown.status, 404);
