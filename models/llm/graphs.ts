@@ -210,6 +210,19 @@ export function buildSoftVotes(config: LlmConfig): Uint8Array {
   return b.encode();
 }
 
+/** Quest's page upper bounds for one KV head: Σ_h Σ_c max(q_hc·min_pc, q_hc·max_pc) → [pages]. */
+export function buildPageScores(config: LlmConfig): Uint8Array {
+  const b = new GraphBuilder('page_scores');
+  const d = config.headDim;
+  const g = config.numHeads / config.numKvHeads;
+  const q = b.node('Reshape', [b.input('q', 'float', [g, d]), b.ints('q3', [g, 1, d])]);
+  const min = b.input('min', 'float', ['pages', d]);
+  const max = b.input('max', 'float', ['pages', d]);
+  const bound = b.node('Max', [b.node('Mul', [q, min]), b.node('Mul', [q, max])]); // [g, pages, d]
+  b.expose(b.node('ReduceSum', [bound, b.ints('axes', [0, 2])], { keepdims: 0 }), 'scores', 'float', ['pages']);
+  return b.encode();
+}
+
 type Feeds = Record<string, ort.Tensor>;
 
 export interface QkvOutput {
@@ -229,6 +242,7 @@ export class LlmGraphs {
     private readonly decodeAttention: ort.InferenceSession,
     private readonly decodeGather: ort.InferenceSession,
     private readonly softVoting: ort.InferenceSession,
+    private readonly pageScoring: ort.InferenceSession,
   ) {}
 
   static async build(config: LlmConfig, weights: LlmWeights, options: GraphOptions = {}): Promise<LlmGraphs> {
@@ -297,7 +311,8 @@ export class LlmGraphs {
     const decodeAttention = await create(buildDecodeAttention(config, false), 'decode attention');
     const decodeGather = await create(buildDecodeAttention(config, true), 'decode attention (gather)');
     const softVoting = await create(buildSoftVotes(config), 'soft votes');
-    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeAttention, decodeGather, softVoting);
+    const pageScoring = await create(buildPageScores(config), 'page scores');
+    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeAttention, decodeGather, softVoting, pageScoring);
   }
 
   private hiddenTensor(hidden: Float32Array): ort.Tensor {
@@ -394,8 +409,19 @@ export class LlmGraphs {
     return out.votes.data as Float32Array;
   }
 
+  /** See buildPageScores: `q` [g × d], `min`/`max` [pages × d] (views). */
+  async pageScores(q: Float32Array, min: Float32Array, max: Float32Array): Promise<Float32Array> {
+    const d = this.config.headDim;
+    const out = await this.pageScoring.run({
+      q: new ort.Tensor('float32', q, [q.length / d, d]),
+      min: new ort.Tensor('float32', min, [min.length / d, d]),
+      max: new ort.Tensor('float32', max, [max.length / d, d]),
+    });
+    return out.scores.data as Float32Array;
+  }
+
   async release(): Promise<void> {
-    const all = [...this.pres, ...this.posts, ...this.attention.values(), this.decodeAttention, this.decodeGather, this.softVoting, ...(this.head ? [this.head] : [])];
+    const all = [...this.pres, ...this.posts, ...this.attention.values(), this.decodeAttention, this.decodeGather, this.softVoting, this.pageScoring, ...(this.head ? [this.head] : [])];
     await Promise.all(all.map((s) => s.release()));
   }
 }

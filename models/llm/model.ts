@@ -86,7 +86,7 @@ export class LlmModel {
     this.attnOut = new Float32Array(config.numHeads * config.headDim);
     this.ortAttention = new OrtDecodeAttention(graphs, config.numHeads, config.numKvHeads, config.headDim);
     this.attentionKernel = options.decodeAttention ?? 'ort';
-    this.policyOps = { softVotes: (q, keys) => graphs.softVotes(q, keys) };
+    this.policyOps = { softVotes: (q, keys) => graphs.softVotes(q, keys), pageScores: (q, min, max) => graphs.pageScores(q, min, max) };
   }
 
   /** From a checkpoint directory (config.json, safetensors, tokenizer) or from memory. */

@@ -254,13 +254,16 @@ describe('LLM runtime: attention policies', () => {
     for (const step of result.ledger.steps) for (const n of step.attended) assert.ok(n <= 16);
   });
 
-  it('TokenSelect picks the same positions with its TypeScript scoring and the ORT soft votes', async () => {
+  it('TokenSelect and Quest pick the same positions scoring in TypeScript and in the ORT graphs', async () => {
     const cache = new KvCache(config.numLayers, config.numKvHeads, config.headDim, 64);
     const data = new Float32Array(config.numKvHeads * 50 * config.headDim).map((_, i) => Math.sin(i * 0.53) + Math.cos(i * 0.071));
     for (let l = 0; l < config.numLayers; l++) cache.write(l, data, data, 50);
     cache.commit(50);
     const q = new Float32Array(config.numHeads * config.headDim).map((_, i) => Math.cos(i * 0.23));
-    const ops = { softVotes: (qg: Float32Array, keys: Float32Array) => model.graphs.softVotes(qg, keys) };
+    const ops = {
+      softVotes: (qg: Float32Array, keys: Float32Array) => model.graphs.softVotes(qg, keys),
+      pageScores: (qg: Float32Array, min: Float32Array, max: Float32Array) => model.graphs.pageScores(qg, min, max),
+    };
     const query = { layer: 1, q, kv: cache.layers[1], capacity: cache.capacity, length: 50, lo: 0 };
     const plain = await new TokenSelectPolicy(model.shape, { budget: 14, nInit: 2, nLocal: 4 }).select(query);
     const viaOrt = await new TokenSelectPolicy(model.shape, { budget: 14, nInit: 2, nLocal: 4 }).select({ ...query, ops });
@@ -270,6 +273,15 @@ describe('LLM runtime: attention policies', () => {
       for (let g = 0; g < config.numKvHeads; g++) {
         assert.equal(plain.counts[g], 14);
         assert.deepEqual(Array.from(viaOrt.positions[g].subarray(0, viaOrt.counts[g])), Array.from(plain.positions[g].subarray(0, plain.counts[g])));
+      }
+    }
+    const questPlain = await new QuestPolicy(model.shape, { budget: 16, pageSize: 4 }).select(query);
+    const questOrt = await new QuestPolicy(model.shape, { budget: 16, pageSize: 4 }).select({ ...query, ops });
+    assert.equal(questPlain.kind, 'perKvHead');
+    if (questPlain.kind === 'perKvHead' && questOrt.kind === 'perKvHead') {
+      for (let g = 0; g < config.numKvHeads; g++) {
+        assert.equal(questPlain.counts[g], 14); // three whole pages and the newest page's 2 positions
+        assert.deepEqual(Array.from(questOrt.positions[g].subarray(0, questOrt.counts[g])), Array.from(questPlain.positions[g].subarray(0, questPlain.counts[g])));
       }
     }
   });

@@ -18,6 +18,11 @@ export interface PolicyOps {
    * [groupSize × headDim], `keys` [m × headDim]. Returns [m].
    */
   softVotes(q: Float32Array, keys: Float32Array): Promise<Float32Array>;
+  /**
+   * Quest's page scores: Σ over the group's query heads and channels of max(q_c·min_c, q_c·max_c),
+   * for `min`/`max` [pages × headDim]. Returns [pages].
+   */
+  pageScores(q: Float32Array, min: Float32Array, max: Float32Array): Promise<Float32Array>;
 }
 
 export interface LayerQuery {

@@ -55,34 +55,19 @@ export class QuestPolicy implements AttentionPolicy {
 
   beginStep(_length?: number): void {}
 
-  select(query: LayerQuery): Selection {
-    const { q, length, lo } = query;
+  select(query: LayerQuery): Selection | Promise<Selection> {
+    const { length, lo } = query;
     if (this.budget >= length - lo) return { kind: 'range', lo };
-    const { numHeads, numKvHeads, headDim: d } = this.shape;
-    const group = numHeads / numKvHeads;
     const P = this.pageSize;
     const bounds = this.summarise(query);
     const firstPage = Math.floor(lo / P);
     const lastPage = Math.floor((length - 1) / P); // the newest position's page, always kept
     const candidates = lastPage - firstPage;
-    const keep = Math.min(candidates, Math.floor(this.budget / P) - 1);
     if (this.scores.length < candidates) this.scores = new Float64Array(candidates);
+    const keep = Math.min(candidates, Math.floor(this.budget / P) - 1);
     if (this.pages.length < keep + 1) this.pages = new Int32Array(keep + 1);
-    for (let g = 0; g < numKvHeads; g++) {
-      const base = g * bounds.pagesCapacity * d;
-      for (let p = 0; p < candidates; p++) {
-        const off = base + (firstPage + p) * d;
-        let s = 0;
-        for (let hh = 0; hh < group; hh++) {
-          const qOff = (g * group + hh) * d;
-          for (let c = 0; c < d; c++) {
-            const qc = q[qOff + c];
-            s += qc > 0 ? qc * bounds.max[off + c] : qc * bounds.min[off + c];
-          }
-        }
-        this.scores[p] = s;
-      }
-      const n = this.topk.select(this.scores, candidates, keep, this.pages, firstPage);
+    const pick = (g: number, scores: Float32Array | Float64Array): void => {
+      const n = this.topk.select(scores, candidates, keep, this.pages, firstPage);
       this.pages[n] = lastPage;
       const list = this.lists[g];
       let count = 0;
@@ -92,8 +77,43 @@ export class QuestPolicy implements AttentionPolicy {
         for (let j = start; j < end; j++) list[count++] = j;
       }
       this.counts[g] = count;
+    };
+    const done = (): Selection => ({ kind: 'perKvHead', positions: this.lists, counts: this.counts });
+    if (query.ops) return this.scoreWith(query, bounds, firstPage, candidates, pick).then(done);
+    for (let g = 0; g < this.shape.numKvHeads; g++) pick(g, this.scoreHead(query.q, bounds, g, firstPage, candidates));
+    return done();
+  }
+
+  /** Upper bounds of the candidate pages for KV head g, in TypeScript. */
+  private scoreHead(q: Float32Array, bounds: LayerBounds, g: number, firstPage: number, candidates: number): Float64Array {
+    const { numHeads, numKvHeads, headDim: d } = this.shape;
+    const group = numHeads / numKvHeads;
+    const base = g * bounds.pagesCapacity * d;
+    for (let p = 0; p < candidates; p++) {
+      const off = base + (firstPage + p) * d;
+      let s = 0;
+      for (let hh = 0; hh < group; hh++) {
+        const qOff = (g * group + hh) * d;
+        for (let c = 0; c < d; c++) {
+          const qc = q[qOff + c];
+          s += qc > 0 ? qc * bounds.max[off + c] : qc * bounds.min[off + c];
+        }
+      }
+      this.scores[p] = s;
     }
-    return { kind: 'perKvHead', positions: this.lists, counts: this.counts };
+    return this.scores;
+  }
+
+  /** The same bounds from the runtime's graphs, one call per KV head. */
+  private async scoreWith(query: LayerQuery, bounds: LayerBounds, firstPage: number, candidates: number, pick: (g: number, scores: Float32Array) => void): Promise<void> {
+    const { numHeads, numKvHeads, headDim: d } = this.shape;
+    const group = numHeads / numKvHeads;
+    for (let g = 0; g < numKvHeads; g++) {
+      const from = (g * bounds.pagesCapacity + firstPage) * d;
+      const to = from + candidates * d;
+      const scores = await query.ops!.pageScores(query.q.subarray(g * group * d, (g + 1) * group * d), bounds.min.subarray(from, to), bounds.max.subarray(from, to));
+      pick(g, scores);
+    }
   }
 
   /** Brings the layer's page bounds up to `length` positions. */
