@@ -46,17 +46,18 @@ interface Variant {
   needsDense?: boolean;
 }
 
+/** Dense fused over every unit at a full vote: Folio's dense default before denseWithin. */
+const ALL_UNITS: RetrieveOptions = {};
+
 const VARIANTS: Variant[] = [
   { name: 'default' },
   { name: 'no dense scorer', scorers: DEFAULT_SCORERS.filter((s) => s !== 'dense'), needsDense: true },
-  { name: 'dense weight 0.5', retrieve: { ...DEFAULT_RETRIEVE, weights: { dense: 0.5 } }, needsDense: true },
-  { name: 'dense weight 2', retrieve: { ...DEFAULT_RETRIEVE, weights: { dense: 2 } }, needsDense: true },
-  { name: 'dense within top 50', retrieve: { ...DEFAULT_RETRIEVE, denseWithin: 50 }, needsDense: true },
-  { name: 'dense within top 200', retrieve: { ...DEFAULT_RETRIEVE, denseWithin: 200 }, needsDense: true },
-  { name: 'dense within top 100', retrieve: { ...DEFAULT_RETRIEVE, denseWithin: 100 }, needsDense: true },
-  { name: 'within 100, weight 0.5', retrieve: { ...DEFAULT_RETRIEVE, denseWithin: 100, weights: { dense: 0.5 } }, needsDense: true },
-  { name: 'within 100, MMR dense δ=0.4', retrieve: { ...DEFAULT_RETRIEVE, denseWithin: 100 }, sampler: { ...DEFAULT_SAMPLER, diversity: 0.4 }, denseDiversity: true, needsDense: true },
-  { name: 'within 100, MMR words δ=0.4', retrieve: { ...DEFAULT_RETRIEVE, denseWithin: 100 }, sampler: { ...DEFAULT_SAMPLER, diversity: 0.4 }, needsDense: true },
+  { name: 'dense all units, weight 1', retrieve: ALL_UNITS, needsDense: true },
+  { name: 'dense all units, weight 0.5', retrieve: { ...ALL_UNITS, weights: { dense: 0.5 } }, needsDense: true },
+  { name: 'dense all units, weight 2', retrieve: { ...ALL_UNITS, weights: { dense: 2 } }, needsDense: true },
+  { name: 'dense within 100, weight 1', retrieve: { ...ALL_UNITS, denseWithin: 100 }, needsDense: true },
+  { name: 'dense within 50, weight 0.5', retrieve: { denseWithin: 50, weights: { dense: 0.5 } }, needsDense: true },
+  { name: 'dense within 200, weight 0.5', retrieve: { denseWithin: 200, weights: { dense: 0.5 } }, needsDense: true },
   { name: 'feedback (default params)', retrieve: { ...DEFAULT_RETRIEVE, feedback: DEFAULT_FEEDBACK } },
   { name: 'feedback weight 0.15', retrieve: { ...DEFAULT_RETRIEVE, feedback: { ...DEFAULT_FEEDBACK, weight: 0.15 } } },
   { name: 'feedback weight 0.5', retrieve: { ...DEFAULT_RETRIEVE, feedback: { ...DEFAULT_FEEDBACK, weight: 0.5 } } },
