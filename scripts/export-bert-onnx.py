@@ -118,8 +118,9 @@ def build_graph(config: dict, weights: dict) -> onnx.ModelProto:
     g = GraphBuilder()
     g.const('half', np.array(0.5, np.float32))
     g.const('one', np.array(1.0, np.float32))
-    g.const('sqrt2', np.array(np.sqrt(2.0), np.float32))
-    if act != 'gelu':
+    if act == 'gelu':
+        g.const('sqrt2', np.array(np.sqrt(2.0), np.float32))
+    else:
         g.const('gelu_c', np.array(0.044715, np.float32))
         g.const('gelu_k', np.array(np.sqrt(2.0 / np.pi), np.float32))
     g.const('zero_i64', np.array(0, np.int64))

@@ -9,9 +9,11 @@
  *  - `labels`: captions of the figures and tables the question names ("Figure 15.2"), which
  *    go first: weighted as heavily as all other rankings together.
  *
- * Options (RetrieveOptions): a weight per scorer in the fusion, and pseudo-relevance feedback,
- * which re-scores `sparse` and `pages` with the question expanded by the words the first
- * fused ranking's best units share (models/retrieval/feedback.ts), then fuses again.
+ * Options (RetrieveOptions): a weight per scorer in the fusion; `denseWithin`, which lets the
+ * dense scorer rank only the best units of the other rankings' fusion (by default the top 100,
+ * at half a vote); and pseudo-relevance feedback, which re-scores `sparse` and `pages` with the
+ * question expanded by the words the first fused ranking's best units share
+ * (models/retrieval/feedback.ts), then fuses again.
  */
 import { scoreBm25, topK } from '../../models/retrieval/bm25.ts';
 import { type FeedbackOptions, feedbackTerms } from '../../models/retrieval/feedback.ts';
