@@ -4,13 +4,14 @@
  * Returns the answer, its citations and the ledger of what each stage kept.
  */
 import { topK } from '../../models/retrieval/bm25.ts';
+import { denseSimilarity } from '../../models/retrieval/diversity.ts';
 import { DEFAULT_SAMPLER, type SamplerOptions, selectUnits } from '../../models/retrieval/sampler.ts';
 import { idfOf, sparseTermId } from '../../models/retrieval/sparse.ts';
 import { type CandidateUnit, readExtractive } from '../../models/reader/extractive.ts';
 import { isPair, queryTerms } from '../../models/text/tokenize.ts';
 import type { Citation } from '../types.ts';
 import type { DocumentIndex } from './document-index.ts';
-import { DEFAULT_SCORERS, retrieve, type ScorerName } from './retrieve.ts';
+import { DEFAULT_RETRIEVE, DEFAULT_SCORERS, type RetrieveOptions, retrieve, type ScorerName } from './retrieve.ts';
 
 export interface AnswerLedger {
   retrieval: {
@@ -22,6 +23,8 @@ export interface AnswerLedger {
     candidates: number;
     /** Distinct pages of the best-scoring units, best first (up to PAGE_RANKING_LENGTH). */
     pageRanking: number[];
+    /** Terms pseudo-relevance feedback added to the query, with their weights (when enabled). */
+    expansion?: [string, number][];
   };
   sampler: {
     tokenBudget: number;
@@ -72,7 +75,11 @@ export const PAGE_RANKING_LENGTH = 10;
 
 export interface AnswerOptions {
   scorers?: readonly ScorerName[];
+  /** Fusion weights, dense re-ranking depth, pseudo-relevance feedback (retrieve.ts). */
+  retrieval?: RetrieveOptions;
   sampler?: SamplerOptions;
+  /** With sampler diversity: compare units by their embeddings instead of their words. */
+  denseDiversity?: boolean;
   /** The question's embedding, by the embedder that built the index's unit vectors. */
   queryVector?: Float32Array;
 }
@@ -94,12 +101,13 @@ const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 export function gatherEvidence(index: DocumentIndex, question: string, options: AnswerOptions = {}): Evidence {
   const sampler = options.sampler ?? DEFAULT_SAMPLER;
   const started = performance.now();
-  const retrieval = retrieve(index, question, options.scorers ?? DEFAULT_SCORERS, options.queryVector);
+  const retrieval = retrieve(index, question, options.scorers ?? DEFAULT_SCORERS, options.queryVector, options.retrieval ?? DEFAULT_RETRIEVE);
   const ranking = topK(retrieval.scores, PAGE_RANKING_LENGTH * 5);
   const pageRanking = [...new Set(ranking.map((unit) => index.units[unit].page))].slice(0, PAGE_RANKING_LENGTH);
   const retrieved = performance.now();
 
-  const selection = selectUnits(index.units, retrieval.scores, sampler);
+  const similarity = options.denseDiversity && index.dense ? denseSimilarity(index.dense) : undefined;
+  const selection = selectUnits(index.units, retrieval.scores, sampler, similarity);
   const sampled = performance.now();
 
   const idf = (term: string) => {
@@ -122,6 +130,7 @@ export function gatherEvidence(index: DocumentIndex, question: string, options: 
         unitsConsidered: index.units.length,
         candidates: selection.candidates,
         pageRanking,
+        ...(retrieval.expansion.length > 0 ? { expansion: retrieval.expansion } : {}),
       },
       sampler: {
         tokenBudget: sampler.tokenBudget,
