@@ -18,7 +18,7 @@
 import sharp from 'sharp';
 import { densityBudgets, pickByScore, redundancy } from '../models/compress/correlation.ts';
 import { foregroundScores, shippedForegroundWeights } from '../models/compress/foreground.ts';
-import { seededRandom } from '../models/compress/foreground-train.ts';
+import { seededRandom } from '../models/random.ts';
 import { compressPage, correlationKeys, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../models/compress/pipeline.ts';
 import { strideIndices, topk } from '../models/compress/topk.ts';
 import { loadOnnxVisionEncoder } from '../models/vision/onnx-vision-encoder.ts';

@@ -5,6 +5,7 @@
  */
 import { PATCH_FEATURE_DIM, PATCH_FEATURES } from '../vision/patch-encoder.ts';
 import { FOREGROUND_INPUTS, type ForegroundWeights } from './foreground.ts';
+import { seededRandom } from '../random.ts';
 
 export interface TrainOptions {
   hidden: number;
@@ -17,18 +18,6 @@ export interface TrainOptions {
 }
 
 export const TRAIN_DEFAULTS: TrainOptions = { hidden: 16, epochs: 8, batch: 256, learningRate: 3e-3, weightDecay: 1e-5, seed: 17 };
-
-/** mulberry32. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Per-feature mean and standard deviation over n rows of base features. */
 export function featureStats(features: Float32Array, n: number): { mean: number[]; std: number[] } {

@@ -3,6 +3,7 @@
  * with optional nucleus (top-p) truncation, drawn from a seeded generator so a run can be
  * repeated exactly.
  */
+import { seededRandom } from '../random.ts';
 
 export interface SamplingOptions {
   /** 0 (default) is greedy. */
@@ -11,18 +12,6 @@ export interface SamplingOptions {
   topP?: number;
   /** Seed of the random generator (default 0). */
   seed?: number;
-}
-
-/** mulberry32: small, fast, seeded; plenty for sampling. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 export function argmax(logits: Float32Array): number {

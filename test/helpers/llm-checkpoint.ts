@@ -17,6 +17,7 @@ import type { LlmConfig, LlmWeights } from '../../models/llm/types.ts';
 import { expectedWeightShapes } from '../../models/llm/weight-layout.ts';
 import { buildTokenizerJson, type TokenizerStyle, trainByteLevelBpe } from './byte-level-bpe.ts';
 import { projectRoot } from './stack.ts';
+import { seededRandom } from '../../models/random.ts';
 
 export type LlmArchName = 'llama' | 'qwen2' | 'mistral';
 export type LlmSize = 'small' | 'mid';
@@ -135,16 +136,9 @@ const ARCH_TOKENS: Record<LlmArchName, ArchTokens> = {
   },
 };
 
-/** mulberry32: a small, fast, seedable PRNG; Box–Muller on top for normals. */
+/** Normal deviates by Box–Muller over the seeded uniform generator. */
 export function seededNormal(seed: number): () => number {
-  let state = seed >>> 0;
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const uniform = seededRandom(seed);
   let spare: number | null = null;
   return () => {
     if (spare !== null) {

@@ -14,6 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
+import { seededRandom } from '../../models/random.ts';
 
 // onnx-proto is CommonJS: its namespace is a property of the default export at run time.
 const { onnx } = onnxProto;
@@ -62,20 +63,8 @@ export interface TinyExportOptions {
 
 export const LAYER_NORM_EPS = 1e-12;
 
-/** mulberry32: small, seeded, good enough for test weights. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function tinyWeights(seed: number, hidden: number, maxPositions: number, tokenTypes: boolean): TinyWeights {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const uniform = (n: number, scale: number, offset = 0) => Float32Array.from({ length: n }, () => offset + scale * (2 * next() - 1));
   const vocabSize = TINY_VOCAB.length;
   return {

@@ -12,6 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
+import { seededRandom } from '../../models/random.ts';
 
 const { onnx } = onnxProto;
 const { FLOAT, INT64 } = onnx.TensorProto.DataType;
@@ -56,19 +57,8 @@ export interface TinyVitWeights extends TinyVitShape {
   lnfB: Float32Array;
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function tinyVitWeights(shape: TinyVitShape, seed = 11): TinyVitWeights {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const u = (n: number, scale: number, offset = 0) => Float32Array.from({ length: n }, () => offset + scale * (2 * next() - 1));
   const D = shape.hidden;
   const N = (shape.imageSize / shape.patchSize) ** 2;

@@ -6,7 +6,7 @@ import { bilinearResize, type CropGeometry, cropSelectionScores, cropValidPatche
 import { deserializePageTokens, serializePageTokens } from '../../models/compress/token-blob.ts';
 import { mapBack, superTokens } from '../../models/compress/super-tokens.ts';
 import { allocate, strideIndices, topk } from '../../models/compress/topk.ts';
-import { seededRandom } from '../../models/compress/foreground-train.ts';
+import { seededRandom } from '../../models/random.ts';
 import { encodePatches } from '../../models/vision/patch-encoder.ts';
 import type { RgbImage } from '../../models/vision/types.ts';
 
