@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import { readExportConfig } from '../models/embed/export-config.ts';
 import { loadOnnxSentenceEmbedder } from '../models/embed/onnx-embedder.ts';
 import { createSequenceEncoder } from '../models/embed/sequence-encoder.ts';
+import { cosine } from '../models/vector.ts';
 
 // Each pair's first sentence paraphrases its second; pairs are unrelated to one another.
 const PAIRS: ReadonlyArray<[string, string]> = [
@@ -20,17 +21,6 @@ const PAIRS: ReadonlyArray<[string, string]> = [
   ['Heavy rain is expected tomorrow in the north.', 'Forecasters predict downpours in northern regions tomorrow.'],
 ];
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
 
 async function main(): Promise<void> {
   const dir = process.argv[2];

@@ -12,12 +12,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 import { seededRandom } from '../../models/random.ts';
+import { FLOAT, floatTensor, INT64, int64Tensor, node, onnx } from './onnx-build.ts';
 
-// onnx-proto is CommonJS: its namespace is a property of the default export at run time.
-const { onnx } = onnxProto;
 
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 
@@ -124,20 +122,7 @@ export function tinyPool(tokens: readonly Float64Array[], mode: TinyPooling): Fl
 
 // --- ONNX graph -----------------------------------------------------------------------------
 
-const { FLOAT, INT64 } = onnx.TensorProto.DataType;
 
-function floatTensor(name: string, dims: number[], data: Float32Array): Onnx.ITensorProto {
-  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-}
-
-function int64Tensor(name: string, dims: number[], values: number[]): Onnx.ITensorProto {
-  const data = BigInt64Array.from(values.map(BigInt));
-  return { name, dims, dataType: INT64, rawData: new Uint8Array(data.buffer) };
-}
-
-function node(opType: string, input: string[], output: string[], attribute: Onnx.IAttributeProto[] = []): Onnx.INodeProto {
-  return { opType, input, output, attribute, name: output[0] };
-}
 
 function intAttr(name: string, i: number): Onnx.IAttributeProto {
   return { name, i, type: onnx.AttributeProto.AttributeType.INT };

@@ -10,12 +10,10 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import onnxProto from 'onnx-proto';
 import type { onnx as Onnx } from 'onnx-proto';
 import { seededRandom } from '../../models/random.ts';
+import { FLOAT, floatTensor, int64Tensor, node, onnx } from './onnx-build.ts';
 
-const { onnx } = onnxProto;
-const { FLOAT, INT64 } = onnx.TensorProto.DataType;
 
 export const VIT_LN_EPS = 1e-12;
 
@@ -205,18 +203,6 @@ export function tinyVitForward(w: TinyVitWeights, pixels: Float32Array): { hidde
 
 // --- ONNX graph ---------------------------------------------------------------------------------
 
-function floatTensor(name: string, dims: number[], data: Float32Array): Onnx.ITensorProto {
-  return { name, dims, dataType: FLOAT, rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
-}
-
-function int64Tensor(name: string, dims: number[], values: number[]): Onnx.ITensorProto {
-  const data = BigInt64Array.from(values.map(BigInt));
-  return { name, dims, dataType: INT64, rawData: new Uint8Array(data.buffer) };
-}
-
-function node(opType: string, input: string[], output: string[], attribute: Onnx.IAttributeProto[] = []): Onnx.INodeProto {
-  return { opType, input, output, attribute, name: output[0] };
-}
 
 const intAttr = (name: string, i: number): Onnx.IAttributeProto => ({ name, i, type: onnx.AttributeProto.AttributeType.INT });
 const intsAttr = (name: string, ints: number[]): Onnx.IAttributeProto => ({ name, ints, type: onnx.AttributeProto.AttributeType.INTS });

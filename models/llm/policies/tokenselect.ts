@@ -12,6 +12,7 @@
  */
 import type { Selection } from '../attention.ts';
 import { TopK } from '../top-k.ts';
+import { cosine } from '../../vector.ts';
 import type { AttentionPolicy, LayerQuery, LedgerSelection, PolicyShape } from './policy.ts';
 
 export interface TokenSelectOptions {
@@ -169,14 +170,3 @@ export class TokenSelectPolicy implements AttentionPolicy {
   }
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.max(Math.sqrt(na) * Math.sqrt(nb), 1e-12);
-}
