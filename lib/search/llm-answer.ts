@@ -6,11 +6,12 @@
  * why.
  */
 import path from 'node:path';
-import { LlmModel } from '../../models/llm/model.ts';
+import type { LlmModel } from '../../models/llm/model.ts';
 import type { PolicyName } from '../../models/llm/policies/index.ts';
 import { NOT_FOUND } from '../../models/reader/extractive.ts';
 import { checkCitations, readerMessages, readerPlainPrompt, stripCitations } from '../../models/reader/llm-prompt.ts';
 import type { FolioConfig } from '../config.ts';
+import { loadLlmModel } from '../llm/load-model.ts';
 import { type Answer, type Evidence, type LlmReaderLedger, readEvidenceExtractively } from './answer.ts';
 
 export interface LlmReaderSettings {
@@ -47,7 +48,7 @@ export class LlmReader {
 
   load(): Promise<LlmModel> {
     if (!this.model) {
-      this.model = LlmModel.load(this.settings.dir).catch((error) => {
+      this.model = loadLlmModel(this.settings.dir).catch((error) => {
         this.model = null;
         throw new Error(`The LLM reader could not load ${this.settings.dir}: ${(error as Error).message}`, { cause: error });
       });

@@ -4,7 +4,7 @@
  * that at every generated token an attention policy (policies/) can choose which cached positions
  * each layer reads.
  *
- *   const model = await LlmModel.load(dir | { config, weights, tokenizer });
+ *   const model = await LlmModel.load({ config, weights, tokenizer });   // or loadLlmModel(dir) in lib/llm
  *   const { tokens, text, ledger } = await model.generate(promptIds | messages, options);
  *
  * Prefill (any run of more than one token) is dense and chunked; its attention is ORT's
@@ -13,7 +13,6 @@
  * TypeScript kernel (attention.ts) when `attentionKernel` is 'ts'. A policy instance carries
  * per-conversation state (TokenSelect's selection cache): give each session its own.
  */
-import { loadCheckpoint } from '../../lib/llm/checkpoint.ts';
 import { AttentionScratch, attendDecode } from './attention.ts';
 import { OrtDecodeAttention } from './decode-attention.ts';
 import { layerSlidingWindow } from './config.ts';
@@ -89,15 +88,8 @@ export class LlmModel {
     this.policyOps = { softVotes: (q, keys) => graphs.softVotes(q, keys), pageScores: (q, min, max) => graphs.pageScores(q, min, max) };
   }
 
-  /** From a checkpoint directory (config.json, safetensors, tokenizer) or from memory. */
-  static async load(source: string | LlmSource, options: LoadOptions = {}): Promise<LlmModel> {
-    let src: LlmSource;
-    if (typeof source === 'string') {
-      const checkpoint = await loadCheckpoint(source);
-      src = { config: checkpoint.config, weights: checkpoint.weights, tokenizer: checkpoint.tokenizer, stopTokenIds: checkpoint.stopTokenIds };
-    } else {
-      src = source;
-    }
+  /** From weights in memory (lib/llm/load-model.ts reads a checkpoint folder into them). */
+  static async load(src: LlmSource, options: LoadOptions = {}): Promise<LlmModel> {
     const { config, weights } = src;
     assertWeightsFit(config, weights);
     if (config.numHeads % config.numKvHeads !== 0) throw new Error(`${config.numHeads} heads do not split into ${config.numKvHeads} KV groups`);

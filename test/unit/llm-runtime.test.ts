@@ -14,6 +14,7 @@ import { parseLlmConfig } from '../../models/llm/config.ts';
 import { OrtDecodeAttention } from '../../models/llm/decode-attention.ts';
 import { LlmGraphs } from '../../models/llm/graphs.ts';
 import { KvCache } from '../../models/llm/kv-cache.ts';
+import { loadLlmModel } from '../../lib/llm/load-model.ts';
 import { LlmModel } from '../../models/llm/model.ts';
 import {
   type AttentionPolicy,
@@ -514,7 +515,7 @@ describe('LLM runtime: generation', () => {
     const dir = await mkdtemp(join(tmpdir(), 'folio-llm-'));
     try {
       const checkpoint = await writeLlmCheckpoint(dir, { arch: 'llama', seed: 3 });
-      const loaded = await LlmModel.load(dir);
+      const loaded = await loadLlmModel(dir);
       try {
         const pieces: string[] = [];
         const result = await loaded.generate([{ role: 'user', content: 'What does Figure 4 plot?' }], {
