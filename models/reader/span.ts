@@ -12,6 +12,8 @@ import { type AnswerType, hasNumber, isQuantity, looksLikeCode, type QuestionAna
 
 interface Token {
   text: string;
+  /** A quantity, and not the number of a label ("Definition 2", "Figure 3", "Section 4.1"). */
+  quantity: boolean;
   /** Stem of the token's word characters ('' for pure punctuation). */
   key: string;
   question: boolean;
@@ -21,17 +23,19 @@ interface Token {
 
 const WORD = /[\p{L}\p{N}]+(?:[.,_'’-][\p{L}\p{N}]+)*/u;
 
+/** Words whose following number names a thing rather than measuring one. */
+const LABEL_WORD = /^[(\[]?(figures?|fig|tables?|tab|sections?|sec|chapters?|appendix|definition|theorem|lemma|corollary|proposition|example|equation|eq|algorithm|listing|step|page|pp?|part|version|v|no|item|line|q)\.?$/i;
+
 function tokenize(sentence: string, questionStems: ReadonlySet<string>, questionWords: ReadonlySet<string>, focus: ReadonlySet<string>): Token[] {
-  return sentence
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((text) => {
+  const parts = sentence.split(/\s+/).filter(Boolean);
+  return parts.map((text, i) => {
       const word = (WORD.exec(text.toLowerCase())?.[0] ?? '').replace(/’/g, "'");
       const key = word ? stem(word) : '';
       // A code token that merely contains a question word ("OCTAVE_HOME/share") is new information.
       const question = word !== '' && !(looksLikeCode(text) && text.length > word.length + 2) && (questionStems.has(key) || (questionWords.has(word) && !STOPWORDS.has(word)));
-      return { text, key, question, focus: question && focus.has(key), stop: word === '' || STOPWORDS.has(word) };
-    });
+      const quantity = isQuantity(text) && !(i > 0 && LABEL_WORD.test(parts[i - 1]));
+      return { text, quantity, key, question, focus: question && focus.has(key), stop: word === '' || STOPWORDS.has(word) };
+  });
 }
 
 const TRIM = /^[\s,;:()[\]"'“”‘’]+|[\s,;:()[\]"'“”‘’.]+$/g;
@@ -43,7 +47,7 @@ function typeFit(slice: Token[], type: AnswerType, first: Token): number {
   const text = slice.map((t) => t.text).join(' ');
   switch (type) {
     case 'number':
-      return slice.some((t) => isQuantity(t.text)) ? 1 : hasNumber(text) ? 0.3 : -0.5;
+      return slice.some((t) => t.quantity) ? 1 : hasNumber(text) ? 0.3 : -0.5;
     case 'entity':
       // A capital that only starts the sentence is not a name.
       return slice.some((t) => /^\p{Lu}/u.test(t.text) && t !== first) ? 1 : -0.5;
@@ -143,6 +147,8 @@ export function extractSpan(
     if (question.type === 'number') {
       // "22 features": a count stands right before the thing counted; and it is short.
       if (tokens[e]?.focus) score += 0.3;
+      // "48.29 minutes": a measure comes with its unit.
+      if (slice.some((t, k) => t.quantity && /^\p{L}+[.,;]?$/u.test(slice[k + 1]?.text ?? '') && !slice[k + 1].stop)) score += 0.2;
       score -= 0.03 * (e - s - 1);
     } else {
       // Prefer substance over a lone connective word.
@@ -158,15 +164,15 @@ export function extractSpan(
   }
   if (question.type === 'number' && slice.length > 4) {
     // "… 22 features and other proposals range from nine to 60 components": the number next to the question's words.
-    const numbers = slice.map((t, i) => (isQuantity(t.text) ? best.start + i : -1)).filter((i) => i >= 0);
+    const numbers = slice.map((t, i) => (t.quantity ? best.start + i : -1)).filter((i) => i >= 0);
     const nearest = numbers.sort((a, b) => distanceTo(anchors, { start: a, end: a + 1 }) - distanceTo(anchors, { start: b, end: b + 1 }))[0];
     if (nearest !== undefined) {
       // "15 and 13", "3, 4, or 5": a list of quantities answers together.
       let first = nearest;
       let last = nearest;
       const joiner = (i: number) => /^(and|or|to|,|&|-|–)$/i.test(tokens[i]?.text ?? '');
-      while (first - 2 >= best.start && joiner(first - 1) && isQuantity(tokens[first - 2].text)) first -= 2;
-      while (last + 2 < best.end && joiner(last + 1) && isQuantity(tokens[last + 2].text)) last += 2;
+      while (first - 2 >= best.start && joiner(first - 1) && tokens[first - 2].quantity) first -= 2;
+      while (last + 2 < best.end && joiner(last + 1) && tokens[last + 2].quantity) last += 2;
       const unit = tokens[last + 1] && !tokens[last + 1].stop && !tokens[last + 1].question && !hasNumber(tokens[last + 1].text) ? 1 : 0;
       return join(tokens, first, last + 1 + unit);
     }

@@ -84,6 +84,10 @@ describe('question analysis and spans by answer type', () => {
       span('Which Octave function queries the internal recursion limit?', 'val = max_recursion_depth () old_val = max_recursion_depth (new_val) Query the internal limit on recursion.'),
       'max_recursion_depth',
     );
+    assert.equal(
+      span('How long does it take to find a maximal counterexample pair for one feature?', 'The overhead to finding a maximal counterexample pair (Definition 2) for one feature is 48.29 minutes.'),
+      '48.29 minutes',
+    );
     assert.equal(span('By how many percentage points did the tools exaggerate power?', 'The tools exaggerated power by an average of 15 and 13 percentage points, respectively.'), '15 and 13');
     assert.equal(span('To which directory do packages install by default?', 'The packages by default install in a system-wide directory that defaults to OCTAVE_HOME/share/octave/packages/.'), 'OCTAVE_HOME/share/octave/packages/');
     assert.equal(span('What alternative name does the manual give for spider plots?', 'Such plots are sometimes called rader charts.'), 'rader charts');
