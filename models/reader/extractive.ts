@@ -11,7 +11,7 @@
  */
 import type { Box, Citation, UnitKind } from '../../lib/types.ts';
 import { captionLabel, referencedLabels } from '../retrieval/labels.ts';
-import { terms as termsOf, words } from '../text/tokenize.ts';
+import { STOPWORDS, terms as termsOf, words } from '../text/tokenize.ts';
 import { judgeAnswerability } from './answerability.ts';
 import { analyseQuestion, fitsAnswerType, questionCore } from './question.ts';
 import { extractSpan } from './span.ts';
@@ -82,6 +82,20 @@ const NAMING = /\b(called|named|termed|known as|referred to as)\b/i;
 const LABEL_TERMS = new Set(['figur', 'fig', 'tabl', 'tab', 'listing', 'chart', 'show', 'plot', 'depict', 'illustr', 'displai', 'present', 'contain', 'describ']);
 
 const POINTER = /\b(see|as in|in|from|described in|shown in)\s+(the\s+)?(section|chapter|appendix|table|figure|fig\.)\s*\d/i;
+
+/** Whether two different question terms stand within three words of each other. */
+function closePair(textTerms: readonly string[], question: ReadonlySet<string>): boolean {
+  let lastTerm: string | null = null;
+  let lastAt = -10;
+  for (let i = 0; i < textTerms.length; i++) {
+    const term = textTerms[i];
+    if (!question.has(term) || STOPWORDS.has(term)) continue;
+    if (lastTerm !== null && term !== lastTerm && i - lastAt <= 3) return true;
+    lastTerm = term;
+    lastAt = i;
+  }
+  return false;
+}
 
 /** Share of the question's focus terms the text contains. */
 function focusCoverage(focus: readonly string[], text: string): number {
@@ -191,11 +205,13 @@ export function readExtractive(
       const typeFit = fitsAnswerType(text, analysis.type) ? 0 : -0.15;
       // "as in Section 3.2", "see Table 5": a signpost to the answer, not the answer.
       const pointerFit = POINTER.test(text) && !referencedLabels(text).some((label) => analysis.labels.includes(label)) ? -0.15 : 0;
+      // Question words close together ("experiments were run on") say more than the same words apart.
+      const proximityFit = closePair(termsOf(text), core) ? 0.08 : 0;
       // The focus is what is asked for ("the default bar width"): a sentence that names it is about it.
       const focusFit = 0.15 * focusCoverage(analysis.focus, text);
       // Coverage decides; the context, the answer type, the named label and the unit's
       // retrieval score break near-ties.
-      const score = 0.55 * coreCoverage + 0.2 * localCoverage + 0.25 * contextCoverage + lengthFit + prior + typeFit + pointerFit + focusFit + labelFit + kindFit;
+      const score = 0.55 * coreCoverage + 0.2 * localCoverage + 0.25 * contextCoverage + lengthFit + proximityFit + prior + typeFit + pointerFit + focusFit + labelFit + kindFit;
       passages.push({ unit: index, text, coverage, score });
     }
   });

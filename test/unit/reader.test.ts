@@ -118,6 +118,14 @@ describe('reading evidence in context', () => {
     assert.equal(answer.answer, '3, 4, or 5');
   });
 
+  it('prefers the sentence where the question’s words stand together', () => {
+    const answer = read('On what hardware were the experiments run?', [
+      unit(6, 'In this experiment, we report the run times for the Auto MPG dataset.'),
+      unit(13, 'All experiments were run on an Intel Xeon Gold 5220 CPU with 512GB of RAM.'),
+    ]);
+    assert.equal(answer.citations[0].page, 13);
+  });
+
   it('splits tables set side by side and reads the cell under the right header', () => {
     const cells = [
       ['Dataset', 'Features', 'NNb', 'COMET', '', '', '', ''],
