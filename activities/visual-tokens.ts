@@ -5,18 +5,18 @@
  * encoder and retention is skipped, and blobs are content-addressed. Heartbeats every page.
  */
 import { Context } from '@temporalio/activity';
-import { shippedForegroundWeights } from '../models/compress/foreground.ts';
 import { serializePageTokens } from '../models/compress/token-blob.ts';
 import type { FolioConfig } from '../lib/config.ts';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';
-import { visionEncoderOf } from '../lib/visual/encoder-of.ts';
-import { pageVisualTokens } from '../lib/visual/page-tokens.ts';
+import { EncoderLoadError, VisualTokenThread } from '../lib/visual/token-worker.ts';
 
 export interface VisualTokenDeps {
   config: FolioConfig;
   store: MetadataStore;
   blobs: BlobStore;
+  /** Where the CPU-bound work runs (one thread per worker process). */
+  thread: VisualTokenThread;
 }
 
 export interface VisualBatch {
@@ -40,18 +40,23 @@ export interface VisualBatchSummary {
  * The activity's work, apart from Temporal: `heartbeat` is called before every page (and
  * every 2 s while one page takes long).
  */
-export async function encodeBatchVisualTokens({ config, store, blobs }: VisualTokenDeps, batch: VisualBatch, heartbeat: (details: { page: number }) => void): Promise<VisualBatchSummary> {
+export async function encodeBatchVisualTokens(
+  { config, store, blobs, thread }: VisualTokenDeps,
+  batch: VisualBatch,
+  heartbeat: (details: { page: number }) => void,
+): Promise<VisualBatchSummary> {
   const summary: VisualBatchSummary = { pagesEncoded: 0, pagesSkipped: 0, pagesFailed: 0, tokensIn: 0, tokensOut: 0, encoderError: null };
-  let encoder: Awaited<ReturnType<typeof visionEncoderOf>>;
+  let encoderName: string | null;
   try {
-    encoder = await visionEncoderOf(config);
+    encoderName = await thread.describe(config.visionEncoder);
   } catch (error) {
+    if (!(error instanceof EncoderLoadError)) throw error;
     // A misconfigured encoder must not fail documents whose text is fine: skip the optional stage, loudly.
-    summary.encoderError = error instanceof Error ? `${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}` : String(error);
-    console.error(`folio visual tokens: encoder ${config.visionEncoder} could not be loaded:`, error);
-    encoder = null;
+    summary.encoderError = error.message;
+    console.error(`folio visual tokens: encoder ${config.visionEncoder} could not be loaded: ${error.message}`);
+    encoderName = null;
   }
-  if (!encoder) {
+  if (!encoderName) {
     summary.pagesSkipped = batch.lastPage - batch.firstPage + 1;
     return summary;
   }
@@ -59,24 +64,21 @@ export async function encodeBatchVisualTokens({ config, store, blobs }: VisualTo
   let current = batch.firstPage;
   const timer = setInterval(() => heartbeat({ page: current }), 2000);
   try {
-    const foreground = shippedForegroundWeights();
     for (let page = batch.firstPage; page <= batch.lastPage; page++) {
       current = page;
       heartbeat({ page });
       const stored = store.getPage(batch.docId, page);
       const done = store.visualTokens(batch.docId, page);
-      if (!stored?.crops || (done && done.ledger.encoder === encoder.name && done.ledger.retention === config.visualRetention && blobs.has(done.key))) {
+      if (!stored?.crops || (done && done.ledger.encoder === encoderName && done.ledger.retention === config.visualRetention && blobs.has(done.key))) {
         summary.pagesSkipped++;
         continue;
       }
       try {
-        const pngs = stored.crops.keys.map((key) => blobs.get(key));
-        const { tokens, ledger } = await pageVisualTokens(encoder, { width: stored.width, height: stored.height }, stored.crops.plan, pngs, {
-          retention: config.visualRetention,
-          foreground,
-        });
-        const key = blobs.put(serializePageTokens(tokens, encoder.name, ledger));
-        store.setVisualTokens(batch.docId, page, key, { encoder: encoder.name, ...ledger });
+        const pngs = stored.crops.keys.map((key) => new Uint8Array(blobs.get(key)));
+        // Decoding, encoding and compressing run on the stage's own thread.
+        const { tokens, ledger } = await thread.encodePage(config.visionEncoder, config.visualRetention, { width: stored.width, height: stored.height }, stored.crops.plan, pngs);
+        const key = blobs.put(serializePageTokens(tokens, encoderName, ledger));
+        store.setVisualTokens(batch.docId, page, key, { encoder: encoderName, ...ledger });
         summary.pagesEncoded++;
         summary.tokensIn += ledger.images.reduce((n, im) => n + im.tokens, 0);
         summary.tokensOut += tokens.count;
@@ -91,12 +93,13 @@ export async function encodeBatchVisualTokens({ config, store, blobs }: VisualTo
   return summary;
 }
 
-export function createVisualTokenActivities(deps: VisualTokenDeps) {
+export function createVisualTokenActivities(deps: Omit<VisualTokenDeps, 'thread'> & { thread?: VisualTokenThread }) {
+  const withThread: VisualTokenDeps = { ...deps, thread: deps.thread ?? new VisualTokenThread() };
   return {
     /** Encodes and compresses the visual tokens of pages [firstPage, lastPage]. */
     async encodeVisualTokens(batch: VisualBatch): Promise<VisualBatchSummary> {
       const context = Context.current();
-      return encodeBatchVisualTokens(deps, batch, (details) => context.heartbeat(details));
+      return encodeBatchVisualTokens(withThread, batch, (details) => context.heartbeat(details));
     },
   };
 }

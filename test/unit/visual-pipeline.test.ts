@@ -10,6 +10,7 @@ import { after, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import sharp from 'sharp';
 import { encodeBatchVisualTokens } from '../../activities/visual-tokens.ts';
+import { VisualTokenThread } from '../../lib/visual/token-worker.ts';
 import { createApp } from '../../api/app.ts';
 import { shippedForegroundWeights } from '../../models/compress/foreground.ts';
 import { compressPage, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../../models/compress/pipeline.ts';
@@ -147,6 +148,10 @@ describe('visual tokens: activity work and route', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-visual-'));
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+  // The stage's work runs on its own thread, as in the worker; one for these tests.
+  const thread = new VisualTokenThread();
+  after(() => thread.close());
+
   it('encodes stored crops once, and serves the kept tokens with the ledger', async () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir });
     const stores = openStores(config);
@@ -158,10 +163,10 @@ describe('visual tokens: activity work and route', () => {
     stores.store.savePage(docId, { page: 2, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: null });
 
     const beats: number[] = [];
-    const first = await encodeBatchVisualTokens({ config, ...stores }, { docId, firstPage: 1, lastPage: 2 }, (d) => beats.push(d.page));
+    const first = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, (d) => beats.push(d.page));
     assert.deepEqual([first.pagesEncoded, first.pagesSkipped, first.pagesFailed], [1, 1, 0]);
     assert.ok(beats.includes(1) && beats.includes(2), 'a heartbeat per page');
-    const again = await encodeBatchVisualTokens({ config, ...stores }, { docId, firstPage: 1, lastPage: 2 }, () => {});
+    const again = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, () => {});
     assert.equal(again.pagesEncoded, 0, 'a rerun skips encoded pages');
 
     const client = {} as Client;
@@ -193,7 +198,7 @@ describe('visual tokens: activity work and route', () => {
   it('does nothing when the stage is off', async () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir, FOLIO_VISION_ENCODER: 'off' });
     const stores = openStores(config);
-    const summary = await encodeBatchVisualTokens({ config, ...stores }, { docId: 'b'.repeat(64), firstPage: 1, lastPage: 3 }, () => {});
+    const summary = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId: 'b'.repeat(64), firstPage: 1, lastPage: 3 }, () => {});
     assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 3]);
     stores.store.close();
     assert.throws(() => loadConfig({ FOLIO_VISUAL_RETENTION: '1.5' }), /FOLIO_VISUAL_RETENTION/);
@@ -202,7 +207,7 @@ describe('visual tokens: activity work and route', () => {
   it('skips the stage, with the reason, when the configured encoder cannot be loaded', async () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir, FOLIO_VISION_ENCODER: path.join(dir, 'no-such-export') });
     const stores = openStores(config);
-    const summary = await encodeBatchVisualTokens({ config, ...stores }, { docId: 'c'.repeat(64), firstPage: 1, lastPage: 2 }, () => {});
+    const summary = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId: 'c'.repeat(64), firstPage: 1, lastPage: 2 }, () => {});
     assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 2]);
     assert.match(summary.encoderError ?? '', /none of model\.onnx/);
     stores.store.close();
