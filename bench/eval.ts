@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { distinctPages, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
+import { readQuestionFile } from '../lib/eval/questions.ts';
 import { loadConfig } from '../lib/config.ts';
 import { answerQuestion } from '../lib/search/answer.ts';
 import { embedderOf } from '../lib/search/embedder.ts';
@@ -18,15 +19,6 @@ import { openStores } from '../lib/store/open.ts';
 import { buildBm25, scoreBm25, topK } from '../models/retrieval/bm25.ts';
 import { queryTerms } from '../models/text/tokenize.ts';
 import { startStack, uploadPdf, waitForDocument } from '../test/helpers/stack.ts';
-
-interface Question {
-  id: string;
-  doc: string;
-  question: string;
-  answer: string | null;
-  evidence_pages: number[];
-  kind?: string;
-}
 
 function parseArgs(argv: string[]) {
   const positional: string[] = [];
@@ -78,7 +70,7 @@ interface EvalRow {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const questions: Question[] = fs.readFileSync(args.questionsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const questions = readQuestionFile(args.questionsFile);
   const docs = [...new Set(questions.map((q) => q.doc))];
   const ids = await ingestAll(args.pdfDir, docs, args.dataDir);
 

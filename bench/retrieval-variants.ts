@@ -15,6 +15,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { distinctPages, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
+import { readQuestionFile } from '../lib/eval/questions.ts';
 import { loadConfig } from '../lib/config.ts';
 import { type Evidence, gatherEvidence, readEvidenceExtractively } from '../lib/search/answer.ts';
 import { type DocumentIndex, DocumentIndexCache } from '../lib/search/document-index.ts';
@@ -23,14 +24,6 @@ import { DEFAULT_RETRIEVE, DEFAULT_SCORERS, type RetrieveOptions, type ScorerNam
 import { openStores } from '../lib/store/open.ts';
 import { DEFAULT_FEEDBACK } from '../models/retrieval/feedback.ts';
 import { DEFAULT_SAMPLER, type SamplerOptions } from '../models/retrieval/sampler.ts';
-
-interface Question {
-  id: string;
-  doc: string;
-  question: string;
-  answer: string | null;
-  evidence_pages: number[];
-}
 
 interface Variant {
   name: string;
@@ -92,7 +85,7 @@ function parseArgs(argv: string[]) {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const questions: Question[] = fs.readFileSync(args.questionsFile, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line));
+  const questions = readQuestionFile(args.questionsFile);
   const stores = openStores({ dataDir: path.resolve(args.dataDir) } as never);
   const indexes = new DocumentIndexCache(stores.store, stores.blobs, 16);
   const idOf = new Map<string, string>();
