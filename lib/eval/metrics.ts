@@ -1,4 +1,5 @@
 /** Evaluation metrics for question answering with page evidence. */
+import { sharedTokenCount } from '../../models/text/overlap.ts';
 
 /** SQuAD-style answer normalisation: lower case, no punctuation, no articles, single spaces. */
 export function normalizeAnswer(text: string): string[] {
@@ -16,16 +17,7 @@ export function tokenF1(prediction: string, reference: string): number {
   const predicted = normalizeAnswer(prediction);
   const expected = normalizeAnswer(reference);
   if (predicted.length === 0 || expected.length === 0) return predicted.length === expected.length ? 1 : 0;
-  const counts = new Map<string, number>();
-  for (const token of expected) counts.set(token, (counts.get(token) ?? 0) + 1);
-  let common = 0;
-  for (const token of predicted) {
-    const n = counts.get(token) ?? 0;
-    if (n > 0) {
-      common++;
-      counts.set(token, n - 1);
-    }
-  }
+  const common = sharedTokenCount(predicted, expected);
   if (common === 0) return 0;
   const precision = common / predicted.length;
   const recall = common / expected.length;

@@ -146,8 +146,11 @@ export function gatherEvidence(index: DocumentIndex, question: string, options: 
   };
 }
 
-/** The extractive reader over gathered evidence (the default reader: no model weights). */
-export function readEvidenceExtractively(evidence: Evidence): Answer {
+/**
+ * The extractive reader over gathered evidence (the default reader: no model weights).
+ * `llmRejected`: why a configured LLM's answer was not used, recorded in the ledger.
+ */
+export function readEvidenceExtractively(evidence: Evidence, llmRejected?: string): Answer {
   const readStart = performance.now();
   const read = readExtractive(evidence.question, queryTerms(evidence.question), evidence.idf, evidence.candidates, evidence.inDocument);
   const finished = performance.now();
@@ -158,7 +161,13 @@ export function readEvidenceExtractively(evidence: Evidence): Answer {
     citations: read.citations,
     ledger: {
       ...evidence.ledger,
-      reader: { kind: 'extractive', passagesScored: read.passagesScored, coverage: round(read.coverage, 3), notFoundReason: read.notFoundReason },
+      reader: {
+        kind: 'extractive',
+        passagesScored: read.passagesScored,
+        coverage: round(read.coverage, 3),
+        notFoundReason: read.notFoundReason,
+        ...(llmRejected ? { llmRejected } : {}),
+      },
       ms: { ...evidence.ms, read: round(finished - readStart), total: round(finished - evidence.started) },
     },
   };

@@ -77,8 +77,7 @@ export class LlmReader {
     const units = evidence.candidates;
     if (units.length === 0) {
       // Nothing to read: the model would only make something up.
-      const extractive = readEvidenceExtractively(evidence);
-      return { ...extractive, ledger: { ...extractive.ledger, reader: { ...extractive.ledger.reader, llmRejected: 'retrieval found no evidence, so the model was not asked' } as Answer['ledger']['reader'] } };
+      return readEvidenceExtractively(evidence, 'retrieval found no evidence, so the model was not asked');
     }
     const model = await this.load();
     options.signal?.throwIfAborted();
@@ -120,16 +119,11 @@ export class LlmReader {
     const notFound = text.toLowerCase().startsWith(NOT_FOUND.toLowerCase().replace(/\.$/, ''));
     if (!notFound && citations.length === 0) {
       // No citation, no claim: the extractive reader's cited answer stands in.
-      const fallback = readEvidenceExtractively(evidence);
       const reason =
         rejectedPages.length > 0
           ? `the model cited only pages it was not given (${rejectedPages.join(', ')})`
           : 'the model cited no page';
-      return {
-        ...fallback,
-        ledger: { ...fallback.ledger, reader: { ...fallback.ledger.reader, llmRejected: reason } as Answer['ledger']['reader'] },
-        llm: { text, ledger },
-      };
+      return { ...readEvidenceExtractively(evidence, reason), llm: { text, ledger } };
     }
     return {
       answer: notFound ? NOT_FOUND : stripCitations(text),

@@ -9,6 +9,8 @@
  * judging word spacing. Both are reported; neither is tuned to flatter one engine.
  */
 
+import { sharedTokenCount } from '../text/overlap.ts';
+
 const WORD = /[\p{L}\p{N}]+/gu;
 
 export function ocrWords(text: string): string[] {
@@ -21,24 +23,9 @@ export interface WordRecall {
   referenceWords: number;
 }
 
-function countWords(words: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const w of words) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return counts;
-}
-
 function recallOf(reference: readonly string[], hypothesis: readonly string[]): number {
   if (reference.length === 0) return 1;
-  const available = countWords(hypothesis);
-  let hits = 0;
-  for (const w of reference) {
-    const n = available.get(w) ?? 0;
-    if (n > 0) {
-      hits++;
-      available.set(w, n - 1);
-    }
-  }
-  return hits / reference.length;
+  return sharedTokenCount(reference, hypothesis) / reference.length;
 }
 
 /**

@@ -98,9 +98,8 @@ function closePair(textTerms: readonly string[], question: ReadonlySet<string>):
 }
 
 /** Share of the question's focus terms the text contains. */
-function focusCoverage(focus: readonly string[], text: string): number {
+function focusCoverage(focus: readonly string[], text: string, present: ReadonlySet<string>): number {
   if (focus.length === 0) return 0;
-  const present = new Set(termsOf(text));
   const naming = NAMING.test(text);
   return focus.filter((term) => present.has(term) || (term === 'name' && naming)).length / focus.length;
 }
@@ -193,7 +192,9 @@ export function readExtractive(
     let previous = new Set<string>();
     for (const sentence of sentences(unit.text)) {
       const text = bestWindow(sentence, weightOf, options.maxQuoteWords);
-      const own = new Set(termsOf(text));
+      // The sentence's terms, computed once for every signal below.
+      const textTerms = termsOf(text);
+      const own = new Set(textTerms);
       const coverage = coverageOf(own);
       const coreCoverage = coreCoverageOf(own);
       // "Such plots are called …": the sentence before says which plots.
@@ -206,9 +207,9 @@ export function readExtractive(
       // "as in Section 3.2", "see Table 5": a signpost to the answer, not the answer.
       const pointerFit = POINTER.test(text) && !referencedLabels(text).some((label) => analysis.labels.includes(label)) ? -0.15 : 0;
       // Question words close together ("experiments were run on") say more than the same words apart.
-      const proximityFit = closePair(termsOf(text), core) ? 0.08 : 0;
+      const proximityFit = closePair(textTerms, core) ? 0.08 : 0;
       // The focus is what is asked for ("the default bar width"): a sentence that names it is about it.
-      const focusFit = 0.15 * focusCoverage(analysis.focus, text);
+      const focusFit = 0.15 * focusCoverage(analysis.focus, text, own);
       // Coverage decides; the context, the answer type, the named label and the unit's
       // retrieval score break near-ties.
       const score = 0.55 * coreCoverage + 0.2 * localCoverage + 0.25 * contextCoverage + lengthFit + proximityFit + prior + typeFit + pointerFit + focusFit + labelFit + kindFit;
