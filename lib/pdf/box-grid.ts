@@ -36,8 +36,8 @@ export interface Connected {
   /** Group of each box, from 0 without holes. */
   labels: Int32Array;
   groups: number;
-  /** Group of each grid cell (row-major), -1 where no grown box reaches. */
-  cellLabels: Int32Array;
+  /** Group of grid cell (x, y), -1 where no grown box reaches. */
+  cellLabel(x: number, y: number): number;
 }
 
 /** Cell range `[cx0, cy0, cx1, cy1]` (inclusive) covered by a box grown by `r`. */
@@ -53,17 +53,39 @@ export function cellRange(grid: Grid, x0: number, y0: number, x1: number, y1: nu
 /**
  * Labels `count` boxes (`boxes` holds x0, y0, x1, y1 per box) so that boxes within reach of each
  * other share a label; `radius(i)` is how far box i reaches.
+ *
+ * Only the window of cells that the grown boxes cover is allocated and scanned: a page with a
+ * small chart and a footer rule pays for that window, not for the whole page's quarter-million
+ * cells (which cost about 1 ms per call on every page of a long manual).
  */
 export function connectBoxes(boxes: Float64Array, count: number, radius: (i: number) => number, grid: Grid): Connected {
-  const { cols, rows } = grid;
+  const ranges = new Int32Array(count * 4);
+  let wx0 = grid.cols;
+  let wy0 = grid.rows;
+  let wx1 = -1;
+  let wy1 = -1;
+  for (let i = 0; i < count; i++) {
+    const o = i * 4;
+    const range = cellRange(grid, boxes[o], boxes[o + 1], boxes[o + 2], boxes[o + 3], radius(i));
+    ranges.set(range, o);
+    wx0 = Math.min(wx0, range[0]);
+    wy0 = Math.min(wy0, range[1]);
+    wx1 = Math.max(wx1, range[2]);
+    wy1 = Math.max(wy1, range[3]);
+  }
+  if (count === 0) return { labels: new Int32Array(0), groups: 0, cellLabel: () => -1 };
+  // Window coordinates from here on.
+  const cols = wx1 - wx0 + 1;
+  const rows = wy1 - wy0 + 1;
   const stride = cols + 1;
   const diff = new Int32Array(stride * (rows + 1));
   const first = new Int32Array(count);
   for (let i = 0; i < count; i++) {
     const o = i * 4;
-    const [cx0, cy0, lastX, lastY] = cellRange(grid, boxes[o], boxes[o + 1], boxes[o + 2], boxes[o + 3], radius(i));
-    const cx1 = lastX + 1;
-    const cy1 = lastY + 1;
+    const cx0 = ranges[o] - wx0;
+    const cy0 = ranges[o + 1] - wy0;
+    const cx1 = ranges[o + 2] - wx0 + 1;
+    const cy1 = ranges[o + 3] - wy0 + 1;
     diff[cy0 * stride + cx0]++;
     diff[cy0 * stride + cx1]--;
     diff[cy1 * stride + cx0]--;
@@ -108,5 +130,10 @@ export function connectBoxes(boxes: Float64Array, count: number, radius: (i: num
   }
   const labels = new Int32Array(count);
   for (let i = 0; i < count; i++) labels[i] = cellLabels[first[i]];
-  return { labels, groups, cellLabels };
+  const cellLabel = (x: number, y: number) => {
+    const wx = x - wx0;
+    const wy = y - wy0;
+    return wx >= 0 && wx < cols && wy >= 0 && wy < rows ? cellLabels[wy * cols + wx] : -1;
+  };
+  return { labels, groups, cellLabel };
 }

@@ -5,8 +5,6 @@
  */
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import * as pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
-import type { PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/types/src/display/api.d.ts';
 import type { Paragraph } from '../types.ts';
 import type { CropPlan } from '../../models/layout/anyres.ts';
 import { layoutParagraphs, type Matrix, type TextRun, textItemBox } from './layout.ts';
@@ -14,6 +12,7 @@ import { cropRegion } from './crop.ts';
 import { type Figure, findPageFigures } from './figures.ts';
 import { fontWeightLookup } from './font-weight.ts';
 import { needsOcr, ocrPageRuns } from './ocr-page.ts';
+import { getDocument, type PDFDocumentProxy, type PDFPageProxy } from './pdfjs.ts';
 import { type PageImages, renderPageImages } from './page-images.ts';
 
 export type { PDFDocumentProxy, PDFPageProxy };
@@ -50,7 +49,7 @@ export interface OpenOptions {
 
 /** Opens a PDF from bytes. pdf.js takes ownership of the buffer, so pass a copy you can lose. */
 export async function openPdf(bytes: Uint8Array, options: OpenOptions): Promise<PDFDocumentProxy> {
-  const task = pdfjs.getDocument({
+  const task = getDocument({
     data: bytes,
     isEvalSupported: false,
     disableFontFace: true,

@@ -130,7 +130,7 @@ export function clusterMarks(marks: MarkList, grid: Grid, options: ClusterOption
     let seen = -1;
     for (let y = cy0; y <= cy1; y++) {
       for (let x = cx0; x <= cx1; x++) {
-        const label = first.cellLabels[y * grid.cols + x];
+        const label = first.cellLabel(x, y);
         if (label < 0) continue;
         if (seen < 0) seen = label;
         else parent[find(parent, label)] = find(parent, seen);

@@ -7,7 +7,7 @@
  * Hostile pages are expected: every argument is checked before use, non-finite boxes are
  * dropped, and the work is capped (operators read, marks kept, path coordinates walked).
  */
-import { OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { OPS } from './pdfjs.ts';
 import type { Box } from '../types.ts';
 import { intersect, multiply, transformBox } from './affine.ts';
 import type { Matrix } from './layout.ts';

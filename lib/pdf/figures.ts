@@ -15,11 +15,10 @@
  * with the page keeps the same behaviour on an A0 poster or a phone-sized page, whose figures
  * scale with it.
  */
-import { AnnotationMode } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { Box } from '../types.ts';
 import { pageGrid } from './box-grid.ts';
 import { dropContainers } from './containers.ts';
-import type { PDFPageProxy } from './document.ts';
+import { AnnotationMode, type PDFPageProxy } from './pdfjs.ts';
 import { type Figure, clusterMarks } from './figure-clusters.ts';
 import { collectMarks, type MarkOptions, type MarkStats, type OperatorListLike, type ViewportLike } from './figure-marks.ts';
 import { mergeRules } from './rule-merge.ts';

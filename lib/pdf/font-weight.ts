@@ -4,7 +4,7 @@
  * them). PDF font names carry the weight: "Times-Bold", "ABCDEF+NimbusRomNo9L-Medi" (the bold of
  * Nimbus Roman), TeX's "CMBX10" (Computer Modern bold extended), "Arial,Bold", "Helvetica-Black".
  */
-import type { PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFPageProxy } from './pdfjs.ts';
 
 const BOLD_NAME = /bold|black|heavy|semibold|demi|extrabold|ultrabold|-medi$|,b$|^cmbx|^cmb\d|^sfbx|^lmroman\d*-bold|^ptmb|^phvb/i;
 

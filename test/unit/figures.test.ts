@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { degrees, PDFDocument } from 'pdf-lib';
-import { OPS } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { OPS } from '../../lib/pdf/pdfjs.ts';
 import sharp from 'sharp';
 import { cropRegion, cropSize } from '../../lib/pdf/crop.ts';
 import { openPdf, type PDFDocumentProxy, PdfInputError } from '../../lib/pdf/document.ts';
