@@ -24,7 +24,7 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
   if (llm) {
     // Load at start-up, so a bad checkpoint is reported now rather than at the first question.
     await llm.load();
-    console.log(`folio api: LLM reader ${llm.name} (${config.llmPolicy}, budget ${config.llmBudget})`);
+    console.log(`folio api: LLM reader ${llm.name} (${config.llmPolicy}, budget ${config.llmBudget}, ${config.llmWeights} weights)`);
   }
   const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), llm, ...stores });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

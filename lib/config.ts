@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { WEIGHT_FORMATS, type WeightFormat } from '../models/llm/quantize.ts';
 
 export interface FolioConfig {
   /** HTTP port of the API. */
@@ -58,6 +59,8 @@ export interface FolioConfig {
   llmBudget: number;
   /** Longest answer the LLM reader writes, in tokens. */
   llmMaxNewTokens: number;
+  /** The LLM's Linear weights at run time: fp32 as stored, or block-quantised int8/int4. */
+  llmWeights: WeightFormat;
 }
 
 const LLM_POLICIES = ['dense', 'streaming', 'tidaldecode', 'tokenselect', 'quest'] as const;
@@ -69,6 +72,14 @@ function llmPolicyFrom(raw: string | undefined): LlmPolicyName {
     throw new Error(`FOLIO_LLM_POLICY must be one of ${LLM_POLICIES.join(', ')}, got "${raw}"`);
   }
   return value as LlmPolicyName;
+}
+
+function llmWeightsFrom(raw: string | undefined): WeightFormat {
+  const value = (raw || 'fp32').toLowerCase();
+  if (!(WEIGHT_FORMATS as readonly string[]).includes(value)) {
+    throw new Error(`FOLIO_LLM_WEIGHTS must be one of ${WEIGHT_FORMATS.join(', ')}, got "${raw}"`);
+  }
+  return value as WeightFormat;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -132,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     llmPolicy: llmPolicyFrom(env.FOLIO_LLM_POLICY),
     llmBudget: Math.max(1, intFrom(env, 'FOLIO_LLM_BUDGET', 2048)),
     llmMaxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),
+    llmWeights: llmWeightsFrom(env.FOLIO_LLM_WEIGHTS),
   };
 }
 

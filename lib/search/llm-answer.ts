@@ -8,6 +8,7 @@
 import path from 'node:path';
 import type { LlmModel } from '../../models/llm/model.ts';
 import type { PolicyName } from '../../models/llm/policies/index.ts';
+import type { WeightFormat } from '../../models/llm/quantize.ts';
 import { NOT_FOUND } from '../../models/reader/extractive.ts';
 import { checkCitations, readerMessages, readerPlainPrompt, stripCitations } from '../../models/reader/llm-prompt.ts';
 import type { FolioConfig } from '../config.ts';
@@ -19,6 +20,8 @@ export interface LlmReaderSettings {
   policy: PolicyName;
   budget: number;
   maxNewTokens: number;
+  /** Linear weights at run time (default fp32). */
+  weights?: WeightFormat;
 }
 
 export interface LlmAnswerOptions {
@@ -39,7 +42,7 @@ export class LlmReader {
 
   static fromConfig(config: FolioConfig): LlmReader | null {
     if (!config.llmDir) return null;
-    return new LlmReader({ dir: config.llmDir, policy: config.llmPolicy, budget: config.llmBudget, maxNewTokens: config.llmMaxNewTokens });
+    return new LlmReader({ dir: config.llmDir, policy: config.llmPolicy, budget: config.llmBudget, maxNewTokens: config.llmMaxNewTokens, weights: config.llmWeights });
   }
 
   get name(): string {
@@ -48,7 +51,7 @@ export class LlmReader {
 
   load(): Promise<LlmModel> {
     if (!this.model) {
-      this.model = loadLlmModel(this.settings.dir).catch((error) => {
+      this.model = loadLlmModel(this.settings.dir, { weights: this.settings.weights }).catch((error) => {
         this.model = null;
         throw new Error(`The LLM reader could not load ${this.settings.dir}: ${(error as Error).message}`, { cause: error });
       });

@@ -29,6 +29,7 @@ export class AttentionScratch {
   /** Pre-softmax logits, then probabilities: [numHeads × stride]. */
   scores = new Float32Array(0);
   stride = 0;
+  private sums = new Float32Array(0);
   private readonly accumulator: Float64Array;
 
   constructor(readonly shape: AttentionShape) {
@@ -39,6 +40,12 @@ export class AttentionScratch {
     if (count <= this.stride) return;
     this.stride = Math.max(count, Math.ceil(this.stride * 1.5));
     this.scores = new Float32Array(this.shape.numHeads * this.stride);
+  }
+
+  /** A zeroed buffer of `count` sums (reused; valid until the next call). */
+  groupSums(count: number): Float32Array {
+    if (this.sums.length < count) this.sums = new Float32Array(Math.max(count, Math.ceil(this.sums.length * 1.5)));
+    return this.sums.fill(0, 0, count);
   }
 
   get acc(): Float64Array {
@@ -54,11 +61,10 @@ export function selectionCount(selection: Selection, kvHead: number, length: num
 }
 
 /**
- * Called with the pre-softmax logits (scaled by 1/√d) of one KV head's query heads: `scores` row
- * hh (at hh·stride, hh < groupSize) holds query head kvHead·groupSize + hh's `count` logits, one
- * per position the selection names, in its order.
+ * Called with the pre-softmax logits (scaled by 1/√d) of one KV head's query heads summed over
+ * that group: `sums[i]` for the i-th of the `count` positions the selection names, in its order.
  */
-export type LogitsObserver = (kvHead: number, scores: Float32Array, stride: number, count: number) => void;
+export type LogitsObserver = (kvHead: number, sums: Float32Array, count: number) => void;
 
 /**
  * One decode step of attention for one layer. `q` is [numHeads × headDim] (rotated), `kv` the
@@ -117,7 +123,14 @@ export function attendDecode(
         scores[(firstHead + hh) * stride + i] = (s0 + s1 + s2 + s3) * scale;
       }
     }
-    if (observe) observe(g, scores.subarray(firstHead * stride), stride, count);
+    if (observe) {
+      const sums = scratch.groupSums(count);
+      for (let hh = 0; hh < group; hh++) {
+        const row = (firstHead + hh) * stride;
+        for (let i = 0; i < count; i++) sums[i] += scores[row + i];
+      }
+      observe(g, sums, count);
+    }
 
     // Softmax per query head (max subtracted).
     for (let hh = 0; hh < group; hh++) {

@@ -2,7 +2,7 @@
  * Decode-step attention through onnxruntime, one KV head at a time. The head's keys and values
  * [0, length) are passed as views of the cache (no copy); a policy's chosen positions go in as an
  * int32 index list that the graph gathers in C++ (graphs.ts buildDecodeAttention); q·Kᵀ, softmax
- * and ·V then run in MLAS. The TypeScript kernel (attention.ts) computes the same thing and stays
+ * and ·V then run in MLAS. A selection shared by every KV head runs as one call for the layer. The TypeScript kernel (attention.ts) computes the same thing and stays
  * as the oracle; bench/decode.ts measures both (ORT is several times faster at thousands of
  * positions).
  */
@@ -21,6 +21,11 @@ export class OrtDecodeAttention {
   async attend(q: Float32Array, kv: LayerKv, capacity: number, length: number, selection: Selection, out: Float32Array, observe?: LogitsObserver): Promise<void> {
     const d = this.headDim;
     const group = this.numHeads / this.numKvHeads;
+    if (selection.kind === 'shared' && !observe) {
+      // Every KV head reads the same positions: one call for the whole layer.
+      out.set(await this.graphs.attendShared(q, kv.keys, kv.values, capacity, selection.positions.subarray(0, selection.count)));
+      return;
+    }
     for (let g = 0; g < this.numKvHeads; g++) {
       const base = g * capacity * d;
       let from = base;
@@ -37,7 +42,7 @@ export class OrtDecodeAttention {
       const values = kv.values.subarray(from, base + length * d);
       const qGroup = q.subarray(g * group * d, (g + 1) * group * d);
       const result = await this.graphs.attendGroup(qGroup, keys, values, positions, observe !== undefined);
-      if (observe && result.logits) observe(g, result.logits, count, count);
+      if (observe && result.logitSums) observe(g, result.logitSums, count);
       out.set(result.attn, g * group * d);
     }
   }

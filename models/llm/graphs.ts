@@ -17,12 +17,23 @@
 import * as ort from 'onnxruntime-node';
 import { layerSlidingWindow } from './config.ts';
 import { f, GraphBuilder } from './onnx-writer.ts';
+import { bitsOf, quantizeBlocks, type WeightFormat } from './quantize.ts';
 import type { LlmConfig, LlmWeights, Tensor } from './types.ts';
 
 export type GraphLayout = 'fused' | 'split';
 
 export interface GraphOptions {
   layout?: GraphLayout;
+  /**
+   * Linear weights as fp32 (default, exact) or block-quantised to 8 or 4 bits for MatMulNBits
+   * (quantize.ts): a decode step reads every weight once, so fewer bytes is a faster step.
+   */
+  weights?: WeightFormat;
+  /**
+   * MatMulNBits' accuracy_level with quantised weights: 4 (default) multiplies in int8 with the
+   * activations quantised per block (ORT's fast CPU path), 1 in fp32 on the dequantised weights.
+   */
+  accuracyLevel?: 1 | 4;
   /** onnxruntime intra-op threads (default 2). */
   threads?: number;
   /** Let idle intra-op threads spin-wait (default false). */
@@ -51,7 +62,26 @@ class Segments {
     private readonly b: GraphBuilder,
     private readonly config: LlmConfig,
     private readonly weights: LlmWeights,
+    private readonly format: WeightFormat,
+    private readonly accuracyLevel: number,
   ) {}
+
+  /** x · Wᵀ for an HF [out, in] weight, in fp32 or through MatMulNBits. */
+  private matmul(x: string, name: string): string {
+    const { b } = this;
+    const t = tensor(this.weights, name);
+    const bits = bitsOf(this.format);
+    if (bits === null) {
+      const w = transposed(t);
+      return b.node('MatMul', [x, b.weight(name, w.dims, w.data)]);
+    }
+    const [n, k] = t.shape;
+    const q = quantizeBlocks(t.data, n, k, bits);
+    const kBlocks = q.scales.length / n;
+    const attributes = { K: k, N: n, bits, block_size: q.blockSize, accuracy_level: this.accuracyLevel };
+    const inputs = [x, b.bytes(`${name}.q${bits}`, [n, kBlocks, q.packed.length / (n * kBlocks)], q.packed), b.weight(`${name}.scales`, [n, kBlocks], q.scales)];
+    return b.nodeN('MatMulNBits', inputs, attributes, 'MatMulNBits', 1, 'com.microsoft')[0];
+  }
 
   rmsNorm(x: string, weightName: string): string {
     const { b } = this;
@@ -64,8 +94,7 @@ class Segments {
 
   linear(x: string, prefix: string, bias: boolean): string {
     const { b } = this;
-    const w = transposed(tensor(this.weights, `${prefix}.weight`));
-    let y = b.node('MatMul', [x, b.weight(`${prefix}.weight`, w.dims, w.data)]);
+    let y = this.matmul(x, `${prefix}.weight`);
     if (bias) {
       const bt = tensor(this.weights, `${prefix}.bias`);
       y = b.node('Add', [y, b.weight(`${prefix}.bias`, bt.shape, bt.data)]);
@@ -121,8 +150,7 @@ class Segments {
     const picked = b.node('Gather', [hidden, rows], { axis: 0 });
     const normed = this.rmsNorm(picked, 'model.norm.weight');
     const name = config.tieWordEmbeddings || !this.weights.has('lm_head.weight') ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    const w = transposed(tensor(this.weights, name));
-    b.expose(b.node('MatMul', [normed, b.weight(name, w.dims, w.data)]), 'logits', 'float', ['m', config.vocabSize]);
+    b.expose(this.matmul(normed, name), 'logits', 'float', ['m', config.vocabSize]);
   }
 }
 
@@ -131,9 +159,9 @@ interface GraphInputs {
   s: Segments;
 }
 
-function start(name: string, config: LlmConfig, weights: LlmWeights): GraphInputs {
+function start(name: string, config: LlmConfig, weights: LlmWeights, options: GraphOptions = {}): GraphInputs {
   const b = new GraphBuilder(name);
-  return { b, s: new Segments(b, config, weights) };
+  return { b, s: new Segments(b, config, weights, options.weights ?? 'fp32', options.accuracyLevel ?? 4) };
 }
 
 function ropeInputs(b: GraphBuilder, config: LlmConfig): [string, string] {
@@ -176,7 +204,8 @@ export function buildPrefillAttention(config: LlmConfig, window: number | null):
  * Weight-free attention of one KV head's query group at a decode step: q [g, d] against the
  * head's keys/values [T, d] (a view of the cache, not copied). With `gather`, an int32 `positions`
  * input picks the rows a policy chose first (Gather in C++ is much cheaper than copying rows in
- * TypeScript). Also outputs the scaled logits [g, count] for policies that select from them.
+ * TypeScript). Also outputs the scaled logits summed over the group's query heads [count], for
+ * policies that select from them.
  */
 export function buildDecodeAttention(config: LlmConfig, gather: boolean): Uint8Array {
   const b = new GraphBuilder(gather ? 'decode_attention_gather' : 'decode_attention');
@@ -192,8 +221,31 @@ export function buildDecodeAttention(config: LlmConfig, gather: boolean): Uint8A
   }
   // Transpose + MatMul + Mul fuse into one FusedMatMul (transB, alpha) under ORT's optimizer.
   const logits = b.node('Mul', [b.node('MatMul', [q, b.node('Transpose', [keys], { perm: [1, 0] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
-  b.expose(logits, 'logits', 'float', [g, 'count']);
+  // Summed over the group in the graph: the one use (TidalDecode's selection) needs only the sum,
+  // and summing g rows of tens of thousands of logits in TypeScript cost about 1 ms per KV head.
+  b.expose(b.node('ReduceSum', [logits, b.ints('axis0', [0])], { keepdims: 0 }), 'logit_sums', 'float', ['count']);
   b.expose(b.node('MatMul', [b.node('Softmax', [logits], { axis: -1 }), values]), 'attn', 'float', [g, d]);
+  return b.encode();
+}
+
+/**
+ * Decode attention of every KV head at once over the same chosen positions (TidalDecode's
+ * reusing layers, TokenSelect, StreamingLLM): q [Hkv, g, d], the layer's whole cache buffers
+ * keys/values [Hkv, capacity, d] (not copied in) and int32 `positions` [count] < length, gathered
+ * along the position axis in C++. One run() per layer instead of one per KV head: at a 2048-token
+ * budget the per-call overhead, not the arithmetic, was most of a sparse layer's cost.
+ */
+export function buildSharedDecodeAttention(config: LlmConfig): Uint8Array {
+  const b = new GraphBuilder('decode_attention_shared');
+  const { numKvHeads: Hkv, headDim: d } = config;
+  const g = config.numHeads / Hkv;
+  const q = b.input('q', 'float', [Hkv, g, d]);
+  const positions = b.input('positions', 'int32', ['count']);
+  const keys = b.node('Gather', [b.input('keys', 'float', [Hkv, 'capacity', d]), positions], { axis: 1 });
+  const values = b.node('Gather', [b.input('values', 'float', [Hkv, 'capacity', d]), positions], { axis: 1 });
+  const logits = b.node('Mul', [b.node('MatMul', [q, b.node('Transpose', [keys], { perm: [0, 2, 1] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+  const attn = b.node('MatMul', [b.node('Softmax', [logits], { axis: -1 }), values]);
+  b.expose(b.node('Reshape', [attn, b.ints('flat', [1, -1])]), 'attn', 'float', [1, config.numHeads * d]);
   return b.encode();
 }
 
@@ -241,6 +293,7 @@ export class LlmGraphs {
     private readonly attention: Map<number | null, ort.InferenceSession>,
     private readonly decodeAttention: ort.InferenceSession,
     private readonly decodeGather: ort.InferenceSession,
+    private readonly decodeShared: ort.InferenceSession,
     private readonly softVoting: ort.InferenceSession,
     private readonly pageScoring: ort.InferenceSession,
   ) {}
@@ -273,7 +326,7 @@ export class LlmGraphs {
     let head: ort.InferenceSession | null = null;
 
     const preGraph = async (layer: number) => {
-      const { b, s } = start(`pre_${layer}`, config, weights);
+      const { b, s } = start(`pre_${layer}`, config, weights, options);
       const hidden = b.input('hidden', 'float', hiddenDims);
       const [cos, sin] = ropeInputs(b, config);
       s.pre(layer, hidden, cos, sin);
@@ -282,7 +335,7 @@ export class LlmGraphs {
     pres.push(await preGraph(0));
     for (let layer = 0; layer < L; layer++) {
       const last = layer === L - 1;
-      const { b, s } = start(`post_${layer}`, config, weights);
+      const { b, s } = start(`post_${layer}`, config, weights, options);
       const attn = b.input('attn', 'float', attnDims);
       const hidden = b.input('hidden', 'float', hiddenDims);
       const out = s.post(layer, attn, hidden);
@@ -299,7 +352,7 @@ export class LlmGraphs {
       if (layout === 'split' && !last) pres.push(await preGraph(layer + 1));
     }
     if (layout === 'split') {
-      const { b, s } = start('head', config, weights);
+      const { b, s } = start('head', config, weights, options);
       s.head(b.input('hidden', 'float', hiddenDims), b.input('rows', 'int64', ['m']));
       head = await create(b.encode(), 'lm head');
     }
@@ -310,9 +363,10 @@ export class LlmGraphs {
     }
     const decodeAttention = await create(buildDecodeAttention(config, false), 'decode attention');
     const decodeGather = await create(buildDecodeAttention(config, true), 'decode attention (gather)');
+    const decodeShared = await create(buildSharedDecodeAttention(config), 'decode attention (shared positions)');
     const softVoting = await create(buildSoftVotes(config), 'soft votes');
     const pageScoring = await create(buildPageScores(config), 'page scores');
-    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeAttention, decodeGather, softVoting, pageScoring);
+    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeAttention, decodeGather, decodeShared, softVoting, pageScoring);
   }
 
   private hiddenTensor(hidden: Float32Array): ort.Tensor {
@@ -385,7 +439,7 @@ export class LlmGraphs {
    * restricted to the rows `positions` when given. Returns attn [g × d] and, when asked, the
    * logits [g × count].
    */
-  async attendGroup(q: Float32Array, keys: Float32Array, values: Float32Array, positions: Int32Array | null, wantLogits: boolean): Promise<{ attn: Float32Array; logits: Float32Array | null }> {
+  async attendGroup(q: Float32Array, keys: Float32Array, values: Float32Array, positions: Int32Array | null, wantLogits: boolean): Promise<{ attn: Float32Array; logitSums: Float32Array | null }> {
     const d = this.config.headDim;
     const T = keys.length / d;
     const feeds: Feeds = {
@@ -395,8 +449,21 @@ export class LlmGraphs {
     };
     if (positions) feeds.positions = new ort.Tensor('int32', positions, [positions.length]);
     const session = positions ? this.decodeGather : this.decodeAttention;
-    const out = await session.run(feeds, wantLogits ? ['attn', 'logits'] : ['attn']);
-    return { attn: out.attn.data as Float32Array, logits: wantLogits ? (out.logits.data as Float32Array) : null };
+    const out = await session.run(feeds, wantLogits ? ['attn', 'logit_sums'] : ['attn']);
+    return { attn: out.attn.data as Float32Array, logitSums: wantLogits ? (out.logit_sums.data as Float32Array) : null };
+  }
+
+  /** See buildSharedDecodeAttention: `q` [H × d], `keys`/`values` the layer's cache buffers. Returns attn [H × d]. */
+  async attendShared(q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, positions: Int32Array): Promise<Float32Array> {
+    const { numKvHeads: Hkv, headDim: d } = this.config;
+    const g = this.config.numHeads / Hkv;
+    const out = await this.decodeShared.run({
+      q: new ort.Tensor('float32', q, [Hkv, g, d]),
+      keys: new ort.Tensor('float32', keys.subarray(0, Hkv * capacity * d), [Hkv, capacity, d]),
+      values: new ort.Tensor('float32', values.subarray(0, Hkv * capacity * d), [Hkv, capacity, d]),
+      positions: new ort.Tensor('int32', positions, [positions.length]),
+    });
+    return out.attn.data as Float32Array;
   }
 
   /** See buildSoftVotes: `q` [g × d], `keys` [m × d] (a view). */
@@ -421,7 +488,7 @@ export class LlmGraphs {
   }
 
   async release(): Promise<void> {
-    const all = [...this.pres, ...this.posts, ...this.attention.values(), this.decodeAttention, this.decodeGather, this.softVoting, this.pageScoring, ...(this.head ? [this.head] : [])];
+    const all = [...this.pres, ...this.posts, ...this.attention.values(), this.decodeAttention, this.decodeGather, this.decodeShared, this.softVoting, this.pageScoring, ...(this.head ? [this.head] : [])];
     await Promise.all(all.map((s) => s.release()));
   }
 }

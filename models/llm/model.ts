@@ -19,6 +19,7 @@ import { layerSlidingWindow } from './config.ts';
 import { generate, type GenerateOptions, type GenerateResult } from './generate.ts';
 import { type GraphLayout, LlmGraphs } from './graphs.ts';
 import { KvCache } from './kv-cache.ts';
+import type { WeightFormat } from './quantize.ts';
 import { attendedCount, type LedgerStep } from './ledger.ts';
 import type { AttentionPolicy, PolicyOps, PolicyShape } from './policies/policy.ts';
 import { ropeCosSin } from './rope.ts';
@@ -39,6 +40,10 @@ export interface LoadOptions {
   threads?: number;
   /** Graph split at the attention boundary (default 'fused'; see graphs.ts). */
   layout?: GraphLayout;
+  /** Linear weights in fp32 (default, exact) or quantised to int8/int4 (graphs.ts, quantize.ts). */
+  weights?: WeightFormat;
+  /** MatMulNBits' accuracy level for quantised weights (graphs.ts; default 4, int8 arithmetic). */
+  accuracyLevel?: 1 | 4;
   /** Tokens per prefill chunk (default 512): bounds the [heads × chunk × context] score tensor. */
   prefillChunk?: number;
   /**
@@ -95,7 +100,7 @@ export class LlmModel {
     if (config.numHeads % config.numKvHeads !== 0) throw new Error(`${config.numHeads} heads do not split into ${config.numKvHeads} KV groups`);
     const embed = weights.get('model.embed_tokens.weight');
     if (!embed) throw new Error('Checkpoint has no model.embed_tokens.weight');
-    const graphs = await LlmGraphs.build(config, weights, { layout: options.layout, threads: options.threads });
+    const graphs = await LlmGraphs.build(config, weights, { layout: options.layout, threads: options.threads, weights: options.weights, accuracyLevel: options.accuracyLevel });
     return new LlmModel(config, graphs, embed.data, src.tokenizer, src.stopTokenIds ?? config.eosTokenIds, options);
   }
 

@@ -8,6 +8,7 @@ import { encodeFloatTensor } from '../ocr/onnx-graph.ts';
 import { bytesField, type Field, float32Field, stringField, varintField, writeFields } from '../ocr/protobuf.ts';
 
 const ELEM_FLOAT = 1;
+const ELEM_UINT8 = 2;
 const ELEM_BOOL = 9;
 const ELEM_INT64 = 7;
 const ELEM_INT32 = 6;
@@ -76,6 +77,13 @@ export class GraphBuilder {
   weight(base: string, dims: number[], data: Float32Array): string {
     const name = this.fresh(base);
     this.initializers.push(encodeFloatTensor(name, { dims, data }));
+    return name;
+  }
+
+  /** A uint8 initializer (quantised weight codes); returns its name. */
+  bytes(base: string, dims: number[], data: Uint8Array): string {
+    const name = this.fresh(base);
+    this.initializers.push(writeFields([...dims.map((d) => varintField(1, d)), varintField(2, ELEM_UINT8), stringField(8, name), bytesField(9, data)]));
     return name;
   }
 

@@ -26,6 +26,7 @@ import {
   TidalDecodePolicy,
   TokenSelectPolicy,
 } from '../../models/llm/policies/index.ts';
+import { dequantizeBlocks, quantizeBlocks } from '../../models/llm/quantize.ts';
 import { referenceLogits } from '../../models/llm/reference.ts';
 import { argmax, nucleus, Sampler, softmax } from '../../models/llm/sampling.ts';
 import { TopK } from '../../models/llm/top-k.ts';
@@ -106,6 +107,59 @@ describe('LLM runtime: dense logits match the reference forward pass', () => {
       }
     });
   }
+});
+
+describe('LLM runtime: quantised weights (MatMulNBits)', () => {
+  it('block codes round-trip within half a step, a partial last block included', () => {
+    const n = 3;
+    const k = 40; // one full block of 32 and a partial one of 8
+    const w = new Float32Array(n * k).map((_, i) => Math.sin(i * 1.7) * (1 + (i % 5)));
+    for (const bits of [4, 8] as const) {
+      const q = quantizeBlocks(w, n, k, bits);
+      assert.equal(q.packed.length, n * 2 * ((32 * bits) / 8));
+      const back = dequantizeBlocks(q);
+      for (let i = 0; i < w.length; i++) {
+        const scale = q.scales[Math.floor(i / k) * 2 + Math.floor((i % k) / 32)];
+        assert.ok(Math.abs(back[i] - w[i]) <= scale / 2 + 1e-6, `${bits} bits, value ${i}: ${w[i]} → ${back[i]}`);
+      }
+    }
+    const err = (bits: 4 | 8) => maxAbsDiff(dequantizeBlocks(quantizeBlocks(w, n, k, bits)), w);
+    assert.ok(err(8) < err(4) / 8, `int8 error ${err(8)} vs int4 ${err(4)}`);
+  });
+
+  it('graphs with int8 and int4 weights compute the reference forward pass of the weights they stand for', async () => {
+    for (const [name, extra] of Object.entries(CONFIGS).slice(0, 3)) {
+      const config = tinyConfig(extra);
+      const weights = randomLlmWeights(config, 5);
+      const tokens = ids(10, 2);
+      for (const format of ['int8', 'int4'] as const) {
+        const bits = format === 'int8' ? 8 : 4;
+        // The checkpoint as MatMulNBits sees it: every Linear weight through its block codes.
+        // A tied head is quantised while the embedding lookup stays fp32: untie them for the reference.
+        const seen = new Map(weights);
+        const head = config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
+        for (const [key, t] of weights) {
+          const through = () => dequantizeBlocks(quantizeBlocks(t.data, t.shape[0], t.shape[1], bits));
+          if (key.endsWith('_proj.weight')) seen.set(key, { shape: t.shape, data: through() });
+          if (key === head) seen.set('lm_head.weight', { shape: t.shape, data: through() });
+        }
+        const reference = referenceLogits({ ...config, tieWordEmbeddings: false }, seen, tokens);
+        const exact = await LlmModel.load({ config, weights }, { weights: format, accuracyLevel: 1 });
+        const fast = await LlmModel.load({ config, weights }, { weights: format });
+        try {
+          const got = await exact.prefill(exact.newSession(), tokens, true);
+          assert.ok(maxAbsDiff(got, reference) <= 1e-4, `${name} ${format}, fp32 arithmetic: ${maxAbsDiff(got, reference)}`);
+          // Accuracy level 4 also quantises the activations to int8 per block: close, not exact.
+          const approx = await fast.prefill(fast.newSession(), tokens, true);
+          const range = reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+          assert.ok(maxAbsDiff(approx, reference) <= 0.05 * range, `${name} ${format}, int8 arithmetic: ${maxAbsDiff(approx, reference)} of ${range}`);
+        } finally {
+          await exact.release();
+          await fast.release();
+        }
+      }
+    }
+  });
 });
 
 describe('LLM runtime: attention policies', () => {
@@ -375,13 +429,17 @@ describe('LLM runtime: attention kernel and cache', () => {
         const seen: number[][] = [[], []];
         const record =
           (which: number) =>
-          (_g: number, scores: Float32Array, stride: number, count: number): void => {
-            for (let hh = 0; hh < config.numHeads / config.numKvHeads; hh++) seen[which].push(...scores.subarray(hh * stride, hh * stride + count));
+          (_g: number, sums: Float32Array, count: number): void => {
+            seen[which].push(...sums.subarray(0, count));
           };
         attendDecode(q, cache.layers[0], cache.capacity, n, selection, expected, new AttentionScratch(shape), record(0));
         await ort.attend(q, cache.layers[0], cache.capacity, n, selection, got, record(1));
         assert.ok(maxAbsDiff(got, expected) < 1e-5, `${selection.kind}: ${maxAbsDiff(got, expected)}`);
         assert.ok(maxAbsDiff(Float32Array.from(seen[1]), Float32Array.from(seen[0])) < 1e-5);
+        // Without an observer a shared selection runs as one call for all KV heads.
+        const unobserved = new Float32Array(q.length);
+        await ort.attend(q, cache.layers[0], cache.capacity, n, selection, unobserved);
+        assert.ok(maxAbsDiff(unobserved, expected) < 1e-5, `${selection.kind} (unobserved): ${maxAbsDiff(unobserved, expected)}`);
       }
     } finally {
       await graphs.release();

@@ -23,8 +23,6 @@ export class TidalDecodePolicy implements AttentionPolicy {
   readonly name = 'tidaldecode';
   readonly budget: number;
   readonly selectionLayers: number[];
-  /** Query heads per KV head: rows of the logits each observer call carries. */
-  private readonly groupSize: number;
   private readonly topk = new TopK();
   private sums = new Float64Array(0);
   private sumLo = 0;
@@ -38,7 +36,6 @@ export class TidalDecodePolicy implements AttentionPolicy {
   constructor(shape: PolicyShape, options: TidalDecodeOptions) {
     if (!(options.budget >= 1)) throw new Error(`TidalDecode budget must be ≥ 1, got ${options.budget}`);
     this.budget = Math.floor(options.budget);
-    this.groupSize = shape.numHeads / shape.numKvHeads;
     const selection = options.selectionLayer ?? 2;
     const reselection = options.reselectionLayer === undefined ? Math.round((shape.numLayers * 9) / 32) : options.reselectionLayer;
     this.selectionLayers = [selection];
@@ -90,13 +87,9 @@ export class TidalDecodePolicy implements AttentionPolicy {
 
   observer(layer: number): LogitsObserver | undefined {
     if (this.dense || !this.selectionLayers.includes(layer)) return undefined;
-    const group = this.groupSize;
-    return (_kvHead, scores, stride, count) => {
+    return (_kvHead, logitSums, count) => {
       const sums = this.sums;
-      for (let hh = 0; hh < group; hh++) {
-        const row = hh * stride;
-        for (let i = 0; i < count; i++) sums[i] += scores[row + i];
-      }
+      for (let i = 0; i < count; i++) sums[i] += logitSums[i];
     };
   }
 
