@@ -4,7 +4,15 @@
  * a mid-size random checkpoint (12 layers, hidden 768, 12 heads, 4 KV heads, MLP 2048, vocab
  * 32000; test/helpers/llm-checkpoint.ts's weights):
  *
- *   npm run bench:decode [-- --tokens 8] [--contexts 2048,8192,32768] [--budget 2048] [--threads 2] [--no-layouts] [--json]
+ *   npm run bench:decode [-- --tokens 8] [--contexts 2048,8192,32768] [--budget 2048] [--threads 2]
+ *                          [--layers 12] [--weights fp32|int8|int4] [--no-layouts] [--no-kernels] [--json]
+ *
+ * `--layers` changes the depth only (same width). TidalDecode's layer plan (dense layers 0–1,
+ * selection at 2, re-selection at round(L·9/32)) scans the whole cache in 4 layers whatever the
+ * depth, so its speed-up over dense is bounded by L/4 even if everything but attention were
+ * free: below 3× at 12 layers. `--layers 32` is the depth the paper's defaults were set for
+ * (Llama 2/3 7–8B). `--weights int4` runs the Linear layers through MatMulNBits (quantize.ts),
+ * cutting the per-token cost that no attention policy can touch.
  *
  * - prefill_ms: dense chunked prefill of 2K and 8K random tokens (ORT graphs).
  * - decode_ms_per_token: for each context length and policy, the same token sequence is fed one
@@ -34,6 +42,7 @@ import { type AttentionPolicy, createPolicy, DensePolicy, TidalDecodePolicy, Tok
 import { argmax, klDivergence } from '../models/llm/sampling.ts';
 import type { LedgerStep } from '../models/llm/ledger.ts';
 import type { LlmConfig } from '../models/llm/types.ts';
+import { WEIGHT_FORMATS, type WeightFormat } from '../models/llm/quantize.ts';
 import { randomLlmWeights } from '../test/helpers/llm-checkpoint.ts';
 
 const { values } = parseArgs({
@@ -42,7 +51,10 @@ const { values } = parseArgs({
     contexts: { type: 'string', default: '2048,8192,32768' },
     budget: { type: 'string', default: '2048' },
     threads: { type: 'string', default: '2' },
+    layers: { type: 'string', default: '12' },
+    weights: { type: 'string', default: 'fp32' },
     'no-layouts': { type: 'boolean', default: false },
+    'no-kernels': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
 });
@@ -50,6 +62,8 @@ const decodeTokens = Math.max(1, Number(values.tokens));
 const contexts = values.contexts.split(',').map(Number);
 const budget = Number(values.budget);
 const threads = Number(values.threads);
+const weightFormat = values.weights as WeightFormat;
+if (!WEIGHT_FORMATS.includes(weightFormat)) throw new Error(`--weights must be one of ${WEIGHT_FORMATS.join(', ')}`);
 const log = (line: string) => {
   if (!values.json) console.log(line);
   else console.error(line);
@@ -60,7 +74,7 @@ const config: LlmConfig = parseLlmConfig({
   vocab_size: 32000,
   hidden_size: 768,
   intermediate_size: 2048,
-  num_hidden_layers: 12,
+  num_hidden_layers: Number(values.layers),
   num_attention_heads: 12,
   num_key_value_heads: 4,
   rms_norm_eps: 1e-6,
@@ -106,10 +120,10 @@ function randomIds(n: number, seed: number): number[] {
 
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
-log(`building the mid-size model (${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads}/${config.numKvHeads} heads, vocab ${config.vocabSize})…`);
+log(`building the mid-size model (${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads}/${config.numKvHeads} heads, vocab ${config.vocabSize}, ${weightFormat} weights)…`);
 let started = performance.now();
 const weights = randomLlmWeights(config, 1);
-const model = await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads });
+const model = await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, weights: weightFormat });
 log(`  built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 interface PolicyRun {
@@ -193,7 +207,8 @@ async function measureAt(context: number, session: LlmSession, lastLogits: Float
 }
 
 const prompt = randomIds(Math.max(...contexts.filter((c) => c <= 8192), 2048), 7);
-const tileFrom = Math.max(...contexts.filter((c) => c <= 8192));
+// The longest prefilled context is what longer caches are tiled from (2048 when none is asked for).
+const tileFrom = Math.max(...contexts.filter((c) => c <= 8192), 0) || 2048;
 let tileSource: { session: LlmSession; logits: Float32Array } | null = null;
 
 for (const context of contexts) {
@@ -207,7 +222,10 @@ for (const context of contexts) {
     log(`prefill ${context} tokens: ${(prefillMs[context] / 1000).toFixed(1)} s`);
     if (context === tileFrom) tileSource = { session, logits };
   } else {
-    if (!tileSource) throw new Error('A context above 8192 needs an 8192 (or shorter) prefill to tile');
+    if (!tileSource) {
+      const source = model.newSession(tileFrom + 2);
+      tileSource = { session: source, logits: await model.prefill(source, prompt.slice(0, tileFrom)) };
+    }
     session = tileSource.session;
     session.cache.reserve(context + decodeTokens + 2);
     const source = session.cache.length;
@@ -222,7 +240,7 @@ for (const context of contexts) {
 // The TypeScript attention kernel (attention.ts) against onnxruntime's, on the largest prefilled
 // cache, for dense and TidalDecode.
 const kernels: Record<string, Record<string, number>> = {};
-if (tileSource) {
+if (tileSource && !values['no-kernels']) {
   const { session } = tileSource;
   const base = session.cache.length;
   session.cache.truncate(Math.min(base, tileFrom));
@@ -246,7 +264,7 @@ if (!values['no-layouts']) {
   const feed = randomIds(decodeTokens + 1, 3);
   layouts = {};
   for (const layout of ['fused', 'split'] as const) {
-    const m = layout === 'fused' ? model : await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, layout });
+    const m = layout === 'fused' ? model : await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, layout, weights: weightFormat });
     const session = m.newSession(context + feed.length);
     await m.prefill(session, prompt.slice(0, context));
     await m.step(session, feed[0], new DensePolicy());
@@ -273,7 +291,7 @@ log(`peak RSS ${peakRssMb} MB`);
 await model.release();
 
 const summary = {
-  model: { layers: config.numLayers, hidden: config.hiddenSize, heads: config.numHeads, kv_heads: config.numKvHeads, intermediate: config.intermediateSize, vocab: config.vocabSize },
+  model: { layers: config.numLayers, hidden: config.hiddenSize, heads: config.numHeads, kv_heads: config.numKvHeads, intermediate: config.intermediateSize, vocab: config.vocabSize, weights: weightFormat },
   budget,
   decode_tokens: decodeTokens,
   decode_ms_per_token: decodeMs,
@@ -282,8 +300,8 @@ const summary = {
   fidelity_vs_dense: fidelity,
   prefill_ms: prefillMs,
   tokenselect_cache_hit_rate: lookups ? Number((hits / lookups).toFixed(3)) : null,
-  cache_32k: 'K/V of the 8K prefill tiled (KvCache.tile)',
-  attention_kernel_ms_per_token: { context: Math.min(tileFrom, 8192), ...kernels },
+  cache_32k: `K/V of the ${tileFrom}-token prefill tiled (KvCache.tile)`,
+  attention_kernel_ms_per_token: values['no-kernels'] ? undefined : { context: Math.min(tileFrom, 8192), ...kernels },
   layouts_dense_ms_per_token: layouts,
   peak_rss_mb: peakRssMb,
 };

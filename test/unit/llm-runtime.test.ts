@@ -14,6 +14,7 @@ import { parseLlmConfig } from '../../models/llm/config.ts';
 import { OrtDecodeAttention } from '../../models/llm/decode-attention.ts';
 import { LlmGraphs } from '../../models/llm/graphs.ts';
 import { KvCache } from '../../models/llm/kv-cache.ts';
+import { loadConfig } from '../../lib/config.ts';
 import { loadLlmModel } from '../../lib/llm/load-model.ts';
 import { LlmModel } from '../../models/llm/model.ts';
 import {
@@ -125,6 +126,12 @@ describe('LLM runtime: quantised weights (MatMulNBits)', () => {
     }
     const err = (bits: 4 | 8) => maxAbsDiff(dequantizeBlocks(quantizeBlocks(w, n, k, bits)), w);
     assert.ok(err(8) < err(4) / 8, `int8 error ${err(8)} vs int4 ${err(4)}`);
+  });
+
+  it('FOLIO_LLM_WEIGHTS: fp32 by default, int8/int4 accepted, anything else refused by name', () => {
+    assert.equal(loadConfig({}).llmWeights, 'fp32');
+    assert.equal(loadConfig({ FOLIO_LLM_WEIGHTS: 'INT4' }).llmWeights, 'int4');
+    assert.throws(() => loadConfig({ FOLIO_LLM_WEIGHTS: 'q4_k' }), /FOLIO_LLM_WEIGHTS must be one of fp32, int8, int4/);
   });
 
   it('graphs with int8 and int4 weights compute the reference forward pass of the weights they stand for', async () => {
