@@ -66,23 +66,6 @@ class Segments {
     private readonly accuracyLevel: number,
   ) {}
 
-  /** x · Wᵀ for an HF [out, in] weight, in fp32 or through MatMulNBits. */
-  private matmul(x: string, name: string): string {
-    const { b } = this;
-    const t = tensor(this.weights, name);
-    const bits = bitsOf(this.format);
-    if (bits === null) {
-      const w = transposed(t);
-      return b.node('MatMul', [x, b.weight(name, w.dims, w.data)]);
-    }
-    const [n, k] = t.shape;
-    const q = quantizeBlocks(t.data, n, k, bits);
-    const kBlocks = q.scales.length / n;
-    const attributes = { K: k, N: n, bits, block_size: q.blockSize, accuracy_level: this.accuracyLevel };
-    const inputs = [x, b.bytes(`${name}.q${bits}`, [n, kBlocks, q.packed.length / (n * kBlocks)], q.packed), b.weight(`${name}.scales`, [n, kBlocks], q.scales)];
-    return b.nodeN('MatMulNBits', inputs, attributes, 'MatMulNBits', 1, 'com.microsoft')[0];
-  }
-
   rmsNorm(x: string, weightName: string): string {
     const { b } = this;
     const w = tensor(this.weights, weightName);
@@ -92,14 +75,60 @@ class Segments {
     return b.node('Mul', [b.node('Div', [x, root]), b.weight(weightName, w.shape, w.data)]);
   }
 
-  linear(x: string, prefix: string, bias: boolean): string {
+  /**
+   * x · Wᵀ for HF [out, in] weights that read the same input, as one matrix product (their rows
+   * stacked) split back into one output each: q/k/v, and the MLP's gate/up. One bigger product
+   * instead of two or three small ones cuts per-kernel overhead, which dominates a decode step's
+   * matrix-vector products. fp32 (exact) or block-quantised through MatMulNBits.
+   */
+  private matmuls(x: string, names: string[]): string[] {
     const { b } = this;
-    let y = this.matmul(x, `${prefix}.weight`);
-    if (bias) {
-      const bt = tensor(this.weights, `${prefix}.bias`);
-      y = b.node('Add', [y, b.weight(`${prefix}.bias`, bt.shape, bt.data)]);
+    const ts = names.map((name) => tensor(this.weights, name));
+    const k = ts[0].shape[1];
+    if (ts.some((t) => t.shape[1] !== k)) throw new Error(`${names.join(', ')} do not share an input size`);
+    const rows = ts.map((t) => t.shape[0]);
+    const n = rows.reduce((a, r) => a + r, 0);
+    const stacked = ts.length === 1 ? ts[0].data : new Float32Array(n * k);
+    if (ts.length > 1) {
+      let at = 0;
+      for (const t of ts) {
+        stacked.set(t.data, at);
+        at += t.data.length;
+      }
     }
-    return y;
+    const label = names.length === 1 ? names[0] : `${names[0]}+${names.length - 1}`;
+    const bits = bitsOf(this.format);
+    let y: string;
+    if (bits === null) {
+      const w = transposed({ shape: [n, k], data: stacked });
+      y = b.node('MatMul', [x, b.weight(label, w.dims, w.data)]);
+    } else {
+      const q = quantizeBlocks(stacked, n, k, bits);
+      const kBlocks = q.scales.length / n;
+      const attributes = { K: k, N: n, bits, block_size: q.blockSize, accuracy_level: this.accuracyLevel };
+      const inputs = [x, b.bytes(`${label}.q${bits}`, [n, kBlocks, q.packed.length / (n * kBlocks)], q.packed), b.weight(`${label}.scales`, [n, kBlocks], q.scales)];
+      y = b.nodeN('MatMulNBits', inputs, attributes, 'MatMulNBits', 1, 'com.microsoft')[0];
+    }
+    if (names.length === 1) return [y];
+    return b.nodeN('Split', [y, b.ints('split', rows)], { axis: -1 }, 'split', names.length);
+  }
+
+  /** Linear layers sharing one input (`prefix.weight`, optional `prefix.bias` each). */
+  linears(x: string, prefixes: string[], bias: boolean): string[] {
+    const { b } = this;
+    const ys = this.matmuls(
+      x,
+      prefixes.map((p) => `${p}.weight`),
+    );
+    if (!bias) return ys;
+    return ys.map((y, i) => {
+      const bt = tensor(this.weights, `${prefixes[i]}.bias`);
+      return b.node('Add', [y, b.weight(`${prefixes[i]}.bias`, bt.shape, bt.data)]);
+    });
+  }
+
+  linear(x: string, prefix: string, bias: boolean): string {
+    return this.linears(x, [prefix], bias)[0];
   }
 
   /** x·cos + rotate_half(x)·sin on [n, heads, d] with cos/sin [n, 1, d]. */
@@ -122,9 +151,10 @@ class Segments {
     const cos3 = b.node('Reshape', [cos, b.ints('rope_shape', [-1, 1, d])]);
     const sin3 = b.node('Reshape', [sin, b.ints('rope_shape', [-1, 1, d])]);
     const heads = (x: string, n: number) => b.node('Reshape', [x, b.ints('heads_shape', [-1, n, d])]);
-    const q = this.rope(heads(this.linear(h, `${p}.self_attn.q_proj`, config.attentionBias), config.numHeads), cos3, sin3);
-    const k = this.rope(heads(this.linear(h, `${p}.self_attn.k_proj`, config.attentionBias), config.numKvHeads), cos3, sin3);
-    const v = heads(this.linear(h, `${p}.self_attn.v_proj`, config.attentionBias), config.numKvHeads);
+    const [qProj, kProj, vProj] = this.linears(h, [`${p}.self_attn.q_proj`, `${p}.self_attn.k_proj`, `${p}.self_attn.v_proj`], config.attentionBias);
+    const q = this.rope(heads(qProj, config.numHeads), cos3, sin3);
+    const k = this.rope(heads(kProj, config.numKvHeads), cos3, sin3);
+    const v = heads(vProj, config.numKvHeads);
     const perm = { perm: [1, 0, 2] };
     b.expose(b.node('Transpose', [q], perm), 'q', 'float', [config.numHeads, 'n', d]);
     b.expose(b.node('Transpose', [k], perm), 'k', 'float', [config.numKvHeads, 'n', d]);
@@ -138,8 +168,7 @@ class Segments {
     const o = this.linear(attn, `${p}.self_attn.o_proj`, config.attentionOutputBias === true);
     const mid = b.node('Add', [hidden, o]);
     const h = this.rmsNorm(mid, `${p}.post_attention_layernorm.weight`);
-    const gate = this.linear(h, `${p}.mlp.gate_proj`, false);
-    const up = this.linear(h, `${p}.mlp.up_proj`, false);
+    const [gate, up] = this.linears(h, [`${p}.mlp.gate_proj`, `${p}.mlp.up_proj`], false);
     const act = b.node('Mul', [b.node('Mul', [gate, b.node('Sigmoid', [gate])]), up]);
     return b.node('Add', [mid, this.linear(act, `${p}.mlp.down_proj`, false)]);
   }
@@ -150,7 +179,7 @@ class Segments {
     const picked = b.node('Gather', [hidden, rows], { axis: 0 });
     const normed = this.rmsNorm(picked, 'model.norm.weight');
     const name = config.tieWordEmbeddings || !this.weights.has('lm_head.weight') ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    b.expose(this.matmul(normed, name), 'logits', 'float', ['m', config.vocabSize]);
+    b.expose(this.matmuls(normed, [name])[0], 'logits', 'float', ['m', config.vocabSize]);
   }
 }
 
