@@ -5,7 +5,7 @@
  * 32000; test/helpers/llm-checkpoint.ts's weights):
  *
  *   npm run bench:decode [-- --tokens 8] [--contexts 2048,8192,32768] [--budget 2048] [--threads 2]
- *                          [--layers 12] [--weights fp32|int8|int4] [--no-layouts] [--no-kernels] [--json]
+ *                          [--layers 12] [--weights fp32|int8|int4] [--block 32] [--no-layouts] [--no-kernels] [--json]
  *
  * `--layers` changes the depth only (same width). TidalDecode's layer plan (dense layers 0–1,
  * selection at 2, re-selection at round(L·9/32)) scans the whole cache in 4 layers whatever the
@@ -53,6 +53,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '2' },
     layers: { type: 'string', default: '12' },
     weights: { type: 'string', default: 'fp32' },
+    block: { type: 'string', default: '32' },
     'no-layouts': { type: 'boolean', default: false },
     'no-kernels': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -120,10 +121,10 @@ function randomIds(n: number, seed: number): number[] {
 
 const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 
-log(`building the mid-size model (${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads}/${config.numKvHeads} heads, vocab ${config.vocabSize}, ${weightFormat} weights)…`);
+log(`building the mid-size model (${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads}/${config.numKvHeads} heads, vocab ${config.vocabSize}, ${weightFormat} weights${weightFormat === 'fp32' ? '' : `, ${values.block} per scale`})…`);
 let started = performance.now();
 const weights = randomLlmWeights(config, 1);
-const model = await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, weights: weightFormat });
+const model = await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, weights: weightFormat, weightBlock: Number(values.block) });
 log(`  built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 interface PolicyRun {
@@ -264,7 +265,7 @@ if (!values['no-layouts']) {
   const feed = randomIds(decodeTokens + 1, 3);
   layouts = {};
   for (const layout of ['fused', 'split'] as const) {
-    const m = layout === 'fused' ? model : await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, layout, weights: weightFormat });
+    const m = layout === 'fused' ? model : await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, layout, weights: weightFormat, weightBlock: Number(values.block) });
     const session = m.newSession(context + feed.length);
     await m.prefill(session, prompt.slice(0, context));
     await m.step(session, feed[0], new DensePolicy());
@@ -291,7 +292,7 @@ log(`peak RSS ${peakRssMb} MB`);
 await model.release();
 
 const summary = {
-  model: { layers: config.numLayers, hidden: config.hiddenSize, heads: config.numHeads, kv_heads: config.numKvHeads, intermediate: config.intermediateSize, vocab: config.vocabSize, weights: weightFormat },
+  model: { layers: config.numLayers, hidden: config.hiddenSize, heads: config.numHeads, kv_heads: config.numKvHeads, intermediate: config.intermediateSize, vocab: config.vocabSize, weights: weightFormat, weight_block: weightFormat === 'fp32' ? null : Number(values.block) },
   budget,
   decode_tokens: decodeTokens,
   decode_ms_per_token: decodeMs,

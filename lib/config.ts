@@ -61,6 +61,8 @@ export interface FolioConfig {
   llmMaxNewTokens: number;
   /** The LLM's Linear weights at run time: fp32 as stored, or block-quantised int8/int4. */
   llmWeights: WeightFormat;
+  /** Weights per scale when `llmWeights` is quantised: a power of two from 16 to 256. */
+  llmWeightBlock: number;
 }
 
 const LLM_POLICIES = ['dense', 'streaming', 'tidaldecode', 'tokenselect', 'quest'] as const;
@@ -80,6 +82,14 @@ function llmWeightsFrom(raw: string | undefined): WeightFormat {
     throw new Error(`FOLIO_LLM_WEIGHTS must be one of ${WEIGHT_FORMATS.join(', ')}, got "${raw}"`);
   }
   return value as WeightFormat;
+}
+
+function weightBlockFrom(raw: string | undefined): number {
+  const value = raw ? Number(raw) : 32;
+  if (!(Number.isInteger(value) && value >= 16 && value <= 256 && (value & (value - 1)) === 0)) {
+    throw new Error(`FOLIO_LLM_WEIGHT_BLOCK must be a power of two from 16 to 256, got "${raw}"`);
+  }
+  return value;
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -144,6 +154,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     llmBudget: Math.max(1, intFrom(env, 'FOLIO_LLM_BUDGET', 2048)),
     llmMaxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),
     llmWeights: llmWeightsFrom(env.FOLIO_LLM_WEIGHTS),
+    llmWeightBlock: weightBlockFrom(env.FOLIO_LLM_WEIGHT_BLOCK),
   };
 }
 

@@ -20,8 +20,9 @@ export interface LlmReaderSettings {
   policy: PolicyName;
   budget: number;
   maxNewTokens: number;
-  /** Linear weights at run time (default fp32). */
+  /** Linear weights at run time (default fp32), and weights per scale when quantised. */
   weights?: WeightFormat;
+  weightBlock?: number;
 }
 
 export interface LlmAnswerOptions {
@@ -42,7 +43,7 @@ export class LlmReader {
 
   static fromConfig(config: FolioConfig): LlmReader | null {
     if (!config.llmDir) return null;
-    return new LlmReader({ dir: config.llmDir, policy: config.llmPolicy, budget: config.llmBudget, maxNewTokens: config.llmMaxNewTokens, weights: config.llmWeights });
+    return new LlmReader({ dir: config.llmDir, policy: config.llmPolicy, budget: config.llmBudget, maxNewTokens: config.llmMaxNewTokens, weights: config.llmWeights, weightBlock: config.llmWeightBlock });
   }
 
   get name(): string {
@@ -51,7 +52,7 @@ export class LlmReader {
 
   load(): Promise<LlmModel> {
     if (!this.model) {
-      this.model = loadLlmModel(this.settings.dir, { weights: this.settings.weights }).catch((error) => {
+      this.model = loadLlmModel(this.settings.dir, { weights: this.settings.weights, weightBlock: this.settings.weightBlock }).catch((error) => {
         this.model = null;
         throw new Error(`The LLM reader could not load ${this.settings.dir}: ${(error as Error).message}`, { cause: error });
       });

@@ -34,6 +34,11 @@ export interface GraphOptions {
    * activations quantised per block (ORT's fast CPU path), 1 in fp32 on the dequantised weights.
    */
   accuracyLevel?: 1 | 4;
+  /**
+   * Weights per scale with quantised weights (default 32, the accurate choice; 128 reads fewer
+   * scales and ran one layer's decode step about 25% faster here, with coarser rounding).
+   */
+  blockSize?: number;
   /** onnxruntime intra-op threads (default 2). */
   threads?: number;
   /** Let idle intra-op threads spin-wait (default false). */
@@ -64,6 +69,7 @@ class Segments {
     private readonly weights: LlmWeights,
     private readonly format: WeightFormat,
     private readonly accuracyLevel: number,
+    private readonly blockSize: number,
   ) {}
 
   rmsNorm(x: string, weightName: string): string {
@@ -103,7 +109,7 @@ class Segments {
       const w = transposed({ shape: [n, k], data: stacked });
       y = b.node('MatMul', [x, b.weight(label, w.dims, w.data)]);
     } else {
-      const q = quantizeBlocks(stacked, n, k, bits);
+      const q = quantizeBlocks(stacked, n, k, bits, this.blockSize);
       const kBlocks = q.scales.length / n;
       const attributes = { K: k, N: n, bits, block_size: q.blockSize, accuracy_level: this.accuracyLevel };
       const inputs = [x, b.bytes(`${label}.q${bits}`, [n, kBlocks, q.packed.length / (n * kBlocks)], q.packed), b.weight(`${label}.scales`, [n, kBlocks], q.scales)];
@@ -190,7 +196,7 @@ interface GraphInputs {
 
 function start(name: string, config: LlmConfig, weights: LlmWeights, options: GraphOptions = {}): GraphInputs {
   const b = new GraphBuilder(name);
-  return { b, s: new Segments(b, config, weights, options.weights ?? 'fp32', options.accuracyLevel ?? 4) };
+  return { b, s: new Segments(b, config, weights, options.weights ?? 'fp32', options.accuracyLevel ?? 4, options.blockSize ?? 32) };
 }
 
 function ropeInputs(b: GraphBuilder, config: LlmConfig): [string, string] {

@@ -44,6 +44,8 @@ export interface LoadOptions {
   weights?: WeightFormat;
   /** MatMulNBits' accuracy level for quantised weights (graphs.ts; default 4, int8 arithmetic). */
   accuracyLevel?: 1 | 4;
+  /** Weights per scale for quantised weights (graphs.ts; default 32). */
+  weightBlock?: number;
   /** Tokens per prefill chunk (default 512): bounds the [heads × chunk × context] score tensor. */
   prefillChunk?: number;
   /**
@@ -100,7 +102,7 @@ export class LlmModel {
     if (config.numHeads % config.numKvHeads !== 0) throw new Error(`${config.numHeads} heads do not split into ${config.numKvHeads} KV groups`);
     const embed = weights.get('model.embed_tokens.weight');
     if (!embed) throw new Error('Checkpoint has no model.embed_tokens.weight');
-    const graphs = await LlmGraphs.build(config, weights, { layout: options.layout, threads: options.threads, weights: options.weights, accuracyLevel: options.accuracyLevel });
+    const graphs = await LlmGraphs.build(config, weights, { layout: options.layout, threads: options.threads, weights: options.weights, accuracyLevel: options.accuracyLevel, blockSize: options.weightBlock });
     return new LlmModel(config, graphs, embed.data, src.tokenizer, src.stopTokenIds ?? config.eosTokenIds, options);
   }
 

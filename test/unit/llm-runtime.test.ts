@@ -126,12 +126,20 @@ describe('LLM runtime: quantised weights (MatMulNBits)', () => {
     }
     const err = (bits: 4 | 8) => maxAbsDiff(dequantizeBlocks(quantizeBlocks(w, n, k, bits)), w);
     assert.ok(err(8) < err(4) / 8, `int8 error ${err(8)} vs int4 ${err(4)}`);
+    // One partial block of 40 in a block of 128: padded with the zero point, same bound.
+    const wide = quantizeBlocks(w, n, k, 4, 128);
+    assert.equal(wide.packed.length, n * 64);
+    const back = dequantizeBlocks(wide);
+    for (let i = 0; i < w.length; i++) assert.ok(Math.abs(back[i] - w[i]) <= wide.scales[Math.floor(i / k)] / 2 + 1e-6);
   });
 
   it('FOLIO_LLM_WEIGHTS: fp32 by default, int8/int4 accepted, anything else refused by name', () => {
     assert.equal(loadConfig({}).llmWeights, 'fp32');
     assert.equal(loadConfig({ FOLIO_LLM_WEIGHTS: 'INT4' }).llmWeights, 'int4');
     assert.throws(() => loadConfig({ FOLIO_LLM_WEIGHTS: 'q4_k' }), /FOLIO_LLM_WEIGHTS must be one of fp32, int8, int4/);
+    assert.equal(loadConfig({}).llmWeightBlock, 32);
+    assert.equal(loadConfig({ FOLIO_LLM_WEIGHT_BLOCK: '128' }).llmWeightBlock, 128);
+    assert.throws(() => loadConfig({ FOLIO_LLM_WEIGHT_BLOCK: '100' }), /FOLIO_LLM_WEIGHT_BLOCK must be a power of two/);
   });
 
   it('graphs with int8 and int4 weights compute the reference forward pass of the weights they stand for', async () => {
@@ -139,23 +147,23 @@ describe('LLM runtime: quantised weights (MatMulNBits)', () => {
       const config = tinyConfig(extra);
       const weights = randomLlmWeights(config, 5);
       const tokens = ids(10, 2);
-      for (const format of ['int8', 'int4'] as const) {
+      for (const [format, block] of [['int8', 32], ['int4', 32], ['int4', 64]] as const) {
         const bits = format === 'int8' ? 8 : 4;
         // The checkpoint as MatMulNBits sees it: every Linear weight through its block codes.
         // A tied head is quantised while the embedding lookup stays fp32: untie them for the reference.
         const seen = new Map(weights);
         const head = config.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight';
         for (const [key, t] of weights) {
-          const through = () => dequantizeBlocks(quantizeBlocks(t.data, t.shape[0], t.shape[1], bits));
+          const through = () => dequantizeBlocks(quantizeBlocks(t.data, t.shape[0], t.shape[1], bits, block));
           if (key.endsWith('_proj.weight')) seen.set(key, { shape: t.shape, data: through() });
           if (key === head) seen.set('lm_head.weight', { shape: t.shape, data: through() });
         }
         const reference = referenceLogits({ ...config, tieWordEmbeddings: false }, seen, tokens);
-        const exact = await LlmModel.load({ config, weights }, { weights: format, accuracyLevel: 1 });
-        const fast = await LlmModel.load({ config, weights }, { weights: format });
+        const exact = await LlmModel.load({ config, weights }, { weights: format, accuracyLevel: 1, weightBlock: block });
+        const fast = await LlmModel.load({ config, weights }, { weights: format, weightBlock: block });
         try {
           const got = await exact.prefill(exact.newSession(), tokens, true);
-          assert.ok(maxAbsDiff(got, reference) <= 1e-4, `${name} ${format}, fp32 arithmetic: ${maxAbsDiff(got, reference)}`);
+          assert.ok(maxAbsDiff(got, reference) <= 1e-4, `${name} ${format}/${block}, fp32 arithmetic: ${maxAbsDiff(got, reference)}`);
           // Accuracy level 4 also quantises the activations to int8 per block: close, not exact.
           const approx = await fast.prefill(fast.newSession(), tokens, true);
           const range = reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
