@@ -273,6 +273,18 @@ describe('LLM runtime: attention policies', () => {
     const withReselection = new TidalDecodePolicy(model.shape, { budget, reselectionLayer: 4 });
     assert.deepEqual(policy.selectionLayers, [2]);
     assert.deepEqual(withReselection.selectionLayers, [2, 4]);
+    // A re-selection layer right after the selection layer (12 layers: 3 after 2) would leave
+    // the first selection unused: one selection, at 3, with layers 0–2 dense.
+    assert.deepEqual(new TidalDecodePolicy({ ...model.shape, numLayers: 12 }, { budget }).selectionLayers, [3]);
+    const adjacent = await run(new TidalDecodePolicy(model.shape, { budget, reselectionLayer: 3 }), 3);
+    for (const step of adjacent.ledger.steps) {
+      const context = step.position + 1;
+      assert.deepEqual(Array.from(step.attended), [context, context, context, context, budget, budget]);
+      assert.deepEqual(
+        step.selections.map((s) => s.layer),
+        [3],
+      );
+    }
     const result = await run(withReselection, 4);
     for (const step of result.ledger.steps) {
       const context = step.position + 1;
@@ -491,6 +503,10 @@ describe('LLM runtime: attention kernel and cache', () => {
         .map((i) => i + 5);
       assert.deepEqual(Array.from(out.subarray(0, n)), expected);
     }
+    // NaN counts as -Infinity: below every number.
+    const withNaN = Float64Array.of(Number.NaN, 3, Number.NaN, -5, 1);
+    const picked = new Int32Array(3);
+    assert.deepEqual(Array.from(picked.subarray(0, topk.select(withNaN, 5, 3, picked))), [1, 3, 4]);
   });
 });
 

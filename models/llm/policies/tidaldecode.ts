@@ -39,7 +39,12 @@ export class TidalDecodePolicy implements AttentionPolicy {
     const selection = options.selectionLayer ?? 2;
     const reselection = options.reselectionLayer === undefined ? Math.round((shape.numLayers * 9) / 32) : options.reselectionLayer;
     this.selectionLayers = [selection];
-    if (reselection !== null && reselection > selection && reselection < shape.numLayers) this.selectionLayers.push(reselection);
+    if (reselection !== null && reselection > selection && reselection < shape.numLayers) {
+      // Right after the selection layer (12 layers: 2 then 3) the first selection would feed no
+      // layer: select once, at the re-selection layer, with every layer before it dense.
+      if (reselection === selection + 1) this.selectionLayers = [reselection];
+      else this.selectionLayers.push(reselection);
+    }
   }
 
   beginStep(_length?: number): void {
