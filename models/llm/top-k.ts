@@ -27,25 +27,24 @@ export class TopK {
     }
     if (this.scratch.length < count) this.scratch = new Float64Array(Math.ceil(count * 1.25));
     const values = this.scratch;
-    for (let i = 0; i < count; i++) {
-      const s = scores[i];
-      values[i] = s === s ? s : Number.NEGATIVE_INFINITY;
-    }
+    for (let i = 0; i < count; i++) values[i] = rank(scores[i]);
     // The size-th highest = the (count − size)-th lowest (0-based) of the copied values.
     const threshold = nthSmallest(values, count, count - size);
     let above = 0;
-    for (let i = 0; i < count; i++) {
-      const s = scores[i];
-      if ((s === s ? s : Number.NEGATIVE_INFINITY) > threshold) above++;
-    }
+    for (let i = 0; i < count; i++) if (rank(scores[i]) > threshold) above++;
     let ties = size - above;
     let n = 0;
     for (let i = 0; i < count && n < size; i++) {
-      const s = scores[i] === scores[i] ? scores[i] : Number.NEGATIVE_INFINITY;
+      const s = rank(scores[i]);
       if (s > threshold || (s === threshold && ties-- > 0)) out[n++] = base + i;
     }
     return n;
   }
+}
+
+/** A score as ranked: NaN counts as −∞. */
+function rank(score: number): number {
+  return Number.isNaN(score) ? Number.NEGATIVE_INFINITY : score;
 }
 
 /** The value that would sit at index `nth` if `a[0..count)` were sorted ascending (reorders `a`). */
@@ -58,7 +57,7 @@ function nthSmallest(a: Float64Array, count: number, nth: number): number {
     const x = a[lo];
     const y = a[mid];
     const z = a[hi];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    const pivot = x < y ? (y < z ? y : Math.max(x, z)) : x < z ? x : Math.max(y, z);
     let i = lo;
     let j = hi;
     while (i <= j) {
