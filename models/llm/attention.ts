@@ -53,6 +53,23 @@ export class AttentionScratch {
   }
 }
 
+/**
+ * The unnormalised half of a softmax, in place over `values[from, from + count)`: subtracts the
+ * largest value and exponentiates. Returns 1 / the sum, so the caller can normalise in place or
+ * accumulate probabilities elsewhere (TokenSelect's soft votes) without a second buffer.
+ */
+export function expShifted(values: Float32Array, from: number, count: number): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < count; i++) if (values[from + i] > max) max = values[from + i];
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    const e = Math.exp(values[from + i] - max);
+    values[from + i] = e;
+    sum += e;
+  }
+  return 1 / sum;
+}
+
 /** Number of positions `selection` names for KV head `kvHead` (context length `length`). */
 export function selectionCount(selection: Selection, kvHead: number, length: number): number {
   if (selection.kind === 'range') return length - selection.lo;
@@ -132,18 +149,10 @@ export function attendDecode(
       observe(g, sums, count);
     }
 
-    // Softmax per query head (max subtracted).
+    // Softmax per query head.
     for (let hh = 0; hh < group; hh++) {
       const row = (firstHead + hh) * stride;
-      let max = Number.NEGATIVE_INFINITY;
-      for (let i = 0; i < count; i++) if (scores[row + i] > max) max = scores[row + i];
-      let sum = 0;
-      for (let i = 0; i < count; i++) {
-        const e = Math.exp(scores[row + i] - max);
-        scores[row + i] = e;
-        sum += e;
-      }
-      const inv = 1 / sum;
+      const inv = expShifted(scores, row, count);
       for (let i = 0; i < count; i++) scores[row + i] *= inv;
     }
 

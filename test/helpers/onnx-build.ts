@@ -19,3 +19,19 @@ export function int64Tensor(name: string, dims: number[], values: number[]): Onn
 export function node(opType: string, input: string[], output: string[], attribute: Onnx.IAttributeProto[] = []): Onnx.INodeProto {
   return { opType, input, output, attribute, name: output[0] };
 }
+
+export const intAttr = (name: string, i: number): Onnx.IAttributeProto => ({ name, i, type: onnx.AttributeProto.AttributeType.INT });
+export const intsAttr = (name: string, ints: number[]): Onnx.IAttributeProto => ({ name, ints, type: onnx.AttributeProto.AttributeType.INTS });
+export const floatAttr = (name: string, f: number): Onnx.IAttributeProto => ({ name, f, type: onnx.AttributeProto.AttributeType.FLOAT });
+
+export function valueInfo(name: string, elemType: number, dims: Array<string | number>): Onnx.IValueInfoProto {
+  return {
+    name,
+    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+  };
+}
+
+/** A ModelProto (IR 8, default opset 17) around `graph`, encoded. */
+export function encodeModel(producerName: string, graph: Onnx.IGraphProto): Uint8Array {
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, producerName, opsetImport: [{ domain: '', version: 17 }], graph })).finish();
+}

@@ -14,7 +14,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { onnx as Onnx } from 'onnx-proto';
 import { seededRandom } from '../../models/random.ts';
-import { FLOAT, floatTensor, INT64, int64Tensor, node, onnx } from './onnx-build.ts';
+import { encodeModel, FLOAT, floatAttr, floatTensor, INT64, int64Tensor, intAttr, node, valueInfo } from './onnx-build.ts';
 
 
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
@@ -122,23 +122,6 @@ export function tinyPool(tokens: readonly Float64Array[], mode: TinyPooling): Fl
 
 // --- ONNX graph -----------------------------------------------------------------------------
 
-
-
-function intAttr(name: string, i: number): Onnx.IAttributeProto {
-  return { name, i, type: onnx.AttributeProto.AttributeType.INT };
-}
-
-function floatAttr(name: string, f: number): Onnx.IAttributeProto {
-  return { name, f, type: onnx.AttributeProto.AttributeType.FLOAT };
-}
-
-function valueInfo(name: string, elemType: number, dims: Array<string | number>): Onnx.IValueInfoProto {
-  return {
-    name,
-    type: { tensorType: { elemType, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
-  };
-}
-
 /** Opset 17 for LayerNormalization; ReduceSum and Unsqueeze take their axes as inputs there. */
 export function tinyOnnxModel(w: TinyWeights): Uint8Array {
   const h = w.hidden;
@@ -181,19 +164,13 @@ export function tinyOnnxModel(w: TinyWeights): Uint8Array {
     int64Tensor('axis_2', [1], [2]),
   ];
   const inputs = ['input_ids', 'attention_mask', ...(w.tokenTypes ? ['token_type_ids'] : [])];
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'folio-tiny-embedder',
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'tiny_encoder',
-      node: nodes,
-      initializer,
-      input: inputs.map((name) => valueInfo(name, INT64, ['batch', 'sequence'])),
-      output: [valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', h])],
-    },
+  return encodeModel('folio-tiny-embedder', {
+    name: 'tiny_encoder',
+    node: nodes,
+    initializer,
+    input: inputs.map((name) => valueInfo(name, INT64, ['batch', 'sequence'])),
+    output: [valueInfo('last_hidden_state', FLOAT, ['batch', 'sequence', h])],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 // --- tokenizer and sentence-transformers files ----------------------------------------------

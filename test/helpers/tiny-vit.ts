@@ -12,7 +12,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { onnx as Onnx } from 'onnx-proto';
 import { seededRandom } from '../../models/random.ts';
-import { FLOAT, floatTensor, int64Tensor, node, onnx } from './onnx-build.ts';
+import { encodeModel, FLOAT, floatAttr, floatTensor, int64Tensor, intAttr, intsAttr, node, valueInfo } from './onnx-build.ts';
 
 
 export const VIT_LN_EPS = 1e-12;
@@ -204,13 +204,6 @@ export function tinyVitForward(w: TinyVitWeights, pixels: Float32Array): { hidde
 // --- ONNX graph ---------------------------------------------------------------------------------
 
 
-const intAttr = (name: string, i: number): Onnx.IAttributeProto => ({ name, i, type: onnx.AttributeProto.AttributeType.INT });
-const intsAttr = (name: string, ints: number[]): Onnx.IAttributeProto => ({ name, ints, type: onnx.AttributeProto.AttributeType.INTS });
-const floatAttr = (name: string, f: number): Onnx.IAttributeProto => ({ name, f, type: onnx.AttributeProto.AttributeType.FLOAT });
-
-function valueInfo(name: string, dims: Array<string | number>): Onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: FLOAT, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } };
-}
 
 /** Opset 17 (LayerNormalization). `withAttentions` adds attentions.<l> outputs. */
 export function tinyVitOnnx(w: TinyVitWeights, withAttentions = true): Uint8Array {
@@ -307,19 +300,13 @@ export function tinyVitOnnx(w: TinyVitWeights, withAttentions = true): Uint8Arra
     );
   });
   nodes.push(node('LayerNormalization', [`x${w.layers}`, 'lnf_g', 'lnf_b'], ['last_hidden_state'], [intAttr('axis', -1), floatAttr('epsilon', VIT_LN_EPS)]));
-  const model = onnx.ModelProto.create({
-    irVersion: 8,
-    producerName: 'folio-tiny-vit',
-    opsetImport: [{ domain: '', version: 17 }],
-    graph: {
-      name: 'tiny_vit',
-      node: nodes,
-      initializer,
-      input: [valueInfo('pixel_values', ['batch', 3, w.imageSize, w.imageSize])],
-      output: [valueInfo('last_hidden_state', ['batch', T, D]), ...attentionOutputs.map((name) => valueInfo(name, ['batch', H, T, T]))],
-    },
+  return encodeModel('folio-tiny-vit', {
+    name: 'tiny_vit',
+    node: nodes,
+    initializer,
+    input: [valueInfo('pixel_values', FLOAT, ['batch', 3, w.imageSize, w.imageSize])],
+    output: [valueInfo('last_hidden_state', FLOAT, ['batch', T, D]), ...attentionOutputs.map((name) => valueInfo(name, FLOAT, ['batch', H, T, T]))],
   });
-  return onnx.ModelProto.encode(model).finish();
 }
 
 export interface TinyVitExport {

@@ -10,7 +10,7 @@
  * Scoring costs O(length·d) per head in every layer (no V read, no exp per head of the final
  * softmax), which is why a cache hit matters.
  */
-import type { Selection } from '../attention.ts';
+import { expShifted, type Selection } from '../attention.ts';
 import { TopK } from '../top-k.ts';
 import { cosine } from '../../vector.ts';
 import type { AttentionPolicy, LayerQuery, LedgerSelection, PolicyShape } from './policy.ts';
@@ -126,15 +126,7 @@ export class TokenSelectPolicy implements AttentionPolicy {
       votes.fill(0, 0, m);
       for (let hh = 0; hh < group; hh++) {
         const row = hh * m;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let i = 0; i < m; i++) if (logits[row + i] > max) max = logits[row + i];
-        let sum = 0;
-        for (let i = 0; i < m; i++) {
-          const e = Math.exp(logits[row + i] - max);
-          logits[row + i] = e;
-          sum += e;
-        }
-        const inv = 1 / sum;
+        const inv = expShifted(logits, row, m);
         for (let i = 0; i < m; i++) votes[i] += logits[row + i] * inv;
       }
       const out = new Int32Array(Math.max(0, this.topK));
