@@ -72,13 +72,24 @@ class Segments {
     private readonly blockSize: number,
   ) {}
 
+  /**
+   * RMSNorm as onnxruntime's SimplifiedLayerNormalization: one kernel instead of the six
+   * elementwise nodes it stands for (x / √(mean(x²) + eps) · w), whose per-node overhead was a
+   * large part of a decode step's small-matrix work.
+   */
   rmsNorm(x: string, weightName: string): string {
-    const { b } = this;
     const w = tensor(this.weights, weightName);
-    const sq = b.node('Mul', [x, x]);
-    const mean = b.node('ReduceMean', [sq], { axes: [-1], keepdims: 1 });
-    const root = b.node('Sqrt', [b.node('Add', [mean, b.scalar('eps', this.config.rmsNormEps)])]);
-    return b.node('Mul', [b.node('Div', [x, root]), b.weight(weightName, w.shape, w.data)]);
+    return this.b.node('SimplifiedLayerNormalization', [x, this.b.weight(weightName, w.shape, w.data)], { axis: -1, epsilon: f(this.config.rmsNormEps) });
+  }
+
+  /**
+   * residual + x and its RMSNorm in one kernel (com.microsoft SkipSimplifiedLayerNormalization).
+   * Returns [normed, sum].
+   */
+  addRmsNorm(x: string, residual: string, weightName: string): [string, string] {
+    const w = tensor(this.weights, weightName);
+    const [normed, , , sum] = this.b.nodeN('SkipSimplifiedLayerNormalization', [x, residual, this.b.weight(weightName, w.shape, w.data)], { epsilon: f(this.config.rmsNormEps) }, 'skip_norm', [true, false, false, true], 'com.microsoft');
+    return [normed, sum];
   }
 
   /**
@@ -137,46 +148,57 @@ class Segments {
     return this.linears(x, [prefix], bias)[0];
   }
 
-  /** x·cos + rotate_half(x)·sin on [n, heads, d] with cos/sin [n, 1, d]. */
-  rope(x: string, cos: string, sin: string): string {
+  /**
+   * x·cos + rotate_half(x)·sin on the projection [n, heads·d], through com.microsoft
+   * RotaryEmbedding (rotate_half layout: interleaved 0). `cos`/`sin` are [n, d/2], row r the
+   * angles of the chunk's r-th token, so position id 0 with the scalar form reads row r for
+   * token r. Returns [n, heads, d].
+   */
+  rope(x: string, heads: number, cos: string, sin: string): string {
     const { b } = this;
-    const half = this.config.headDim / 2;
-    const axis = b.ints('axis2', [2]);
-    const x1 = b.node('Slice', [x, b.ints('zero', [0]), b.ints('half', [half]), axis]);
-    const x2 = b.node('Slice', [x, b.ints('half', [half]), b.ints('dim', [this.config.headDim]), axis]);
-    const rotated = b.node('Concat', [b.node('Neg', [x2]), x1], { axis: 2 });
-    return b.node('Add', [b.node('Mul', [x, cos]), b.node('Mul', [rotated, sin])]);
+    const d = this.config.headDim;
+    const batched = b.node('Reshape', [x, b.ints('batch_rows', [1, -1, heads * d])]);
+    const rotated = b.nodeN('RotaryEmbedding', [batched, b.ints('position_zero', [0]), cos, sin], { interleaved: 0, num_heads: heads }, 'rope', 1, 'com.microsoft')[0];
+    return b.node('Reshape', [rotated, b.ints('heads_shape', [-1, heads, d])]);
   }
 
   /** Outputs q [H, n, d], k [Hkv, n, d], v [Hkv, n, d]. */
   pre(layer: number, hidden: string, cos: string, sin: string): void {
+    this.preNormed(layer, this.rmsNorm(hidden, `model.layers.${layer}.input_layernorm.weight`), cos, sin);
+  }
+
+  /** pre(layer) from the already normalised hidden state. */
+  preNormed(layer: number, h: string, cos: string, sin: string): void {
     const { b, config } = this;
     const p = `model.layers.${layer}`;
     const d = config.headDim;
-    const h = this.rmsNorm(hidden, `${p}.input_layernorm.weight`);
-    const cos3 = b.node('Reshape', [cos, b.ints('rope_shape', [-1, 1, d])]);
-    const sin3 = b.node('Reshape', [sin, b.ints('rope_shape', [-1, 1, d])]);
-    const heads = (x: string, n: number) => b.node('Reshape', [x, b.ints('heads_shape', [-1, n, d])]);
     const [qProj, kProj, vProj] = this.linears(h, [`${p}.self_attn.q_proj`, `${p}.self_attn.k_proj`, `${p}.self_attn.v_proj`], config.attentionBias);
-    const q = this.rope(heads(qProj, config.numHeads), cos3, sin3);
-    const k = this.rope(heads(kProj, config.numKvHeads), cos3, sin3);
-    const v = heads(vProj, config.numKvHeads);
+    const q = this.rope(qProj, config.numHeads, cos, sin);
+    const k = this.rope(kProj, config.numKvHeads, cos, sin);
+    const v = b.node('Reshape', [vProj, b.ints('heads_shape', [-1, config.numKvHeads, d])]);
     const perm = { perm: [1, 0, 2] };
     b.expose(b.node('Transpose', [q], perm), 'q', 'float', [config.numHeads, 'n', d]);
     b.expose(b.node('Transpose', [k], perm), 'k', 'float', [config.numKvHeads, 'n', d]);
     b.expose(b.node('Transpose', [v], perm), 'v', 'float', [config.numKvHeads, 'n', d]);
   }
 
-  /** Returns the layer's output hidden state [n, hidden]. */
-  post(layer: number, attn: string, hidden: string): string {
+  /**
+   * The layer's output hidden state [n, hidden] as the pair [update, residual] whose sum it is,
+   * so that the next layer's RMSNorm can take the sum in the same kernel (addRmsNorm).
+   */
+  post(layer: number, attn: string, hidden: string): [string, string] {
     const { b, config } = this;
     const p = `model.layers.${layer}`;
     const o = this.linear(attn, `${p}.self_attn.o_proj`, config.attentionOutputBias === true);
-    const mid = b.node('Add', [hidden, o]);
-    const h = this.rmsNorm(mid, `${p}.post_attention_layernorm.weight`);
+    const [h, mid] = this.addRmsNorm(o, hidden, `${p}.post_attention_layernorm.weight`);
     const [gate, up] = this.linears(h, [`${p}.mlp.gate_proj`, `${p}.mlp.up_proj`], false);
     const act = b.node('Mul', [b.node('Mul', [gate, b.node('Sigmoid', [gate])]), up]);
-    return b.node('Add', [mid, this.linear(act, `${p}.mlp.down_proj`, false)]);
+    return [this.linear(act, `${p}.mlp.down_proj`, false), mid];
+  }
+
+  /** post(layer) summed: the layer's output hidden state. */
+  postSum(layer: number, attn: string, hidden: string): string {
+    return this.b.node('Add', this.post(layer, attn, hidden));
   }
 
   /** Logits [m, vocab] of the rows `rows` (int64 [m]) of `hidden`. */
@@ -200,7 +222,7 @@ function start(name: string, config: LlmConfig, weights: LlmWeights, options: Gr
 }
 
 function ropeInputs(b: GraphBuilder, config: LlmConfig): [string, string] {
-  return [b.input('cos', 'float', ['n', config.headDim]), b.input('sin', 'float', ['n', config.headDim])];
+  return [b.input('cos', 'float', ['n', config.headDim / 2]), b.input('sin', 'float', ['n', config.headDim / 2])];
 }
 
 /**
@@ -373,15 +395,16 @@ export class LlmGraphs {
       const { b, s } = start(`post_${layer}`, config, weights, options);
       const attn = b.input('attn', 'float', attnDims);
       const hidden = b.input('hidden', 'float', hiddenDims);
-      const out = s.post(layer, attn, hidden);
       if (layout === 'fused' && !last) {
         const [cos, sin] = ropeInputs(b, config);
+        const [update, residual] = s.post(layer, attn, hidden);
+        const [normed, out] = s.addRmsNorm(update, residual, `model.layers.${layer + 1}.input_layernorm.weight`);
         b.expose(out, 'hidden_out', 'float', hiddenDims);
-        s.pre(layer + 1, out, cos, sin);
+        s.preNormed(layer + 1, normed, cos, sin);
       } else if (layout === 'fused' && last) {
-        s.head(out, b.input('rows', 'int64', ['m']));
+        s.head(s.postSum(layer, attn, hidden), b.input('rows', 'int64', ['m']));
       } else {
-        b.expose(out, 'hidden_out', 'float', hiddenDims);
+        b.expose(s.postSum(layer, attn, hidden), 'hidden_out', 'float', hiddenDims);
       }
       posts.push(await create(b.encode(), `post-attention ${layer}`));
       if (layout === 'split' && !last) pres.push(await preGraph(layer + 1));
@@ -408,9 +431,17 @@ export class LlmGraphs {
     return new ort.Tensor('float32', hidden, [hidden.length / this.config.hiddenSize, this.config.hiddenSize]);
   }
 
+  /** RotaryEmbedding's [n, d/2] tables from rope.ts's [n, d] ones (whose two halves repeat). */
   private ropeFeeds(cos: Float32Array, sin: Float32Array): Feeds {
-    const n = cos.length / this.config.headDim;
-    return { cos: new ort.Tensor('float32', cos, [n, this.config.headDim]), sin: new ort.Tensor('float32', sin, [n, this.config.headDim]) };
+    const d = this.config.headDim;
+    const n = cos.length / d;
+    const half = (table: Float32Array) => {
+      if (n === 1) return table.subarray(0, d / 2);
+      const out = new Float32Array((n * d) / 2);
+      for (let r = 0; r < n; r++) out.set(table.subarray(r * d, r * d + d / 2), (r * d) / 2);
+      return out;
+    };
+    return { cos: new ort.Tensor('float32', half(cos), [n, d / 2]), sin: new ort.Tensor('float32', half(sin), [n, d / 2]) };
   }
 
   private static qkv(out: ort.InferenceSession.ReturnType): QkvOutput {

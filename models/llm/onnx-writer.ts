@@ -101,8 +101,10 @@ export class GraphBuilder {
    * Adds a node; returns its output names (`outputs` of them, named after `out`). `domain` names a
    * contrib operator set (e.g. com.microsoft), imported at version 1.
    */
-  nodeN(opType: string, inputs: string[], attributes: Record<string, AttributeValue> = {}, out = opType, outputs = 1, domain = ''): string[] {
-    const outs = Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? out : `${out}_${i}`));
+  nodeN(opType: string, inputs: string[], attributes: Record<string, AttributeValue> = {}, out = opType, outputs: number | readonly boolean[] = 1, domain = ''): string[] {
+    // A boolean list names only the outputs marked true; the others stay '' (an omitted optional output).
+    const wanted = typeof outputs === 'number' ? Array.from({ length: outputs }, () => true) : outputs;
+    const outs = wanted.map((use, i) => (use ? this.fresh(wanted.length === 1 ? out : `${out}_${i}`) : ''));
     const fields: Field[] = [
       ...inputs.map((i) => stringField(1, i)),
       ...outs.map((o) => stringField(2, o)),
