@@ -42,7 +42,7 @@ export class AttentionScratch {
     this.scores = new Float32Array(this.shape.numHeads * this.stride);
   }
 
-  /** A zeroed buffer of `count` sums (reused; valid until the next call). */
+  /** A zeroed buffer of `count` logit sums (reused; valid until the next call). */
   groupSums(count: number): Float32Array {
     if (this.sums.length < count) this.sums = new Float32Array(Math.max(count, Math.ceil(this.sums.length * 1.5)));
     return this.sums.fill(0, 0, count);
@@ -78,10 +78,11 @@ export function selectionCount(selection: Selection, kvHead: number, length: num
 }
 
 /**
- * Called with the pre-softmax logits (scaled by 1/√d) of one KV head's query heads summed over
- * that group: `sums[i]` for the i-th of the `count` positions the selection names, in its order.
+ * Called once per layer with the pre-softmax logits (scaled by 1/√d) summed over every query
+ * head: `sums[i]` for the i-th of the `count` positions the selection names, in its order. Only
+ * for selections whose positions every KV head shares ('range', 'shared').
  */
-export type LogitsObserver = (kvHead: number, sums: Float32Array, count: number) => void;
+export type LogitsObserver = (sums: Float32Array, count: number) => void;
 
 /**
  * One decode step of attention for one layer. `q` is [numHeads × headDim] (rotated), `kv` the
@@ -110,6 +111,8 @@ export function attendDecode(
   const scores = scratch.scores;
   const stride = scratch.stride;
   const acc = scratch.acc;
+  if (observe && selection.kind === 'perKvHead') throw new Error('A logits observer needs positions shared by every KV head');
+  const sums = observe ? scratch.groupSums(widest) : null;
 
   for (let g = 0; g < numKvHeads; g++) {
     const count = selectionCount(selection, g, length);
@@ -140,13 +143,11 @@ export function attendDecode(
         scores[(firstHead + hh) * stride + i] = (s0 + s1 + s2 + s3) * scale;
       }
     }
-    if (observe) {
-      const sums = scratch.groupSums(count);
+    if (sums) {
       for (let hh = 0; hh < group; hh++) {
         const row = (firstHead + hh) * stride;
         for (let i = 0; i < count; i++) sums[i] += scores[row + i];
       }
-      observe(g, sums, count);
     }
 
     // Softmax per query head.
@@ -172,4 +173,5 @@ export function attendDecode(
       for (let c = 0; c < d; c++) out[oOff + c] = acc[hh * d + c];
     }
   }
+  if (observe && sums) observe(sums, widest);
 }

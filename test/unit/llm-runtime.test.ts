@@ -456,13 +456,33 @@ describe('LLM runtime: attention kernel and cache', () => {
         const seen: number[][] = [[], []];
         const record =
           (which: number) =>
-          (_g: number, sums: Float32Array, count: number): void => {
+          (sums: Float32Array, count: number): void => {
             seen[which].push(...sums.subarray(0, count));
           };
-        attendDecode(q, cache.layers[0], cache.capacity, n, selection, expected, new AttentionScratch(shape), record(0));
-        await ort.attend(q, cache.layers[0], cache.capacity, n, selection, got, record(1));
+        if (selection.kind === 'perKvHead') {
+          // Logit sums over all heads need the same positions for every KV head.
+          assert.throws(() => attendDecode(q, cache.layers[0], cache.capacity, n, selection, expected, new AttentionScratch(shape), record(0)), /shared by every KV head/);
+          await assert.rejects(ort.attend(q, cache.layers[0], cache.capacity, n, selection, got, record(1)), /shared by every KV head/);
+          attendDecode(q, cache.layers[0], cache.capacity, n, selection, expected, new AttentionScratch(shape));
+          await ort.attend(q, cache.layers[0], cache.capacity, n, selection, got);
+        } else {
+          attendDecode(q, cache.layers[0], cache.capacity, n, selection, expected, new AttentionScratch(shape), record(0));
+          await ort.attend(q, cache.layers[0], cache.capacity, n, selection, got, record(1));
+          // One call per layer, one sum per attended position, summed over every query head.
+          assert.equal(seen[0].length, selection.kind === 'range' ? n - selection.lo : selection.count);
+          assert.equal(seen[1].length, seen[0].length);
+          assert.ok(maxAbsDiff(Float32Array.from(seen[1]), Float32Array.from(seen[0])) < 1e-5);
+          // Spelled out for one position: Σ over query heads h of q_h · k_j / √d, k from h's KV head.
+          const i = 3;
+          const j = selection.kind === 'range' ? selection.lo + i : selection.positions[i];
+          let naive = 0;
+          for (let h = 0; h < config.numHeads; h++) {
+            const g = Math.floor(h / (config.numHeads / config.numKvHeads));
+            for (let c = 0; c < d; c++) naive += (q[h * d + c] * keys[(g * n + j) * d + c]) / Math.sqrt(d);
+          }
+          assert.ok(Math.abs(seen[1][i] - naive) < 1e-4, `${seen[1][i]} vs ${naive}`);
+        }
         assert.ok(maxAbsDiff(got, expected) < 1e-5, `${selection.kind}: ${maxAbsDiff(got, expected)}`);
-        assert.ok(maxAbsDiff(Float32Array.from(seen[1]), Float32Array.from(seen[0])) < 1e-5);
         // Without an observer a shared selection runs as one call for all KV heads.
         const unobserved = new Float32Array(q.length);
         await ort.attend(q, cache.layers[0], cache.capacity, n, selection, unobserved);

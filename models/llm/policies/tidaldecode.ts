@@ -92,7 +92,7 @@ export class TidalDecodePolicy implements AttentionPolicy {
 
   observer(layer: number): LogitsObserver | undefined {
     if (this.dense || !this.selectionLayers.includes(layer)) return undefined;
-    return (_kvHead, logitSums, count) => {
+    return (logitSums, count) => {
       const sums = this.sums;
       for (let i = 0; i < count; i++) sums[i] += logitSums[i];
     };
