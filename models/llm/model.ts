@@ -153,8 +153,9 @@ export class LlmModel {
     const start = cache.length;
     const positions = Array.from({ length: n }, (_, i) => start + i);
     const { cos, sin } = ropeCosSin(this.config, positions);
+    const rope = this.graphs.ropeFeeds(cos, sin);
     let hidden = this.embed(ids);
-    let qkv = await this.graphs.first(hidden, cos, sin);
+    let qkv = await this.graphs.first(hidden, rope);
     cache.ensure(n);
     let logits: Float32Array = new Float32Array(0);
     for (let layer = 0; layer < this.config.numLayers; layer++) {
@@ -162,7 +163,7 @@ export class LlmModel {
       const kv = cache.layers[layer];
       const attn = await this.graphs.prefillAttention(layer, qkv.q, qkv.k, qkv.v, kv.keys, kv.values, cache.capacity, start + n);
       if (layer < this.config.numLayers - 1) {
-        const next = await this.graphs.next(layer, attn, hidden, cos, sin);
+        const next = await this.graphs.next(layer, attn, hidden, rope);
         hidden = next.hidden;
         qkv = next;
       } else if (rows.length > 0) {
@@ -184,8 +185,9 @@ export class LlmModel {
     const position = cache.length;
     const length = position + 1;
     const { cos, sin } = ropeCosSin(this.config, [position]);
+    const rope = this.graphs.ropeFeeds(cos, sin);
     let hidden = this.embed([id]);
-    let qkv = await this.graphs.first(hidden, cos, sin);
+    let qkv = await this.graphs.first(hidden, rope);
     cache.ensure(1);
     policy.beginStep(length);
     const attended = new Float32Array(this.config.numLayers);
@@ -201,7 +203,7 @@ export class LlmModel {
       if (this.attentionKernel === 'ort') await this.ortAttention.attend(qkv.q, kv, cache.capacity, length, selection, this.attnOut, policy.observer(layer));
       else attendDecode(qkv.q, kv, cache.capacity, length, selection, this.attnOut, this.scratch, policy.observer(layer));
       if (layer < this.config.numLayers - 1) {
-        const next = await this.graphs.next(layer, this.attnOut, hidden, cos, sin);
+        const next = await this.graphs.next(layer, this.attnOut, hidden, rope);
         hidden = next.hidden;
         qkv = next;
       } else {
