@@ -528,6 +528,28 @@ describe('LLM runtime: attention kernel and cache', () => {
     const picked = new Int32Array(3);
     assert.deepEqual(Array.from(picked.subarray(0, topk.select(withNaN, 5, 3, picked))), [1, 3, 4]);
   });
+
+  it('top-k over many scores (sampled bound, and its fallback) matches a full sort', () => {
+    const topk = new TopK();
+    const bySort = (scores: Float64Array, k: number) =>
+      Array.from(scores.keys())
+        .sort((a, b) => (Number.isNaN(scores[b]) ? -Infinity : scores[b]) - (Number.isNaN(scores[a]) ? -Infinity : scores[a]) || a - b)
+        .slice(0, k)
+        .sort((a, b) => a - b);
+    const n = 8192;
+    // Coarse values: many ties at the threshold; some NaN.
+    const coarse = Float64Array.from({ length: n }, (_, i) => (i % 97 === 0 ? Number.NaN : Math.round(Math.sin(i * 0.731) * 40)));
+    // Every 8th score high: a strided sample sees only those, so its bound keeps too few for k = 2000.
+    const strided = Float64Array.from({ length: n }, (_, i) => (i % 8 === 0 ? 100 : Math.cos(i) * 0.001));
+    const random = Float64Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 43758.5453 - Math.floor(Math.sin(i * 12.9898) * 43758.5453));
+    for (const scores of [coarse, strided, random]) {
+      for (const k of [1, 100, 511, 2000]) {
+        const out = new Int32Array(k);
+        const count = topk.select(scores, n, k, out);
+        assert.deepEqual(Array.from(out.subarray(0, count)), bySort(scores, k));
+      }
+    }
+  });
 });
 
 describe('LLM runtime: sampling', () => {
