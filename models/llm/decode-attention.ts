@@ -2,8 +2,9 @@
  * Decode-step attention through onnxruntime. Keys and values are passed as views of the cache
  * (no copy); a policy's chosen positions go in as an int32 index list that the graph gathers in
  * C++; q·Kᵀ, softmax and ·V then run in MLAS. A dense range or a selection shared by every KV head
- * runs as one call for the layer (graphs.ts buildRangeDecodeAttention, buildSharedDecodeAttention);
- * per-KV-head selections run one call per head (buildDecodeAttention). The TypeScript kernel
+ * runs as one call for the layer (graphs.ts buildRangeDecodeAttention, buildSharedDecodeAttention),
+ * and so do per-KV-head selections (buildPerHeadDecodeAttention); only a shared selection with a
+ * logits observer runs one call per KV head (buildDecodeAttention). The TypeScript kernel
  * (attention.ts) computes the same thing and stays as the oracle; bench/decode.ts measures both
  * (ORT is several times faster at thousands of positions).
  */
@@ -34,21 +35,26 @@ export class OrtDecodeAttention {
       out.set(await this.graphs.attendShared(q, kv.keys, kv.values, capacity, selection.positions.subarray(0, selection.count)));
       return;
     }
-    if (observe && selection.kind === 'perKvHead') throw new Error('A logits observer needs positions shared by every KV head');
-    // One call per KV head over its own positions (per-head policies; shared ones with an observer).
-    const sums = observe && selection.kind === 'shared' ? new Float32Array(selection.count) : null;
+    if (selection.kind === 'perKvHead') {
+      if (observe) throw new Error('A logits observer needs positions shared by every KV head');
+      // Each KV head reads its own positions: still one call for the whole layer.
+      for (let g = 0; g < this.numKvHeads; g++) if (selection.counts[g] <= 0) throw new Error(`Attention over an empty set of positions (KV head ${g})`);
+      out.set(await this.graphs.attendPerHead(q, kv.keys, kv.values, capacity, length, selection.positions, selection.counts));
+      return;
+    }
+    // A shared selection with an observer: one call per KV head, each returning its group's logit sums.
+    const sums = new Float32Array(selection.count);
+    if (selection.count <= 0) throw new Error('Attention over an empty set of positions');
+    const positions = selection.positions.subarray(0, selection.count);
     for (let g = 0; g < this.numKvHeads; g++) {
       const base = g * capacity * d;
-      const count = selection.kind === 'shared' ? selection.count : selection.counts[g];
-      const positions = (selection.kind === 'shared' ? selection.positions : selection.positions[g]).subarray(0, count);
-      if (count <= 0) throw new Error(`Attention over an empty set of positions (KV head ${g})`);
       const keys = kv.keys.subarray(base, base + length * d);
       const values = kv.values.subarray(base, base + length * d);
       const qGroup = q.subarray(g * group * d, (g + 1) * group * d);
-      const result = await this.graphs.attendGroup(qGroup, keys, values, positions, sums !== null);
-      if (sums && result.logitSums) for (let i = 0; i < count; i++) sums[i] += result.logitSums[i];
+      const result = await this.graphs.attendGroup(qGroup, keys, values, positions, true);
+      if (result.logitSums) for (let i = 0; i < selection.count; i++) sums[i] += result.logitSums[i];
       out.set(result.attn, g * group * d);
     }
-    if (observe && sums) observe(sums, sums.length);
+    observe?.(sums, sums.length);
   }
 }

@@ -339,16 +339,48 @@ export function buildSharedDecodeAttention(config: LlmConfig): Uint8Array {
   return b.encode();
 }
 
-/** TokenSelect's soft votes for one KV head: Σ_h softmax(q_h·Kᵀ/√d) over [m] keys (weight-free). */
+/**
+ * Decode attention of every KV head at once, each over its own chosen positions (TokenSelect,
+ * Quest): q [Hkv, g, d]; per KV head h, keys_h/values_h [T, d] (views of the cache, not copied)
+ * and int32 positions_h [count_h] < T, gathered in C++. One run() per layer instead of one per
+ * KV head.
+ */
+export function buildPerHeadDecodeAttention(config: LlmConfig): Uint8Array {
+  const b = new GraphBuilder('decode_attention_per_head');
+  const { numKvHeads: Hkv, headDim: d } = config;
+  const g = config.numHeads / Hkv;
+  const q = b.input('q', 'float', [Hkv, g, d]);
+  const outs: string[] = [];
+  for (let h = 0; h < Hkv; h++) {
+    const qh = b.node('Reshape', [b.node('Gather', [q, b.ints('head', [h])], { axis: 0 }), b.ints('group_rows', [g, d])]);
+    const positions = b.input(`positions_${h}`, 'int32', [`count_${h}`]);
+    const keys = b.node('Gather', [b.input(`keys_${h}`, 'float', ['T', d]), positions], { axis: 0 });
+    const values = b.node('Gather', [b.input(`values_${h}`, 'float', ['T', d]), positions], { axis: 0 });
+    const logits = b.node('Mul', [b.node('MatMul', [qh, b.node('Transpose', [keys], { perm: [1, 0] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+    outs.push(b.node('MatMul', [b.node('Softmax', [logits], { axis: -1 }), values]));
+  }
+  b.expose(b.node('Reshape', [outs.length === 1 ? outs[0] : b.node('Concat', outs, { axis: 0 }), b.ints('flat', [1, -1])]), 'attn', 'float', [1, config.numHeads * d]);
+  return b.encode();
+}
+
+/**
+ * TokenSelect's soft votes for every KV head in one call: for head h, Σ over its query group of
+ * softmax(q·k_j/√d) over the keys keys_h [m, d] (views of the cache's middle range, not copied).
+ * q [Hkv, g, d]; votes [Hkv, m]. One run() per layer instead of one per KV head.
+ */
 export function buildSoftVotes(config: LlmConfig): Uint8Array {
   const b = new GraphBuilder('soft_votes');
-  const d = config.headDim;
-  const g = config.numHeads / config.numKvHeads;
-  const q = b.input('q', 'float', [g, d]);
-  const keys = b.input('keys', 'float', ['m', d]);
-  const logits = b.node('Mul', [b.node('MatMul', [q, b.node('Transpose', [keys], { perm: [1, 0] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
-  const votes = b.node('ReduceSum', [b.node('Softmax', [logits], { axis: -1 }), b.ints('axis0', [0])], { keepdims: 0 });
-  b.expose(votes, 'votes', 'float', ['m']);
+  const { numKvHeads: Hkv, headDim: d } = config;
+  const g = config.numHeads / Hkv;
+  const q = b.input('q', 'float', [Hkv, g, d]);
+  const rows: string[] = [];
+  for (let h = 0; h < Hkv; h++) {
+    const qh = b.node('Reshape', [b.node('Gather', [q, b.ints('head', [h])], { axis: 0 }), b.ints('group_rows', [g, d])]);
+    const keys = b.input(`keys_${h}`, 'float', ['m', d]);
+    const logits = b.node('Mul', [b.node('MatMul', [qh, b.node('Transpose', [keys], { perm: [1, 0] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+    rows.push(b.node('ReduceSum', [b.node('Softmax', [logits], { axis: -1 }), b.ints('axis0', [0])], { keepdims: 1 }));
+  }
+  b.expose(rows.length === 1 ? rows[0] : b.node('Concat', rows, { axis: 0 }), 'votes', 'float', [Hkv, 'm']);
   return b.encode();
 }
 
@@ -386,6 +418,7 @@ export class LlmGraphs {
     private readonly attention: Map<number | null, ort.InferenceSession>,
     private readonly decodeGather: ort.InferenceSession,
     private readonly decodeShared: ort.InferenceSession,
+    private readonly decodePerHead: ort.InferenceSession,
     private readonly decodeRange: ort.InferenceSession,
     private readonly decodeRangeSums: ort.InferenceSession,
     private readonly softVoting: ort.InferenceSession,
@@ -458,11 +491,12 @@ export class LlmGraphs {
     }
     const decodeGather = await create(buildDecodeAttention(config), 'decode attention (gather)');
     const decodeShared = await create(buildSharedDecodeAttention(config), 'decode attention (shared positions)');
+    const decodePerHead = await create(buildPerHeadDecodeAttention(config), 'decode attention (positions per KV head)');
     const decodeRange = await create(buildRangeDecodeAttention(config, false), 'decode attention (range)');
     const decodeRangeSums = await create(buildRangeDecodeAttention(config, true), 'decode attention (range, logit sums)');
     const softVoting = await create(buildSoftVotes(config), 'soft votes');
     const pageScoring = await create(buildPageScores(config), 'page scores');
-    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeGather, decodeShared, decodeRange, decodeRangeSums, softVoting, pageScoring);
+    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeGather, decodeShared, decodePerHead, decodeRange, decodeRangeSums, softVoting, pageScoring);
   }
 
   private hiddenTensor(hidden: Float32Array): ort.Tensor {
@@ -593,14 +627,36 @@ export class LlmGraphs {
     return out.attn.data as Float32Array;
   }
 
-  /** See buildSoftVotes: `q` [g × d], `keys` [m × d] (a view). */
-  async softVotes(q: Float32Array, keys: Float32Array): Promise<Float32Array> {
-    const d = this.config.headDim;
-    const out = await this.softVoting.run({
-      q: new ort.Tensor('float32', q, [q.length / d, d]),
-      keys: new ort.Tensor('float32', keys, [keys.length / d, d]),
-    });
-    return out.votes.data as Float32Array;
+  /**
+   * See buildPerHeadDecodeAttention: `q` [H × d]; KV head h attends to `positions[h][0..counts[h])`
+   * (all < length) of the layer's cache buffers (row stride `capacity`). Returns attn [H × d].
+   */
+  async attendPerHead(q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, length: number, positions: Int32Array[], counts: number[]): Promise<Float32Array> {
+    const { numKvHeads: Hkv, headDim: d } = this.config;
+    const g = this.config.numHeads / Hkv;
+    const feeds: Feeds = { q: new ort.Tensor('float32', q, [Hkv, g, d]) };
+    for (let h = 0; h < Hkv; h++) {
+      const from = h * capacity * d;
+      feeds[`keys_${h}`] = new ort.Tensor('float32', keys.subarray(from, from + length * d), [length, d]);
+      feeds[`values_${h}`] = new ort.Tensor('float32', values.subarray(from, from + length * d), [length, d]);
+      feeds[`positions_${h}`] = new ort.Tensor('int32', positions[h].subarray(0, counts[h]), [counts[h]]);
+    }
+    return (await this.decodePerHead.run(feeds)).attn.data as Float32Array;
+  }
+
+  /**
+   * See buildSoftVotes: `q` [H × d]; every KV head votes over positions [lo, hi) of the layer's
+   * key buffer (row stride `capacity`). Returns votes [Hkv × (hi − lo)].
+   */
+  async softVotes(q: Float32Array, keys: Float32Array, capacity: number, lo: number, hi: number): Promise<Float32Array> {
+    const { numKvHeads: Hkv, headDim: d } = this.config;
+    const g = this.config.numHeads / Hkv;
+    const feeds: Feeds = { q: new ort.Tensor('float32', q, [Hkv, g, d]) };
+    for (let h = 0; h < Hkv; h++) {
+      const from = (h * capacity + lo) * d;
+      feeds[`keys_${h}`] = new ort.Tensor('float32', keys.subarray(from, from + (hi - lo) * d), [hi - lo, d]);
+    }
+    return (await this.softVoting.run(feeds)).votes.data as Float32Array;
   }
 
   /** See buildPageScores: `q` [g × d], `min`/`max` [pages × d] (views). */
@@ -615,7 +671,7 @@ export class LlmGraphs {
   }
 
   async release(): Promise<void> {
-    const all = [...this.pres, ...this.posts, ...this.attention.values(), this.decodeGather, this.decodeShared, this.decodeRange, this.decodeRangeSums, this.softVoting, this.pageScoring, ...(this.head ? [this.head] : [])];
+    const all = [...this.pres, ...this.posts, ...this.attention.values(), this.decodeGather, this.decodeShared, this.decodePerHead, this.decodeRange, this.decodeRangeSums, this.softVoting, this.pageScoring, ...(this.head ? [this.head] : [])];
     await Promise.all(all.map((s) => s.release()));
   }
 }

@@ -343,7 +343,7 @@ describe('LLM runtime: attention policies', () => {
     cache.commit(50);
     const q = new Float32Array(config.numHeads * config.headDim).map((_, i) => Math.cos(i * 0.23));
     const ops = {
-      softVotes: (qg: Float32Array, keys: Float32Array) => model.graphs.softVotes(qg, keys),
+      softVotes: (qa: Float32Array, keys: Float32Array, capacity: number, lo: number, hi: number) => model.graphs.softVotes(qa, keys, capacity, lo, hi),
       pageScores: (qg: Float32Array, min: Float32Array, max: Float32Array) => model.graphs.pageScores(qg, min, max),
     };
     const query = { layer: 1, q, kv: cache.layers[1], capacity: cache.capacity, length: 50, lo: 0 };

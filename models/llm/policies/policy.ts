@@ -14,10 +14,11 @@ import type { LayerKv } from '../kv-cache.ts';
 /** Bulk operations a policy may delegate to the runtime's ONNX graphs instead of looping in TypeScript. */
 export interface PolicyOps {
   /**
-   * Σ over the group's query heads of softmax_j(q_h · k_j / √d): `q` is one KV head's query group
-   * [groupSize × headDim], `keys` [m × headDim]. Returns [m].
+   * For every KV head g, Σ over its query group of softmax_j(q_h · k_j / √d) over the cached
+   * positions j in [lo, hi): `q` is every head's query [numHeads × headDim], `keys` the layer's
+   * key buffer (row stride `capacity`). Returns [numKvHeads × (hi − lo)].
    */
-  softVotes(q: Float32Array, keys: Float32Array): Promise<Float32Array>;
+  softVotes(q: Float32Array, keys: Float32Array, capacity: number, lo: number, hi: number): Promise<Float32Array>;
   /**
    * Quest's page scores: Σ over the group's query heads and channels of max(q_c·min_c, q_c·max_c),
    * for `min`/`max` [pages × headDim]. Returns [pages].

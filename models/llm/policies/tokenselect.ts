@@ -136,18 +136,15 @@ export class TokenSelectPolicy implements AttentionPolicy {
     return { query: q.slice(), positions, counts };
   }
 
-  /** The same soft votes computed by the runtime's graphs (one ORT call per KV head). */
+  /** The same soft votes computed by the runtime's graphs (one ORT call for every KV head). */
   private async scoreWith({ q, kv, capacity, ops }: LayerQuery, midLo: number, midHi: number): Promise<CachedPick> {
-    const { numHeads, numKvHeads, headDim: d } = this.shape;
-    const group = numHeads / numKvHeads;
     const m = midHi - midLo;
+    const votes = await ops!.softVotes(q, kv.keys, capacity, midLo, midHi);
     const positions: Int32Array[] = [];
     const counts: number[] = [];
-    for (let g = 0; g < numKvHeads; g++) {
-      const base = g * capacity * d;
-      const votes = await ops!.softVotes(q.subarray(g * group * d, (g + 1) * group * d), kv.keys.subarray(base + midLo * d, base + midHi * d));
+    for (let g = 0; g < this.shape.numKvHeads; g++) {
       const out = new Int32Array(this.topK);
-      counts.push(this.topk.select(votes, m, this.topK, out, midLo));
+      counts.push(this.topk.select(votes.subarray(g * m, (g + 1) * m), m, this.topK, out, midLo));
       positions.push(out);
     }
     return { query: q.slice(), positions, counts };
