@@ -92,7 +92,7 @@ export class LlmModel {
     this.attnOut = new Float32Array(config.numHeads * config.headDim);
     this.ortAttention = new OrtDecodeAttention(graphs, config.numHeads, config.numKvHeads, config.headDim);
     this.attentionKernel = options.decodeAttention ?? 'ort';
-    this.policyOps = { softVotes: (q, keys, capacity, lo, hi) => graphs.softVotes(q, keys, capacity, lo, hi), pageScores: (q, min, max) => graphs.pageScores(q, min, max) };
+    this.policyOps = { softVotes: (q, keys, capacity, lo, hi) => graphs.softVotes(q, keys, capacity, lo, hi), pageScores: (q, min, max, pagesCapacity, from, to) => graphs.pageScores(q, min, max, pagesCapacity, from, to) };
   }
 
   /** From weights in memory (lib/llm/load-model.ts reads a checkpoint folder into them). */

@@ -336,6 +336,30 @@ describe('LLM runtime: attention policies', () => {
     for (const step of result.ledger.steps) for (const n of step.attended) assert.ok(n <= 16);
   });
 
+  it("Quest's page-score graph equals Σ_h Σ_c max(q·min, q·max) for pages [from, to) of every KV head", async () => {
+    const { numHeads: H, numKvHeads: Hkv, headDim: d } = config;
+    const g = H / Hkv;
+    const pagesCapacity = 9;
+    const min = new Float32Array(Hkv * pagesCapacity * d).map((_, i) => Math.sin(i * 0.37) - 0.5);
+    const max = min.map((x, i) => x + Math.abs(Math.cos(i * 0.11)));
+    const q = new Float32Array(H * d).map((_, i) => Math.sin(i * 1.3));
+    const [from, to] = [2, 7];
+    const scores = await model.graphs.pageScores(q, min, max, pagesCapacity, from, to);
+    assert.equal(scores.length, Hkv * (to - from));
+    for (let kv = 0; kv < Hkv; kv++) {
+      for (let p = from; p < to; p++) {
+        let expected = 0;
+        for (let h = kv * g; h < (kv + 1) * g; h++) {
+          for (let c = 0; c < d; c++) {
+            const at = (kv * pagesCapacity + p) * d + c;
+            expected += Math.max(q[h * d + c] * min[at], q[h * d + c] * max[at]);
+          }
+        }
+        assert.ok(Math.abs(scores[kv * (to - from) + p - from] - expected) < 1e-4, `head ${kv} page ${p}`);
+      }
+    }
+  });
+
   it('TokenSelect and Quest pick the same positions scoring in TypeScript and in the ORT graphs', async () => {
     const cache = new KvCache(config.numLayers, config.numKvHeads, config.headDim, 64);
     const data = new Float32Array(config.numKvHeads * 50 * config.headDim).map((_, i) => Math.sin(i * 0.53) + Math.cos(i * 0.071));
@@ -344,7 +368,7 @@ describe('LLM runtime: attention policies', () => {
     const q = new Float32Array(config.numHeads * config.headDim).map((_, i) => Math.cos(i * 0.23));
     const ops = {
       softVotes: (qa: Float32Array, keys: Float32Array, capacity: number, lo: number, hi: number) => model.graphs.softVotes(qa, keys, capacity, lo, hi),
-      pageScores: (qg: Float32Array, min: Float32Array, max: Float32Array) => model.graphs.pageScores(qg, min, max),
+      pageScores: (qa: Float32Array, min: Float32Array, max: Float32Array, pagesCapacity: number, from: number, to: number) => model.graphs.pageScores(qa, min, max, pagesCapacity, from, to),
     };
     const query = { layer: 1, q, kv: cache.layers[1], capacity: cache.capacity, length: 50, lo: 0 };
     const plain = await new TokenSelectPolicy(model.shape, { budget: 14, nInit: 2, nLocal: 4 }).select(query);

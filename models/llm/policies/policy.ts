@@ -20,10 +20,11 @@ export interface PolicyOps {
    */
   softVotes(q: Float32Array, keys: Float32Array, capacity: number, lo: number, hi: number): Promise<Float32Array>;
   /**
-   * Quest's page scores: Σ over the group's query heads and channels of max(q_c·min_c, q_c·max_c),
-   * for `min`/`max` [pages × headDim]. Returns [pages].
+   * Quest's page scores for every KV head g: Σ over its query group and the channels of
+   * max(q_c·min_c, q_c·max_c), for pages [from, to) of `min`/`max` [numKvHeads × pagesCapacity ×
+   * headDim]; `q` is every head's query. Returns [numKvHeads × (to − from)].
    */
-  pageScores(q: Float32Array, min: Float32Array, max: Float32Array): Promise<Float32Array>;
+  pageScores(q: Float32Array, min: Float32Array, max: Float32Array, pagesCapacity: number, from: number, to: number): Promise<Float32Array>;
 }
 
 export interface LayerQuery {

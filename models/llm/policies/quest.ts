@@ -84,36 +84,38 @@ export class QuestPolicy implements AttentionPolicy {
     return done();
   }
 
-  /** Upper bounds of the candidate pages for KV head g, in TypeScript. */
+  /**
+   * Upper bounds of the candidate pages for KV head g, in TypeScript: Σ_h Σ_c max(q_hc·min_c,
+   * q_hc·max_c) = Σ_c (Σ_h q_hc⁺)·max_c + (Σ_h q_hc⁻)·min_c, as min ≤ max (the graph's form too).
+   */
   private scoreHead(q: Float32Array, bounds: LayerBounds, g: number, firstPage: number, candidates: number): Float64Array {
     const { numHeads, numKvHeads, headDim: d } = this.shape;
     const group = numHeads / numKvHeads;
+    const positive = new Float64Array(d);
+    const negative = new Float64Array(d);
+    for (let hh = 0; hh < group; hh++) {
+      const qOff = (g * group + hh) * d;
+      for (let c = 0; c < d; c++) {
+        const qc = q[qOff + c];
+        if (qc > 0) positive[c] += qc;
+        else negative[c] += qc;
+      }
+    }
     const base = g * bounds.pagesCapacity * d;
     for (let p = 0; p < candidates; p++) {
       const off = base + (firstPage + p) * d;
       let s = 0;
-      for (let hh = 0; hh < group; hh++) {
-        const qOff = (g * group + hh) * d;
-        for (let c = 0; c < d; c++) {
-          const qc = q[qOff + c];
-          s += qc > 0 ? qc * bounds.max[off + c] : qc * bounds.min[off + c];
-        }
-      }
+      for (let c = 0; c < d; c++) s += positive[c] * bounds.max[off + c] + negative[c] * bounds.min[off + c];
       this.scores[p] = s;
     }
     return this.scores;
   }
 
-  /** The same bounds from the runtime's graphs, one call per KV head. */
+  /** The same bounds from the runtime's graphs, one call for every KV head. */
   private async scoreWith(query: LayerQuery, bounds: LayerBounds, firstPage: number, candidates: number, pick: (g: number, scores: Float32Array) => void): Promise<void> {
-    const { numHeads, numKvHeads, headDim: d } = this.shape;
-    const group = numHeads / numKvHeads;
-    for (let g = 0; g < numKvHeads; g++) {
-      const from = (g * bounds.pagesCapacity + firstPage) * d;
-      const to = from + candidates * d;
-      const scores = await query.ops!.pageScores(query.q.subarray(g * group * d, (g + 1) * group * d), bounds.min.subarray(from, to), bounds.max.subarray(from, to));
-      pick(g, scores);
-    }
+    // No candidate page (the newest page is all the window holds): nothing to score.
+    const scores = candidates === 0 ? new Float32Array(0) : await query.ops!.pageScores(query.q, bounds.min, bounds.max, bounds.pagesCapacity, firstPage, firstPage + candidates);
+    for (let g = 0; g < this.shape.numKvHeads; g++) pick(g, scores.subarray(g * candidates, (g + 1) * candidates));
   }
 
   /** Brings the layer's page bounds up to `length` positions. */
