@@ -257,6 +257,20 @@ export function buildPrefillAttention(config: LlmConfig, window: number | null):
   return b.encode();
 }
 
+/** KV head h's query group [g, d] out of q [Hkv, g, d]. */
+function groupQuery(b: GraphBuilder, q: string, h: number, g: number, d: number): string {
+  return b.node('Reshape', [b.node('Gather', [q, b.ints('head', [h])], { axis: 0 }), b.ints('group_rows', [g, d])]);
+}
+
+/**
+ * q·Kᵀ/√d with keys [..., T, d]: the Transpose, MatMul and Mul fuse into one FusedMatMul (transB,
+ * alpha) under onnxruntime's optimizer.
+ */
+function scaledLogits(b: GraphBuilder, q: string, keys: string, d: number, rank: 2 | 3 = 2): string {
+  const perm = rank === 2 ? [1, 0] : [0, 2, 1];
+  return b.node('Mul', [b.node('MatMul', [q, b.node('Transpose', [keys], { perm })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+}
+
 /**
  * Weight-free attention of one KV head's query group at a decode step over the rows a policy
  * chose: q [g, d] against the head's keys/values [T, d] (a view of the cache, not copied), with
@@ -271,8 +285,7 @@ export function buildDecodeAttention(config: LlmConfig): Uint8Array {
   const positions = b.input('positions', 'int32', ['count']);
   const keys = b.node('Gather', [b.input('keys', 'float', ['T', d]), positions], { axis: 0 });
   const values = b.node('Gather', [b.input('values', 'float', ['T', d]), positions], { axis: 0 });
-  // Transpose + MatMul + Mul fuse into one FusedMatMul (transB, alpha) under ORT's optimizer.
-  const logits = b.node('Mul', [b.node('MatMul', [q, b.node('Transpose', [keys], { perm: [1, 0] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+  const logits = scaledLogits(b, q, keys, d);
   // Summed over the group in the graph: summing g rows of tens of thousands of logits in
   // TypeScript cost about 1 ms per KV head.
   b.expose(b.node('ReduceSum', [logits, b.ints('axis0', [0])], { keepdims: 0 }), 'logit_sums', 'float', ['count']);
@@ -297,12 +310,12 @@ export function buildRangeDecodeAttention(config: LlmConfig, sums: boolean): Uin
   for (let h = 0; h < Hkv; h++) {
     const keys = b.input(`keys_${h}`, 'float', ['T', d]);
     const values = b.input(`values_${h}`, 'float', ['T', d]);
-    let qh = b.node('Reshape', [b.node('Gather', [q, b.ints('head', [h])], { axis: 0 }), b.ints('group_rows', [g, d])]);
+    let qh = groupQuery(b, q, h, g, d);
     // The group's logit sum is Σ_h q_h·k / √d = (Σ_h q_h)·k / √d: one more query row in the same
     // pass over the keys. At 32K positions the sums cost 0.7–1.2 ms per layer this way, against
     // 1.1 ms for a ReduceSum of the g logit rows and 0.8 ms for a ones-vector product.
     if (sums) qh = b.node('Concat', [qh, b.node('ReduceSum', [qh, b.ints('axis0', [0])], { keepdims: 1 })], { axis: 0 });
-    const logits = b.node('Mul', [b.node('MatMul', [qh, b.node('Transpose', [keys], { perm: [1, 0] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+    const logits = scaledLogits(b, qh, keys, d);
     const attn = b.node('MatMul', [b.node('Softmax', [logits], { axis: -1 }), values]);
     if (!sums) {
       outs.push(attn);
@@ -333,7 +346,7 @@ export function buildSharedDecodeAttention(config: LlmConfig): Uint8Array {
   const positions = b.input('positions', 'int32', ['count']);
   const keys = b.node('Gather', [b.input('keys', 'float', [Hkv, 'capacity', d]), positions], { axis: 1 });
   const values = b.node('Gather', [b.input('values', 'float', [Hkv, 'capacity', d]), positions], { axis: 1 });
-  const logits = b.node('Mul', [b.node('MatMul', [q, b.node('Transpose', [keys], { perm: [0, 2, 1] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+  const logits = scaledLogits(b, q, keys, d, 3);
   const attn = b.node('MatMul', [b.node('Softmax', [logits], { axis: -1 }), values]);
   b.expose(b.node('Reshape', [attn, b.ints('flat', [1, -1])]), 'attn', 'float', [1, config.numHeads * d]);
   return b.encode();
@@ -352,11 +365,11 @@ export function buildPerHeadDecodeAttention(config: LlmConfig): Uint8Array {
   const q = b.input('q', 'float', [Hkv, g, d]);
   const outs: string[] = [];
   for (let h = 0; h < Hkv; h++) {
-    const qh = b.node('Reshape', [b.node('Gather', [q, b.ints('head', [h])], { axis: 0 }), b.ints('group_rows', [g, d])]);
+    const qh = groupQuery(b, q, h, g, d);
     const positions = b.input(`positions_${h}`, 'int32', [`count_${h}`]);
     const keys = b.node('Gather', [b.input(`keys_${h}`, 'float', ['T', d]), positions], { axis: 0 });
     const values = b.node('Gather', [b.input(`values_${h}`, 'float', ['T', d]), positions], { axis: 0 });
-    const logits = b.node('Mul', [b.node('MatMul', [qh, b.node('Transpose', [keys], { perm: [1, 0] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+    const logits = scaledLogits(b, qh, keys, d);
     outs.push(b.node('MatMul', [b.node('Softmax', [logits], { axis: -1 }), values]));
   }
   b.expose(b.node('Reshape', [outs.length === 1 ? outs[0] : b.node('Concat', outs, { axis: 0 }), b.ints('flat', [1, -1])]), 'attn', 'float', [1, config.numHeads * d]);
@@ -375,9 +388,9 @@ export function buildSoftVotes(config: LlmConfig): Uint8Array {
   const q = b.input('q', 'float', [Hkv, g, d]);
   const rows: string[] = [];
   for (let h = 0; h < Hkv; h++) {
-    const qh = b.node('Reshape', [b.node('Gather', [q, b.ints('head', [h])], { axis: 0 }), b.ints('group_rows', [g, d])]);
+    const qh = groupQuery(b, q, h, g, d);
     const keys = b.input(`keys_${h}`, 'float', ['m', d]);
-    const logits = b.node('Mul', [b.node('MatMul', [qh, b.node('Transpose', [keys], { perm: [1, 0] })]), b.scalar('scale', 1 / Math.sqrt(d))]);
+    const logits = scaledLogits(b, qh, keys, d);
     rows.push(b.node('ReduceSum', [b.node('Softmax', [logits], { axis: -1 }), b.ints('axis0', [0])], { keepdims: 1 }));
   }
   b.expose(rows.length === 1 ? rows[0] : b.node('Concat', rows, { axis: 0 }), 'votes', 'float', [Hkv, 'm']);
