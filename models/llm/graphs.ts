@@ -2,7 +2,7 @@
  * The dense math of the decoder as ONNX graphs built in code, weights as initializers, one set
  * per model (issue 6). Attention is kept out of the weighted graphs, so that Folio owns the KV
  * cache and a policy can choose, per decode step and layer, which positions are read: decode
- * attention runs in small weight-free graphs per KV head over the chosen positions
+ * attention runs in small weight-free graphs (one call per layer) over the chosen positions
  * (decode-attention.ts; attention.ts is the TypeScript equivalent), prefill attention in a
  * weight-free GroupQueryAttention graph over the cache.
  *
@@ -272,28 +272,6 @@ function scaledLogits(b: GraphBuilder, q: string, keys: string, d: number, rank:
 }
 
 /**
- * Weight-free attention of one KV head's query group at a decode step over the rows a policy
- * chose: q [g, d] against the head's keys/values [T, d] (a view of the cache, not copied), with
- * an int32 `positions` input gathered first (Gather in C++ is much cheaper than copying rows in
- * TypeScript). Also outputs the scaled logits summed over the group's query heads [count].
- */
-export function buildDecodeAttention(config: LlmConfig): Uint8Array {
-  const b = new GraphBuilder('decode_attention_gather');
-  const d = config.headDim;
-  const g = config.numHeads / config.numKvHeads;
-  const q = b.input('q', 'float', [g, d]);
-  const positions = b.input('positions', 'int32', ['count']);
-  const keys = b.node('Gather', [b.input('keys', 'float', ['T', d]), positions], { axis: 0 });
-  const values = b.node('Gather', [b.input('values', 'float', ['T', d]), positions], { axis: 0 });
-  const logits = scaledLogits(b, q, keys, d);
-  // Summed over the group in the graph: summing g rows of tens of thousands of logits in
-  // TypeScript cost about 1 ms per KV head.
-  b.expose(b.node('ReduceSum', [logits, b.ints('axis0', [0])], { keepdims: 0 }), 'logit_sums', 'float', ['count']);
-  b.expose(b.node('MatMul', [b.node('Softmax', [logits], { axis: -1 }), values]), 'attn', 'float', [g, d]);
-  return b.encode();
-}
-
-/**
  * Dense decode attention of a whole layer in one call: q [Hkv, g, d] against each KV head's
  * keys/values [T, d] (inputs keys_h/values_h: views of the cache from the range's first position,
  * not copied). One run() per layer instead of one per KV head: at 32K positions the four calls
@@ -336,18 +314,26 @@ export function buildRangeDecodeAttention(config: LlmConfig, sums: boolean): Uin
  * reusing layers, TokenSelect, StreamingLLM): q [Hkv, g, d], the layer's whole cache buffers
  * keys/values [Hkv, capacity, d] (not copied in) and int32 `positions` [count] < length, gathered
  * along the position axis in C++. One run() per layer instead of one per KV head: at a 2048-token
- * budget the per-call overhead, not the arithmetic, was most of a sparse layer's cost.
+ * budget the per-call overhead, not the arithmetic, was most of a sparse layer's cost. With
+ * `sums`, also outputs the scaled logits summed over every query head [count], as one more query
+ * row per KV head (its group's Σq) like buildRangeDecodeAttention.
  */
-export function buildSharedDecodeAttention(config: LlmConfig): Uint8Array {
-  const b = new GraphBuilder('decode_attention_shared');
+export function buildSharedDecodeAttention(config: LlmConfig, sums: boolean): Uint8Array {
+  const b = new GraphBuilder(sums ? 'decode_attention_shared_sums' : 'decode_attention_shared');
   const { numKvHeads: Hkv, headDim: d } = config;
   const g = config.numHeads / Hkv;
-  const q = b.input('q', 'float', [Hkv, g, d]);
+  let q = b.input('q', 'float', [Hkv, g, d]);
+  if (sums) q = b.node('Concat', [q, b.node('ReduceSum', [q, b.ints('group_axis', [1])], { keepdims: 1 })], { axis: 1 });
   const positions = b.input('positions', 'int32', ['count']);
   const keys = b.node('Gather', [b.input('keys', 'float', [Hkv, 'capacity', d]), positions], { axis: 1 });
   const values = b.node('Gather', [b.input('values', 'float', [Hkv, 'capacity', d]), positions], { axis: 1 });
   const logits = scaledLogits(b, q, keys, d, 3);
-  const attn = b.node('MatMul', [b.node('Softmax', [logits], { axis: -1 }), values]);
+  let attn = b.node('MatMul', [b.node('Softmax', [logits], { axis: -1 }), values]);
+  if (sums) {
+    const sumRows = b.node('Gather', [logits, b.ints('sum_row', [g])], { axis: 1 }); // [Hkv, 1, count]
+    b.expose(b.node('ReduceSum', [sumRows, b.ints('head_axes', [0, 1])], { keepdims: 0 }), 'logit_sums', 'float', ['count']);
+    attn = b.node('Slice', [attn, b.ints('zero', [0]), b.ints('group', [g]), b.ints('group_axis', [1])]);
+  }
   b.expose(b.node('Reshape', [attn, b.ints('flat', [1, -1])]), 'attn', 'float', [1, config.numHeads * d]);
   return b.encode();
 }
@@ -441,8 +427,8 @@ export class LlmGraphs {
     private readonly posts: ort.InferenceSession[],
     private readonly head: ort.InferenceSession | null,
     private readonly attention: Map<number | null, ort.InferenceSession>,
-    private readonly decodeGather: ort.InferenceSession,
     private readonly decodeShared: ort.InferenceSession,
+    private readonly decodeSharedSums: ort.InferenceSession,
     private readonly decodePerHead: ort.InferenceSession,
     private readonly decodeRange: ort.InferenceSession,
     private readonly decodeRangeSums: ort.InferenceSession,
@@ -514,14 +500,14 @@ export class LlmGraphs {
       const window = layerSlidingWindow(config, layer);
       if (!attention.has(window)) attention.set(window, await create(buildPrefillAttention(config, window), 'prefill attention'));
     }
-    const decodeGather = await create(buildDecodeAttention(config), 'decode attention (gather)');
-    const decodeShared = await create(buildSharedDecodeAttention(config), 'decode attention (shared positions)');
+    const decodeShared = await create(buildSharedDecodeAttention(config, false), 'decode attention (shared positions)');
+    const decodeSharedSums = await create(buildSharedDecodeAttention(config, true), 'decode attention (shared positions, logit sums)');
     const decodePerHead = await create(buildPerHeadDecodeAttention(config), 'decode attention (positions per KV head)');
     const decodeRange = await create(buildRangeDecodeAttention(config, false), 'decode attention (range)');
     const decodeRangeSums = await create(buildRangeDecodeAttention(config, true), 'decode attention (range, logit sums)');
     const softVoting = await create(buildSoftVotes(config), 'soft votes');
     const pageScoring = await create(buildPageScores(config), 'page scores');
-    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeGather, decodeShared, decodePerHead, decodeRange, decodeRangeSums, softVoting, pageScoring);
+    return new LlmGraphs(config, layout, pres, posts, head, attention, decodeShared, decodeSharedSums, decodePerHead, decodeRange, decodeRangeSums, softVoting, pageScoring);
   }
 
   private hiddenTensor(hidden: Float32Array): ort.Tensor {
@@ -601,26 +587,6 @@ export class LlmGraphs {
   }
 
   /**
-   * One KV head's decode attention over the rows `positions` of `keys`/`values` [T × d] (views,
-   * not copied); `q` [g × d]. Returns attn [g × d] and, when asked, the logits summed over the
-   * group [count].
-   */
-  async attendGroup(q: Float32Array, keys: Float32Array, values: Float32Array, positions: Int32Array, wantLogits: boolean): Promise<{ attn: Float32Array; logitSums: Float32Array | null }> {
-    const d = this.config.headDim;
-    const T = keys.length / d;
-    const out = await this.decodeGather.run(
-      {
-        q: new ort.Tensor('float32', q, [q.length / d, d]),
-        keys: new ort.Tensor('float32', keys, [T, d]),
-        values: new ort.Tensor('float32', values, [T, d]),
-        positions: new ort.Tensor('int32', positions, [positions.length]),
-      },
-      wantLogits ? ['attn', 'logit_sums'] : ['attn'],
-    );
-    return { attn: out.attn.data as Float32Array, logitSums: wantLogits ? (out.logit_sums.data as Float32Array) : null };
-  }
-
-  /**
    * See buildRangeDecodeAttention: `q` [H × d]; every KV head attends to positions [lo, length)
    * of the layer's cache buffers (row stride `capacity`). Returns attn [H × d] and, when asked,
    * the logits summed over all query heads [length − lo].
@@ -639,17 +605,20 @@ export class LlmGraphs {
     return { attn: out.attn.data as Float32Array, logitSums: wantSums ? (out.logit_sums.data as Float32Array) : null };
   }
 
-  /** See buildSharedDecodeAttention: `q` [H × d], `keys`/`values` the layer's cache buffers. Returns attn [H × d]. */
-  async attendShared(q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, positions: Int32Array): Promise<Float32Array> {
+  /**
+   * See buildSharedDecodeAttention: `q` [H × d], `keys`/`values` the layer's cache buffers. Returns
+   * attn [H × d] and, when asked, the logits summed over all query heads [positions.length].
+   */
+  async attendShared(q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, positions: Int32Array, wantSums: boolean): Promise<{ attn: Float32Array; logitSums: Float32Array | null }> {
     const { numKvHeads: Hkv, headDim: d } = this.config;
     const g = this.config.numHeads / Hkv;
-    const out = await this.decodeShared.run({
+    const out = await (wantSums ? this.decodeSharedSums : this.decodeShared).run({
       q: new ort.Tensor('float32', q, [Hkv, g, d]),
       keys: new ort.Tensor('float32', keys.subarray(0, Hkv * capacity * d), [Hkv, capacity, d]),
       values: new ort.Tensor('float32', values.subarray(0, Hkv * capacity * d), [Hkv, capacity, d]),
       positions: new ort.Tensor('int32', positions, [positions.length]),
     });
-    return out.attn.data as Float32Array;
+    return { attn: out.attn.data as Float32Array, logitSums: wantSums ? (out.logit_sums.data as Float32Array) : null };
   }
 
   /**
@@ -703,7 +672,7 @@ export class LlmGraphs {
   }
 
   async release(): Promise<void> {
-    const all = [...this.pres, ...this.posts, ...this.attention.values(), this.decodeGather, this.decodeShared, this.decodePerHead, this.decodeRange, this.decodeRangeSums, this.softVoting, this.pageScoring, ...(this.head ? [this.head] : [])];
+    const all = [...this.pres, ...this.posts, ...this.attention.values(), this.decodeShared, this.decodeSharedSums, this.decodePerHead, this.decodeRange, this.decodeRangeSums, this.softVoting, this.pageScoring, ...(this.head ? [this.head] : [])];
     await Promise.all(all.map((s) => s.release()));
   }
 }

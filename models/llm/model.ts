@@ -9,8 +9,8 @@
  *
  * Prefill (any run of more than one token) is dense and chunked; its attention is ORT's
  * GroupQueryAttention over the cache. Decode (one token) asks the policy for each layer's
- * positions and attends to them per KV head in a small ORT graph (decode-attention.ts), or in the
- * TypeScript kernel (attention.ts) when `attentionKernel` is 'ts'. A policy instance carries
+ * positions and attends to them in one small ORT graph call per layer (decode-attention.ts), or in
+ * the TypeScript kernel (attention.ts) when `attentionKernel` is 'ts'. A policy instance carries
  * per-conversation state (TokenSelect's selection cache): give each session its own.
  */
 import { AttentionScratch, attendDecode } from './attention.ts';
@@ -90,7 +90,7 @@ export class LlmModel {
     this.prefillChunk = Math.max(1, options.prefillChunk ?? 512);
     this.scratch = new AttentionScratch(this.shape);
     this.attnOut = new Float32Array(config.numHeads * config.headDim);
-    this.ortAttention = new OrtDecodeAttention(graphs, config.numHeads, config.numKvHeads, config.headDim);
+    this.ortAttention = new OrtDecodeAttention(graphs, config.numKvHeads);
     this.attentionKernel = options.decodeAttention ?? 'ort';
     this.policyOps = { softVotes: (q, keys, capacity, lo, hi) => graphs.softVotes(q, keys, capacity, lo, hi), pageScores: (q, min, max, pagesCapacity, from, to) => graphs.pageScores(q, min, max, pagesCapacity, from, to) };
   }

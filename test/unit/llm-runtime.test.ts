@@ -473,7 +473,7 @@ describe('LLM runtime: attention kernel and cache', () => {
         { kind: 'shared', positions: Int32Array.of(0, 2, 9, 17, 28, 29, 99), count: 6 },
         { kind: 'perKvHead', positions: [Int32Array.of(1, 5, 29), Int32Array.of(0, 3, 4, 20, 29)], counts: [3, 5] },
       ];
-      const ort = new OrtDecodeAttention(graphs, config.numHeads, config.numKvHeads, d);
+      const ort = new OrtDecodeAttention(graphs, config.numKvHeads);
       for (const selection of selections) {
         const expected = new Float32Array(q.length);
         const got = new Float32Array(q.length);
@@ -507,7 +507,7 @@ describe('LLM runtime: attention kernel and cache', () => {
           assert.ok(Math.abs(seen[1][i] - naive) < 1e-4, `${seen[1][i]} vs ${naive}`);
         }
         assert.ok(maxAbsDiff(got, expected) < 1e-5, `${selection.kind}: ${maxAbsDiff(got, expected)}`);
-        // Without an observer a shared selection runs as one call for all KV heads.
+        // And without an observer (the graphs without the sum row).
         const unobserved = new Float32Array(q.length);
         await ort.attend(q, cache.layers[0], cache.capacity, n, selection, unobserved);
         assert.ok(maxAbsDiff(unobserved, expected) < 1e-5, `${selection.kind} (unobserved): ${maxAbsDiff(unobserved, expected)}`);
