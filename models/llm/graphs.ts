@@ -514,6 +514,24 @@ export class LlmGraphs {
     return new ort.Tensor('float32', hidden, [hidden.length / this.config.hiddenSize, this.config.hiddenSize]);
   }
 
+  /** Every head's query [H × d] as [Hkv, g, d], the decode graphs' `q`. */
+  private groupedQuery(q: Float32Array): ort.Tensor {
+    const { numKvHeads: Hkv, headDim: d } = this.config;
+    return new ort.Tensor('float32', q, [Hkv, this.config.numHeads / Hkv, d]);
+  }
+
+  /**
+   * Feeds `${name}_h` for every KV head h: rows [lo, lo + count) of that head's part of a cache
+   * buffer with row stride `capacity`, as [count, d] views (not copied).
+   */
+  private headRows(feeds: Feeds, name: string, buffer: Float32Array, capacity: number, lo: number, count: number): void {
+    const d = this.config.headDim;
+    for (let h = 0; h < this.config.numKvHeads; h++) {
+      const from = (h * capacity + lo) * d;
+      feeds[`${name}_${h}`] = new ort.Tensor('float32', buffer.subarray(from, from + count * d), [count, d]);
+    }
+  }
+
   /**
    * RotaryEmbedding's [n, d/2] tables from rope.ts's [n, d] ones (whose two halves repeat): made
    * once per chunk or step and passed to first() and every next().
@@ -592,15 +610,9 @@ export class LlmGraphs {
    * the logits summed over all query heads [length − lo].
    */
   async attendRange(q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, lo: number, length: number, wantSums: boolean): Promise<{ attn: Float32Array; logitSums: Float32Array | null }> {
-    const { numKvHeads: Hkv, headDim: d } = this.config;
-    const g = this.config.numHeads / Hkv;
-    const T = length - lo;
-    const feeds: Feeds = { q: new ort.Tensor('float32', q, [Hkv, g, d]) };
-    for (let h = 0; h < Hkv; h++) {
-      const from = (h * capacity + lo) * d;
-      feeds[`keys_${h}`] = new ort.Tensor('float32', keys.subarray(from, from + T * d), [T, d]);
-      feeds[`values_${h}`] = new ort.Tensor('float32', values.subarray(from, from + T * d), [T, d]);
-    }
+    const feeds: Feeds = { q: this.groupedQuery(q) };
+    this.headRows(feeds, 'keys', keys, capacity, lo, length - lo);
+    this.headRows(feeds, 'values', values, capacity, lo, length - lo);
     const out = await (wantSums ? this.decodeRangeSums : this.decodeRange).run(feeds);
     return { attn: out.attn.data as Float32Array, logitSums: wantSums ? (out.logit_sums.data as Float32Array) : null };
   }
@@ -611,9 +623,8 @@ export class LlmGraphs {
    */
   async attendShared(q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, positions: Int32Array, wantSums: boolean): Promise<{ attn: Float32Array; logitSums: Float32Array | null }> {
     const { numKvHeads: Hkv, headDim: d } = this.config;
-    const g = this.config.numHeads / Hkv;
     const out = await (wantSums ? this.decodeSharedSums : this.decodeShared).run({
-      q: new ort.Tensor('float32', q, [Hkv, g, d]),
+      q: this.groupedQuery(q),
       keys: new ort.Tensor('float32', keys.subarray(0, Hkv * capacity * d), [Hkv, capacity, d]),
       values: new ort.Tensor('float32', values.subarray(0, Hkv * capacity * d), [Hkv, capacity, d]),
       positions: new ort.Tensor('int32', positions, [positions.length]),
@@ -626,15 +637,10 @@ export class LlmGraphs {
    * (all < length) of the layer's cache buffers (row stride `capacity`). Returns attn [H × d].
    */
   async attendPerHead(q: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, length: number, positions: Int32Array[], counts: number[]): Promise<Float32Array> {
-    const { numKvHeads: Hkv, headDim: d } = this.config;
-    const g = this.config.numHeads / Hkv;
-    const feeds: Feeds = { q: new ort.Tensor('float32', q, [Hkv, g, d]) };
-    for (let h = 0; h < Hkv; h++) {
-      const from = h * capacity * d;
-      feeds[`keys_${h}`] = new ort.Tensor('float32', keys.subarray(from, from + length * d), [length, d]);
-      feeds[`values_${h}`] = new ort.Tensor('float32', values.subarray(from, from + length * d), [length, d]);
-      feeds[`positions_${h}`] = new ort.Tensor('int32', positions[h].subarray(0, counts[h]), [counts[h]]);
-    }
+    const feeds: Feeds = { q: this.groupedQuery(q) };
+    this.headRows(feeds, 'keys', keys, capacity, 0, length);
+    this.headRows(feeds, 'values', values, capacity, 0, length);
+    for (let h = 0; h < this.config.numKvHeads; h++) feeds[`positions_${h}`] = new ort.Tensor('int32', positions[h].subarray(0, counts[h]), [counts[h]]);
     return (await this.decodePerHead.run(feeds)).attn.data as Float32Array;
   }
 
@@ -643,13 +649,8 @@ export class LlmGraphs {
    * key buffer (row stride `capacity`). Returns votes [Hkv × (hi − lo)].
    */
   async softVotes(q: Float32Array, keys: Float32Array, capacity: number, lo: number, hi: number): Promise<Float32Array> {
-    const { numKvHeads: Hkv, headDim: d } = this.config;
-    const g = this.config.numHeads / Hkv;
-    const feeds: Feeds = { q: new ort.Tensor('float32', q, [Hkv, g, d]) };
-    for (let h = 0; h < Hkv; h++) {
-      const from = (h * capacity + lo) * d;
-      feeds[`keys_${h}`] = new ort.Tensor('float32', keys.subarray(from, from + (hi - lo) * d), [hi - lo, d]);
-    }
+    const feeds: Feeds = { q: this.groupedQuery(q) };
+    this.headRows(feeds, 'keys', keys, capacity, lo, hi - lo);
     return (await this.softVoting.run(feeds)).votes.data as Float32Array;
   }
 
@@ -659,10 +660,9 @@ export class LlmGraphs {
    */
   async pageScores(q: Float32Array, min: Float32Array, max: Float32Array, pagesCapacity: number, from: number, to: number): Promise<Float32Array> {
     const { numKvHeads: Hkv, headDim: d } = this.config;
-    const g = this.config.numHeads / Hkv;
     const size = Hkv * pagesCapacity * d;
     const out = await this.pageScoring.run({
-      q: new ort.Tensor('float32', q, [Hkv, g, d]),
+      q: this.groupedQuery(q),
       min: new ort.Tensor('float32', min.subarray(0, size), [Hkv, pagesCapacity, d]),
       max: new ort.Tensor('float32', max.subarray(0, size), [Hkv, pagesCapacity, d]),
       from: new ort.Tensor('int64', BigInt64Array.of(BigInt(from)), [1]),
