@@ -9,12 +9,14 @@
  *
  * Prefill (any run of more than one token) is dense and chunked; its attention is ORT's
  * GroupQueryAttention over the cache. Decode (one token) asks the policy for each layer's
- * positions and attends to them in one small ORT graph call per layer (decode-attention.ts), or in
- * the TypeScript kernel (attention.ts) when `attentionKernel` is 'ts'. A policy instance carries
+ * positions and attends to them in one call per layer: Folio's native kernel (native-attention.ts)
+ * when it was built, else one small ORT graph (decode-attention.ts), or the TypeScript oracle
+ * (attention.ts) when `attentionKernel` is 'ts'. A policy instance carries
  * per-conversation state (TokenSelect's selection cache): give each session its own.
  */
 import { AttentionScratch, attendDecode } from './attention.ts';
 import { OrtDecodeAttention } from './decode-attention.ts';
+import { NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from './native-attention.ts';
 import { layerSlidingWindow } from './config.ts';
 import { generate, type GenerateOptions, type GenerateResult } from './generate.ts';
 import { type GraphLayout, LlmGraphs } from './graphs.ts';
@@ -49,11 +51,14 @@ export interface LoadOptions {
   /** Tokens per prefill chunk (default 512): bounds the [heads × chunk × context] score tensor. */
   prefillChunk?: number;
   /**
-   * Decode attention (and TokenSelect's scoring) in onnxruntime (default) or in TypeScript
-   * (attention.ts, the policies' own loops).
+   * Where decode attention runs: Folio's native kernel (native/, the default when built), onnxruntime
+   * (the default otherwise), or TypeScript (attention.ts, and the policies' own scoring loops).
+   * Policies score (TokenSelect's votes, Quest's pages) in onnxruntime unless this is 'ts'.
    */
-  decodeAttention?: 'ort' | 'ts';
+  decodeAttention?: DecodeAttentionKernel;
 }
+
+export type DecodeAttentionKernel = 'native' | 'ort' | 'ts';
 
 /** One conversation's state: the cache and the ids it holds, plus ids sampled but not yet fed. */
 export class LlmSession {
@@ -74,9 +79,10 @@ export class LlmModel {
   private readonly scratch: AttentionScratch;
   private readonly attnOut: Float32Array;
   private readonly ortAttention: OrtDecodeAttention;
+  private readonly nativeAttention: NativeDecodeAttention | null;
   private readonly policyOps: PolicyOps;
   /** Where decode attention runs; switchable between steps (bench/decode.ts compares them). */
-  attentionKernel: 'ort' | 'ts';
+  attentionKernel: DecodeAttentionKernel;
 
   private constructor(
     readonly config: LlmConfig,
@@ -91,7 +97,10 @@ export class LlmModel {
     this.scratch = new AttentionScratch(this.shape);
     this.attnOut = new Float32Array(config.numHeads * config.headDim);
     this.ortAttention = new OrtDecodeAttention(graphs, config.numKvHeads);
-    this.attentionKernel = options.decodeAttention ?? 'ort';
+    const native = nativeAttentionKernel();
+    this.nativeAttention = native ? new NativeDecodeAttention(native, config.numKvHeads, config.headDim, Math.max(1, options.threads ?? 2)) : null;
+    this.attentionKernel = options.decodeAttention ?? (native ? 'native' : 'ort');
+    if (this.attentionKernel === 'native') this.native();
     this.policyOps = { softVotes: (q, keys, capacity, lo, hi) => graphs.softVotes(q, keys, capacity, lo, hi), pageScores: (q, min, max, pagesCapacity, from, to) => graphs.pageScores(q, min, max, pagesCapacity, from, to) };
   }
 
@@ -104,6 +113,11 @@ export class LlmModel {
     if (!embed) throw new Error('Checkpoint has no model.embed_tokens.weight');
     const graphs = await LlmGraphs.build(config, weights, { layout: options.layout, threads: options.threads, weights: options.weights, accuracyLevel: options.accuracyLevel, blockSize: options.weightBlock });
     return new LlmModel(config, graphs, embed.data, src.tokenizer, src.stopTokenIds ?? config.eosTokenIds, options);
+  }
+
+  private native(): NativeDecodeAttention {
+    if (!this.nativeAttention) throw new Error(`Decode attention 'native' asked for, but ${nativeAttentionError()}`);
+    return this.nativeAttention;
   }
 
   newSession(capacity?: number): LlmSession {
@@ -197,11 +211,13 @@ export class LlmModel {
       const kv = cache.layers[layer];
       const window = layerSlidingWindow(this.config, layer);
       const lo = window === null ? 0 : Math.max(0, length - window);
-      const ops = this.attentionKernel === 'ort' ? this.policyOps : undefined;
+      const ops = this.attentionKernel === 'ts' ? undefined : this.policyOps;
       const selection = await policy.select({ layer, q: qkv.q, kv, capacity: cache.capacity, length, lo, ops });
       attended[layer] = attendedCount(selection, this.config.numKvHeads, length);
-      if (this.attentionKernel === 'ort') await this.ortAttention.attend(qkv.q, kv, cache.capacity, length, selection, this.attnOut, policy.observer(layer));
-      else attendDecode(qkv.q, kv, cache.capacity, length, selection, this.attnOut, this.scratch, policy.observer(layer));
+      const observe = policy.observer(layer);
+      if (this.attentionKernel === 'ts') attendDecode(qkv.q, kv, cache.capacity, length, selection, this.attnOut, this.scratch, observe);
+      else if (this.attentionKernel === 'ort') await this.ortAttention.attend(qkv.q, kv, cache.capacity, length, selection, this.attnOut, observe);
+      else this.native().attend(qkv.q, kv, cache.capacity, length, selection, this.attnOut, observe);
       if (layer < this.config.numLayers - 1) {
         const next = await this.graphs.next(layer, this.attnOut, hidden, rope);
         hidden = next.hidden;

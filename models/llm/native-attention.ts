@@ -1,0 +1,103 @@
+/**
+ * Decode-step attention in Folio's native kernel (native/decode-attention.c): the same contract
+ * as the onnxruntime path (decode-attention.ts) and the TypeScript oracle (attention.ts), one
+ * synchronous call per layer. Each selected key and value row is read once straight from the
+ * cache and dotted with the whole query group in L1, with the next rows prefetched; onnxruntime
+ * instead copies the selected rows (Gather) and then runs MatMul, Softmax and MatMul as separate
+ * passes. Measured here (2 cores, 4 KV heads, d = 64, 32K cached positions, 20 distinct layers,
+ * tmp A/B in one process): 2048 gathered positions 0.60 ms per layer against 1.06 ms, the dense
+ * range 4.7 ms against 7.0 ms.
+ *
+ * The kernel is optional: `npm ci` builds it with node-gyp (scripts/build-native.mjs) and Folio
+ * falls back to onnxruntime when it is missing. The call blocks the event loop for one layer
+ * (about a millisecond at 32K positions); an async hand-off per layer would cost more than the
+ * kernel saves, and the step yields to the loop between layers on its onnxruntime calls.
+ */
+import { createRequire } from 'node:module';
+import type { LogitsObserver, Selection } from './attention.ts';
+import type { LayerKv } from './kv-cache.ts';
+
+interface NativeKernel {
+  attend(
+    q: Float32Array,
+    keys: Float32Array,
+    values: Float32Array,
+    capacity: number,
+    kvHeads: number,
+    threads: number,
+    lo: number,
+    counts: Int32Array,
+    lists: Int32Array[] | null,
+    out: Float32Array,
+    sums: Float32Array | null,
+  ): void;
+}
+
+const ADDON = '../../native/build/Release/folio_native.node';
+let kernel: NativeKernel | null | undefined;
+let unavailable = '';
+
+/** The native kernel, or null when it was not built (`nativeAttentionError()` says why). */
+export function nativeAttentionKernel(): NativeKernel | null {
+  if (kernel !== undefined) return kernel;
+  try {
+    kernel = createRequire(import.meta.url)(ADDON) as NativeKernel;
+  } catch (error) {
+    kernel = null;
+    unavailable = `the native attention kernel is not built (npm run build:native): ${(error as Error).message.split('\n')[0]}`;
+  }
+  return kernel;
+}
+
+export function nativeAttentionError(): string {
+  nativeAttentionKernel();
+  return unavailable;
+}
+
+export class NativeDecodeAttention {
+  private readonly counts: Int32Array;
+  private readonly lists: Int32Array[];
+  private sums = new Float32Array(0);
+
+  constructor(
+    private readonly kernel: NativeKernel,
+    private readonly numKvHeads: number,
+    private readonly headDim: number,
+    private readonly threads: number,
+  ) {
+    this.counts = new Int32Array(numKvHeads);
+    this.lists = new Array<Int32Array>(numKvHeads);
+  }
+
+  attend(q: Float32Array, kv: LayerKv, capacity: number, length: number, selection: Selection, out: Float32Array, observe?: LogitsObserver): void {
+    const { counts, lists } = this;
+    let lo = 0;
+    let listed: Int32Array[] | null = lists;
+    if (selection.kind === 'range') {
+      lo = selection.lo;
+      counts.fill(length - lo);
+      listed = null;
+    } else if (selection.kind === 'shared') {
+      counts.fill(selection.count);
+      lists.fill(selection.positions);
+    } else {
+      if (observe) throw new Error('A logits observer needs positions shared by every KV head');
+      for (let g = 0; g < this.numKvHeads; g++) {
+        counts[g] = selection.counts[g];
+        lists[g] = selection.positions[g];
+      }
+    }
+    for (let g = 0; g < this.numKvHeads; g++) if (counts[g] <= 0) throw new Error(`Attention over an empty set of positions (KV head ${g})`);
+    const count = counts[0];
+    if (observe && this.sums.length < count) this.sums = new Float32Array(Math.ceil(count * 1.25));
+    const sums = observe ? this.sums : null;
+    try {
+      // Views of exactly [kvHeads × capacity × d]: the kernel derives d from the length.
+      const size = this.numKvHeads * capacity * this.headDim;
+      this.kernel.attend(q, kv.keys.subarray(0, size), kv.values.subarray(0, size), capacity, this.numKvHeads, this.threads, lo, counts, listed, out, sums);
+    } catch (error) {
+      throw new Error(`Native decode attention failed (${selection.kind})`, { cause: error });
+    }
+    if (observe && sums) observe(sums, count);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Folio's native decode-attention kernel (native/decode-attention.c) against the TypeScript
+ * oracle (attention.ts): every selection kind, the logit sums a TidalDecode selection layer
+ * observes, thread splits with the flash-decoding merge, head sizes with and without the
+ * specialised loops, and the errors it must raise instead of reading outside the cache.
+ *
+ * The kernel is optional for users (npm ci builds it when a C toolchain is there); CI sets
+ * FOLIO_REQUIRE_NATIVE=1 so a missing build fails here instead of skipping.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { AttentionScratch, attendDecode, type Selection } from '../../models/llm/attention.ts';
+import { KvCache } from '../../models/llm/kv-cache.ts';
+import { NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from '../../models/llm/native-attention.ts';
+
+const kernel = nativeAttentionKernel();
+const required = process.env.FOLIO_REQUIRE_NATIVE === '1';
+
+function maxAbsDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+/** A cache of `n` positions (capacity a bit larger, as in decoding) filled with a smooth pattern. */
+function filledCache(numKvHeads: number, headDim: number, n: number, seed: number): KvCache {
+  const cache = new KvCache(1, numKvHeads, headDim, n + 7);
+  const keys = new Float32Array(numKvHeads * n * headDim).map((_, i) => Math.sin(i * 0.37 + seed));
+  const values = new Float32Array(numKvHeads * n * headDim).map((_, i) => Math.cos(i * 0.11 + seed));
+  cache.write(0, keys, values, n);
+  cache.commit(n);
+  return cache;
+}
+
+/** Ascending distinct positions in [0, n), every `stride`-th one roughly, starting at `from`. */
+function spread(n: number, count: number, from = 0): Int32Array {
+  const out = new Int32Array(count);
+  for (let i = 0; i < count; i++) out[i] = Math.min(n - 1, from + Math.floor((i * (n - from)) / count));
+  return out;
+}
+
+describe('LLM native decode attention', () => {
+  it('is built where CI needs it', (t) => {
+    if (!required && !kernel) {
+      t.skip(nativeAttentionError());
+      return;
+    }
+    assert.ok(kernel, nativeAttentionError());
+  });
+
+  const shapes = [
+    { numHeads: 12, numKvHeads: 4, headDim: 64, n: 3000 }, // the benchmark's shape, split over threads
+    { numHeads: 4, numKvHeads: 2, headDim: 128, n: 700 },
+    { numHeads: 3, numKvHeads: 3, headDim: 8, n: 40 }, // no query grouping, unspecialised head size
+    { numHeads: 8, numKvHeads: 1, headDim: 16, n: 1025 },
+  ];
+  for (const { numHeads, numKvHeads, headDim: d, n } of shapes) {
+    it(`equals the TypeScript kernel: ${numHeads} heads, ${numKvHeads} KV heads, d = ${d}, ${n} positions`, (t) => {
+      if (!kernel) return t.skip(nativeAttentionError());
+      const shape = { numHeads, numKvHeads, headDim: d };
+      const cache = filledCache(numKvHeads, d, n, numHeads);
+      const q = new Float32Array(numHeads * d).map((_, i) => Math.sin(i * 0.17) * 2);
+      const perHead = Array.from({ length: numKvHeads }, (_, g) => spread(n, Math.max(1, Math.floor(n / (g + 2))), g));
+      const selections: Selection[] = [
+        { kind: 'range', lo: 0 },
+        { kind: 'range', lo: Math.floor(n / 3) },
+        { kind: 'range', lo: n - 1 },
+        { kind: 'shared', positions: spread(n, Math.ceil(n / 5)), count: Math.ceil(n / 5) },
+        { kind: 'shared', positions: Int32Array.of(n - 1, 0), count: 1 },
+        { kind: 'perKvHead', positions: perHead, counts: perHead.map((p) => p.length) },
+      ];
+      for (const threads of [1, 2, 3]) {
+        const native = new NativeDecodeAttention(kernel, numKvHeads, d, threads);
+        for (const selection of selections) {
+          const label = `${selection.kind} ${selection.kind === 'range' ? selection.lo : ''}, ${threads} threads`;
+          const expected = new Float32Array(q.length);
+          const got = new Float32Array(q.length).fill(Number.NaN);
+          const sums: Float32Array[] = [];
+          const observe = selection.kind === 'perKvHead' ? [undefined, undefined] : [(s: Float32Array, c: number) => sums.push(s.slice(0, c)), (s: Float32Array, c: number) => sums.push(s.slice(0, c))];
+          attendDecode(q, cache.layers[0], cache.capacity, n, selection, expected, new AttentionScratch(shape), observe[0]);
+          native.attend(q, cache.layers[0], cache.capacity, n, selection, got, observe[1]);
+          assert.ok(maxAbsDiff(got, expected) < 2e-6, `${label}: ${maxAbsDiff(got, expected)}`);
+          if (selection.kind !== 'perKvHead') {
+            assert.equal(sums.length, 2, label);
+            assert.equal(sums[1].length, sums[0].length, label);
+            assert.ok(maxAbsDiff(sums[1], sums[0]) < 1e-4, `${label} sums: ${maxAbsDiff(sums[1], sums[0])}`);
+          }
+        }
+      }
+    });
+  }
+
+  it('stays finite and exact with large logits (the softmax shifts by the maximum)', (t) => {
+    if (!kernel) return t.skip(nativeAttentionError());
+    const shape = { numHeads: 4, numKvHeads: 2, headDim: 64 };
+    const n = 2000;
+    const cache = filledCache(2, 64, n, 3);
+    const q = new Float32Array(4 * 64).map((_, i) => Math.sin(i) * 40); // logits in the hundreds
+    const expected = new Float32Array(q.length);
+    const got = new Float32Array(q.length);
+    attendDecode(q, cache.layers[0], cache.capacity, n, { kind: 'range', lo: 0 }, expected, new AttentionScratch(shape));
+    new NativeDecodeAttention(kernel, 2, 64, 2).attend(q, cache.layers[0], cache.capacity, n, { kind: 'range', lo: 0 }, got);
+    assert.ok(got.every(Number.isFinite));
+    assert.ok(maxAbsDiff(got, expected) < 1e-5, `${maxAbsDiff(got, expected)}`);
+  });
+
+  it('refuses empty selections, positions outside the cache and sums over per-head positions', (t) => {
+    if (!kernel) return t.skip(nativeAttentionError());
+    const cache = filledCache(2, 8, 10, 1);
+    const native = new NativeDecodeAttention(kernel, 2, 8, 2);
+    const q = new Float32Array(4 * 8).fill(0.5);
+    const out = new Float32Array(q.length);
+    const layer = cache.layers[0];
+    assert.throws(() => native.attend(q, layer, cache.capacity, 10, { kind: 'shared', positions: new Int32Array(4), count: 0 }, out), /empty set of positions/);
+    assert.throws(() => native.attend(q, layer, cache.capacity, 10, { kind: 'shared', positions: Int32Array.of(1, cache.capacity), count: 2 }, out), (error: Error) => /outside the cache/.test(String((error.cause as Error)?.message)));
+    assert.throws(() => native.attend(q, layer, cache.capacity, 10, { kind: 'shared', positions: Int32Array.of(-1), count: 1 }, out), (error: Error) => /outside the cache/.test(String((error.cause as Error)?.message)));
+    const perHead: Selection = { kind: 'perKvHead', positions: [Int32Array.of(1), Int32Array.of(2)], counts: [1, 1] };
+    assert.throws(() => native.attend(q, layer, cache.capacity, 10, perHead, out, () => {}), /shared by every KV head/);
+    assert.throws(() => native.attend(q, layer, cache.capacity, 10, { kind: 'perKvHead', positions: [Int32Array.of(1), Int32Array.of(2)], counts: [1, 0] }, out), /empty set of positions/);
+  });
+});
