@@ -5,7 +5,8 @@
  * 32000; test/helpers/llm-checkpoint.ts's weights):
  *
  *   npm run bench:decode [-- --tokens 8] [--contexts 2048,8192,32768] [--budget 2048] [--threads 2]
- *                          [--layers 12] [--weights fp32|int8|int4] [--block 32] [--no-layouts] [--no-kernels] [--json]
+ *                          [--layers 12] [--weights fp32|int8|int4] [--block 32] [--attention native|ort|ts]
+ *                          [--no-layouts] [--no-kernels] [--json]
  *
  * `--layers` changes the depth only (same width). TidalDecode's layer plan (dense layers 0–1,
  * selection at 2, re-selection at round(L·9/32)) scans the whole cache in 4 layers whatever the
@@ -27,7 +28,8 @@
  *   diffuse attention, a weak proxy for a trained model's (which concentrates on few positions);
  *   treat these numbers as a check that nothing is broken, not as a quality estimate.
  * - attention kernels: dense and TidalDecode ms/token on the 8K cache with decode attention in
- *   onnxruntime (the default) and in the TypeScript kernel.
+ *   Folio's native kernel (native/, when built), onnxruntime and the TypeScript kernel. The main
+ *   runs use `--attention` (default: native when built, else onnxruntime).
  * - layouts: dense decode ms/token at the first context with the fused graphs (post(l)+pre(l+1),
  *   L+1 ORT calls per token) and the split ones (2L+1 calls).
  * - peak_rss_mb: the process's maximum resident set.
@@ -37,7 +39,8 @@
  */
 import { parseArgs } from 'node:util';
 import { parseLlmConfig } from '../models/llm/config.ts';
-import { LlmModel, type LlmSession } from '../models/llm/model.ts';
+import { type DecodeAttentionKernel, LlmModel, type LlmSession } from '../models/llm/model.ts';
+import { nativeAttentionKernel } from '../models/llm/native-attention.ts';
 import { type AttentionPolicy, createPolicy, DensePolicy, TidalDecodePolicy, TokenSelectPolicy } from '../models/llm/policies/index.ts';
 import { argmax, klDivergence } from '../models/llm/sampling.ts';
 import type { LedgerStep } from '../models/llm/ledger.ts';
@@ -56,6 +59,7 @@ const { values } = parseArgs({
     block: { type: 'string', default: '32' },
     'no-layouts': { type: 'boolean', default: false },
     'no-kernels': { type: 'boolean', default: false },
+    attention: { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -124,7 +128,9 @@ const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
 log(`building the mid-size model (${config.numLayers} layers, hidden ${config.hiddenSize}, ${config.numHeads}/${config.numKvHeads} heads, vocab ${config.vocabSize}, ${weightFormat} weights${weightFormat === 'fp32' ? '' : `, ${values.block} per scale`})…`);
 let started = performance.now();
 const weights = randomLlmWeights(config, 1);
-const model = await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, weights: weightFormat, weightBlock: Number(values.block) });
+const model = await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, weights: weightFormat, weightBlock: Number(values.block), decodeAttention: values.attention as DecodeAttentionKernel | undefined });
+const mainKernel = model.attentionKernel;
+log(`  decode attention: ${mainKernel}`);
 log(`  built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
 interface PolicyRun {
@@ -238,8 +244,8 @@ for (const context of contexts) {
   await measureAt(context, session, logits);
 }
 
-// The TypeScript attention kernel (attention.ts) against onnxruntime's, on the largest prefilled
-// cache, for dense and TidalDecode.
+// The attention kernels (native, onnxruntime, TypeScript) on the largest prefilled cache, for
+// dense and TidalDecode.
 const kernels: Record<string, Record<string, number>> = {};
 if (tileSource && !values['no-kernels']) {
   const { session } = tileSource;
@@ -247,7 +253,8 @@ if (tileSource && !values['no-kernels']) {
   session.cache.truncate(Math.min(base, tileFrom));
   session.tokens.length = session.cache.length;
   const feed = randomIds(Math.min(decodeTokens, 4) + 1, 9);
-  for (const kernel of ['ort', 'ts'] as const) {
+  const kernelNames: DecodeAttentionKernel[] = nativeAttentionKernel() ? ['native', 'ort', 'ts'] : ['ort', 'ts'];
+  for (const kernel of kernelNames) {
     model.attentionKernel = kernel;
     kernels[kernel] = {};
     for (const variant of variants.slice(0, 2)) {
@@ -256,7 +263,7 @@ if (tileSource && !values['no-kernels']) {
       log(`kernel ${kernel} at ${session.cache.length}: ${variant.name} ${run.msPerToken.toFixed(1)} ms/token`);
     }
   }
-  model.attentionKernel = 'ort';
+  model.attentionKernel = mainKernel;
 }
 
 let layouts: Record<string, number> | undefined;
@@ -265,7 +272,7 @@ if (!values['no-layouts']) {
   const feed = randomIds(decodeTokens + 1, 3);
   layouts = {};
   for (const layout of ['fused', 'split'] as const) {
-    const m = layout === 'fused' ? model : await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, layout, weights: weightFormat, weightBlock: Number(values.block) });
+    const m = layout === 'fused' ? model : await LlmModel.load({ config, weights, stopTokenIds: [] }, { threads, layout, weights: weightFormat, weightBlock: Number(values.block), decodeAttention: mainKernel });
     const session = m.newSession(context + feed.length);
     await m.prefill(session, prompt.slice(0, context));
     await m.step(session, feed[0], new DensePolicy());
@@ -294,6 +301,7 @@ await model.release();
 const summary = {
   model: { layers: config.numLayers, hidden: config.hiddenSize, heads: config.numHeads, kv_heads: config.numKvHeads, intermediate: config.intermediateSize, vocab: config.vocabSize, weights: weightFormat, weight_block: weightFormat === 'fp32' ? null : Number(values.block) },
   budget,
+  attention_kernel: mainKernel,
   decode_tokens: decodeTokens,
   decode_ms_per_token: decodeMs,
   decode_cpu_ms_per_token: cpuMs,

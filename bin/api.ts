@@ -23,8 +23,8 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
   const llm = LlmReader.fromConfig(config);
   if (llm) {
     // Load at start-up, so a bad checkpoint is reported now rather than at the first question.
-    await llm.load();
-    console.log(`folio api: LLM reader ${llm.name} (${config.llmPolicy}, budget ${config.llmBudget}, ${config.llmWeights} weights)`);
+    const model = await llm.load();
+    console.log(`folio api: LLM reader ${llm.name} (${config.llmPolicy}, budget ${config.llmBudget}, ${config.llmWeights} weights, ${model.attentionKernel} decode attention)`);
   }
   const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), llm, ...stores });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

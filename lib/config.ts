@@ -63,6 +63,8 @@ export interface FolioConfig {
   llmWeights: WeightFormat;
   /** Weights per scale when `llmWeights` is quantised: a power of two from 16 to 256. */
   llmWeightBlock: number;
+  /** Where decode attention runs: Folio's native kernel, onnxruntime, or the default (native when built). */
+  llmAttention: LlmAttentionKernel | undefined;
 }
 
 const LLM_POLICIES = ['dense', 'streaming', 'tidaldecode', 'tokenselect', 'quest'] as const;
@@ -82,6 +84,17 @@ function llmWeightsFrom(raw: string | undefined): WeightFormat {
     throw new Error(`FOLIO_LLM_WEIGHTS must be one of ${WEIGHT_FORMATS.join(', ')}, got "${raw}"`);
   }
   return value as WeightFormat;
+}
+
+const LLM_ATTENTION = ['auto', 'native', 'ort'] as const;
+export type LlmAttentionKernel = 'native' | 'ort';
+
+function llmAttentionFrom(raw: string | undefined): LlmAttentionKernel | undefined {
+  const value = (raw || 'auto').toLowerCase();
+  if (!(LLM_ATTENTION as readonly string[]).includes(value)) {
+    throw new Error(`FOLIO_LLM_ATTENTION must be one of ${LLM_ATTENTION.join(', ')}, got "${raw}"`);
+  }
+  return value === 'auto' ? undefined : (value as LlmAttentionKernel);
 }
 
 function weightBlockFrom(raw: string | undefined): number {
@@ -155,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     llmMaxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),
     llmWeights: llmWeightsFrom(env.FOLIO_LLM_WEIGHTS),
     llmWeightBlock: weightBlockFrom(env.FOLIO_LLM_WEIGHT_BLOCK),
+    llmAttention: llmAttentionFrom(env.FOLIO_LLM_ATTENTION),
   };
 }
 

@@ -11,7 +11,7 @@ import type { PolicyName } from '../../models/llm/policies/index.ts';
 import type { WeightFormat } from '../../models/llm/quantize.ts';
 import { NOT_FOUND } from '../../models/reader/extractive.ts';
 import { checkCitations, readerMessages, readerPlainPrompt, stripCitations } from '../../models/reader/llm-prompt.ts';
-import type { FolioConfig } from '../config.ts';
+import type { FolioConfig, LlmAttentionKernel } from '../config.ts';
 import { loadLlmModel } from '../llm/load-model.ts';
 import { type Answer, type Evidence, type LlmReaderLedger, readEvidenceExtractively } from './answer.ts';
 
@@ -23,6 +23,8 @@ export interface LlmReaderSettings {
   /** Linear weights at run time (default fp32), and weights per scale when quantised. */
   weights?: WeightFormat;
   weightBlock?: number;
+  /** Decode attention kernel (default: native when built, else onnxruntime). */
+  attention?: LlmAttentionKernel;
 }
 
 export interface LlmAnswerOptions {
@@ -43,7 +45,7 @@ export class LlmReader {
 
   static fromConfig(config: FolioConfig): LlmReader | null {
     if (!config.llmDir) return null;
-    return new LlmReader({ dir: config.llmDir, policy: config.llmPolicy, budget: config.llmBudget, maxNewTokens: config.llmMaxNewTokens, weights: config.llmWeights, weightBlock: config.llmWeightBlock });
+    return new LlmReader({ dir: config.llmDir, policy: config.llmPolicy, budget: config.llmBudget, maxNewTokens: config.llmMaxNewTokens, weights: config.llmWeights, weightBlock: config.llmWeightBlock, attention: config.llmAttention });
   }
 
   get name(): string {
@@ -52,7 +54,7 @@ export class LlmReader {
 
   load(): Promise<LlmModel> {
     if (!this.model) {
-      this.model = loadLlmModel(this.settings.dir, { weights: this.settings.weights, weightBlock: this.settings.weightBlock }).catch((error) => {
+      this.model = loadLlmModel(this.settings.dir, { weights: this.settings.weights, weightBlock: this.settings.weightBlock, decodeAttention: this.settings.attention }).catch((error) => {
         this.model = null;
         throw new Error(`The LLM reader could not load ${this.settings.dir}: ${(error as Error).message}`, { cause: error });
       });

@@ -142,6 +142,14 @@ describe('LLM runtime: quantised weights (MatMulNBits)', () => {
     assert.throws(() => loadConfig({ FOLIO_LLM_WEIGHT_BLOCK: '100' }), /FOLIO_LLM_WEIGHT_BLOCK must be a power of two/);
   });
 
+  it('FOLIO_LLM_ATTENTION: auto (the model picks) by default, native or ort by name, anything else refused', () => {
+    assert.equal(loadConfig({}).llmAttention, undefined);
+    assert.equal(loadConfig({ FOLIO_LLM_ATTENTION: 'auto' }).llmAttention, undefined);
+    assert.equal(loadConfig({ FOLIO_LLM_ATTENTION: 'ORT' }).llmAttention, 'ort');
+    assert.equal(loadConfig({ FOLIO_LLM_ATTENTION: 'native' }).llmAttention, 'native');
+    assert.throws(() => loadConfig({ FOLIO_LLM_ATTENTION: 'gpu' }), /FOLIO_LLM_ATTENTION must be one of auto, native, ort/);
+  });
+
   it('graphs with int8 and int4 weights compute the reference forward pass of the weights they stand for', async () => {
     for (const [name, extra] of Object.entries(CONFIGS).slice(0, 3)) {
       const config = tinyConfig(extra);
