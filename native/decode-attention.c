@@ -59,6 +59,13 @@ typedef struct {
   int32_t counts[64];
   int32_t lo;
   float *sums; /* NULL, or [counts[0]] logit sums (lists shared by every head, or a range) */
+  /*
+   * TokenSelect's soft votes instead of attention: votes[g·count + i] = Σ over the query heads of
+   * KV head g of softmax(q·K_range)[i]. Phase 0 keeps each part's exponentials in its scratch
+   * (one block per KV head); phase 1 scales them by the merged softmax weights in `partAcc`.
+   */
+  float *votes;
+  int phase;
   int parts;
   /* Per part: [kvHeads·group] maxima and sums, [kvHeads·group·dim] weighted values, scratch. */
   float *partMax, *partSum, *partAcc;
@@ -176,7 +183,58 @@ static inline __attribute__((always_inline)) void partHead(const Job *job, int p
   if (acc != partAcc) memcpy(partAcc, acc, sizeof(float) * group * d);
 }
 
+/*
+ * Soft votes, phase 0: the logits of one KV head's share of the range, exponentiated against the
+ * part's own maximum (kept in scratch block g), and the part's maxima and sums.
+ */
+static inline __attribute__((always_inline)) void votesHead(const Job *job, int part, int g, const int d) {
+  const int group = job->group, count = job->counts[g];
+  const int from = (int)((int64_t)count * part / job->parts), to = (int)((int64_t)count * (part + 1) / job->parts);
+  const int n = to - from, width = count / job->parts + 1;
+  float *scratch = job->scratch[part] + (int64_t)g * group * width;
+  const float *keys = job->keys + ((int64_t)g * job->capacity + job->lo + from) * d;
+  float *partMax = job->partMax + (int64_t)part * job->kvHeads * group + g * group;
+  float *partSum = job->partSum + (int64_t)part * job->kvHeads * group + g * group;
+  for (int i = 0; i < n; i++)
+    for (int j = 0; j < group; j++) scratch[j * width + i] = dot(job->q + (int64_t)(g * group + j) * d, keys + (int64_t)i * d, d) * job->scale;
+  for (int j = 0; j < group; j++) {
+    float *s = scratch + j * width;
+    float max = -INFINITY;
+    for (int i = 0; i < n; i++) max = s[i] > max ? s[i] : max;
+    partMax[j] = n > 0 ? max : -INFINITY;
+    partSum[j] = n > 0 ? expShifted(s, n, max) : 0;
+  }
+}
+
+/* Soft votes, phase 1: each position's vote, Σ_j weight_j · e_j, with the merged weights. */
+static HOT void votesFinish(const Job *job, int part) {
+  const int group = job->group;
+  for (int g = 0; g < job->kvHeads; g++) {
+    const int count = job->counts[g];
+    const int from = (int)((int64_t)count * part / job->parts), to = (int)((int64_t)count * (part + 1) / job->parts);
+    const int n = to - from, width = count / job->parts + 1;
+    const float *scratch = job->scratch[part] + (int64_t)g * group * width;
+    const float *weights = job->partAcc + (int64_t)part * job->kvHeads * group + g * group;
+    float *votes = job->votes + (int64_t)g * count + from;
+    for (int i = 0; i < n; i++) votes[i] = 0;
+    for (int j = 0; j < group; j++)
+      for (int i = 0; i < n; i++) votes[i] += weights[j] * scratch[j * width + i];
+  }
+}
+
 static HOT void runPart(const Job *job, int part) {
+  if (job->votes) {
+    if (job->phase == 1) {
+      votesFinish(job, part);
+      return;
+    }
+    for (int g = 0; g < job->kvHeads; g++) {
+      if (job->dim == 64) votesHead(job, part, g, 64);
+      else if (job->dim == 128) votesHead(job, part, g, 128);
+      else votesHead(job, part, g, job->dim);
+    }
+    return;
+  }
   for (int g = 0; g < job->kvHeads; g++) {
     if (job->dim == 64) partHead(job, part, g, 64);
     else if (job->dim == 128) partHead(job, part, g, 128);
@@ -273,6 +331,19 @@ static void mergeParts(const Job *job, float *out) {
     }
     const float inv = 1 / total;
     for (int c = 0; c < d; c++) o[c] *= inv;
+  }
+}
+
+/* Soft votes: each part's weight e^(m_p − M) / L per query head, into partAcc, from the merged softmax. */
+static void voteWeights(const Job *job) {
+  const int heads = job->kvHeads * job->group;
+  for (int h = 0; h < heads; h++) {
+    float max = -INFINITY;
+    for (int p = 0; p < job->parts; p++) max = job->partMax[p * heads + h] > max ? job->partMax[p * heads + h] : max;
+    float total = 0;
+    for (int p = 0; p < job->parts; p++)
+      if (job->partSum[p * heads + h] > 0) total += expf(job->partMax[p * heads + h] - max) * job->partSum[p * heads + h];
+    for (int p = 0; p < job->parts; p++) job->partAcc[p * heads + h] = job->partSum[p * heads + h] > 0 ? expf(job->partMax[p * heads + h] - max) / total : 0;
   }
 }
 
@@ -402,9 +473,74 @@ static napi_value attend(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/*
+ * softVotes(q, keys, capacity, kvHeads, threads, lo, count, votes)
+ *   every KV head votes over positions [lo, lo + count); votes: Float32Array [kvHeads·count]
+ */
+static napi_value softVotes(napi_env env, napi_callback_info info) {
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) return fail(env, "softVotes takes 8 arguments");
+  Job job;
+  memset(&job, 0, sizeof job);
+  void *q, *keys, *votes;
+  size_t qLength, keysLength, votesLength;
+  int64_t capacity;
+  int32_t kvHeads, threads, lo, count;
+  if (!typedArray(env, argv[0], napi_float32_array, &q, &qLength)) return fail(env, "q must be a Float32Array");
+  if (!typedArray(env, argv[1], napi_float32_array, &keys, &keysLength)) return fail(env, "keys must be a Float32Array");
+  if (napi_get_value_int64(env, argv[2], &capacity) != napi_ok || capacity <= 0) return fail(env, "capacity must be a positive integer");
+  if (napi_get_value_int32(env, argv[3], &kvHeads) != napi_ok || kvHeads <= 0 || kvHeads > 64) return fail(env, "kvHeads must be 1..64");
+  if (napi_get_value_int32(env, argv[4], &threads) != napi_ok || threads <= 0) return fail(env, "threads must be a positive integer");
+  if (napi_get_value_int32(env, argv[5], &lo) != napi_ok || lo < 0) return fail(env, "lo must be a non-negative integer");
+  if (napi_get_value_int32(env, argv[6], &count) != napi_ok || count <= 0) return fail(env, "soft votes over an empty range");
+  if (!typedArray(env, argv[7], napi_float32_array, &votes, &votesLength)) return fail(env, "votes must be a Float32Array");
+  const int64_t perHead = keysLength / (size_t)kvHeads;
+  if (keysLength % (size_t)kvHeads != 0 || perHead % capacity != 0) return fail(env, "keys must be [kvHeads × capacity × d]");
+  const int dim = (int)(perHead / capacity);
+  if (dim <= 0 || qLength % (size_t)dim != 0 || (qLength / dim) % kvHeads != 0) return fail(env, "q must be [heads × d] with heads a multiple of kvHeads");
+  if ((int64_t)lo + count > capacity) return fail(env, "range runs past the cache capacity");
+  if (votesLength < (size_t)kvHeads * count) return fail(env, "votes is shorter than kvHeads × count");
+  job.q = q;
+  job.keys = keys;
+  job.capacity = capacity;
+  job.kvHeads = kvHeads;
+  job.dim = dim;
+  job.group = (int)(qLength / dim / kvHeads);
+  job.scale = 1.0f / sqrtf((float)dim);
+  job.lo = lo;
+  job.votes = votes;
+  for (int g = 0; g < kvHeads; g++) job.counts[g] = count;
+  int parts = threads < MAX_THREADS ? threads : MAX_THREADS;
+  if (count / MIN_PER_THREAD < parts) parts = count / MIN_PER_THREAD > 1 ? count / MIN_PER_THREAD : 1;
+
+  pthread_mutex_lock(&callLock);
+  job.parts = ensureHelpers(parts);
+  const size_t heads = (size_t)kvHeads * job.group;
+  job.partMax = buffer(MAX_THREADS, heads * job.parts);
+  job.partSum = buffer(MAX_THREADS + 1, heads * job.parts);
+  job.partAcc = buffer(MAX_THREADS + 2, heads * job.parts);
+  int ok = job.partMax && job.partSum && job.partAcc;
+  for (int p = 0; p < job.parts && ok; p++) {
+    job.scratch[p] = buffer(p, heads * (size_t)(count / job.parts + 1));
+    ok = job.scratch[p] != NULL;
+  }
+  if (ok) {
+    runJob(&job);
+    voteWeights(&job);
+    job.phase = 1;
+    runJob(&job);
+  }
+  pthread_mutex_unlock(&callLock);
+  if (!ok) return fail(env, "out of memory for soft-vote scratch");
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "attend", NAPI_AUTO_LENGTH, attend, NULL, &fn);
   napi_set_named_property(env, exports, "attend", fn);
+  napi_create_function(env, "softVotes", NAPI_AUTO_LENGTH, softVotes, NULL, &fn);
+  napi_set_named_property(env, exports, "softVotes", fn);
   return exports;
 }

@@ -101,7 +101,11 @@ export class LlmModel {
     this.nativeAttention = native ? new NativeDecodeAttention(native, config.numKvHeads, config.headDim, Math.max(1, options.threads ?? 2)) : null;
     this.attentionKernel = options.decodeAttention ?? (native ? 'native' : 'ort');
     if (this.attentionKernel === 'native') this.native();
-    this.policyOps = { softVotes: (q, keys, capacity, lo, hi) => graphs.softVotes(q, keys, capacity, lo, hi), pageScores: (q, min, max, pagesCapacity, from, to) => graphs.pageScores(q, min, max, pagesCapacity, from, to) };
+    this.policyOps = {
+      // Soft votes read every key of the layer: the native kernel's one pass when it runs attention.
+      softVotes: async (q, keys, capacity, lo, hi) => (this.attentionKernel === 'native' ? this.native().softVotes(q, keys, capacity, lo, hi) : graphs.softVotes(q, keys, capacity, lo, hi)),
+      pageScores: (q, min, max, pagesCapacity, from, to) => graphs.pageScores(q, min, max, pagesCapacity, from, to),
+    };
   }
 
   /** From weights in memory (lib/llm/load-model.ts reads a checkpoint folder into them). */

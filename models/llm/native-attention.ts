@@ -31,6 +31,7 @@ interface NativeKernel {
     out: Float32Array,
     sums: Float32Array | null,
   ): void;
+  softVotes(q: Float32Array, keys: Float32Array, capacity: number, kvHeads: number, threads: number, lo: number, count: number, votes: Float32Array): void;
 }
 
 const ADDON = '../../native/build/Release/folio_native.node';
@@ -58,6 +59,7 @@ export class NativeDecodeAttention {
   private readonly counts: Int32Array;
   private readonly lists: Int32Array[];
   private sums = new Float32Array(0);
+  private votes = new Float32Array(0);
 
   constructor(
     private readonly kernel: NativeKernel,
@@ -99,5 +101,24 @@ export class NativeDecodeAttention {
       throw new Error(`Native decode attention failed (${selection.kind})`, { cause: error });
     }
     if (observe && sums) observe(sums, count);
+  }
+
+  /**
+   * TokenSelect's soft votes (PolicyOps.softVotes, graphs.ts buildSoftVotes): for every KV head,
+   * the softmax of each of its query heads over positions [lo, hi), summed over the group, in one
+   * pass over the keys. Returns [Hkv × (hi − lo)] in a buffer reused by the next call.
+   */
+  softVotes(q: Float32Array, keys: Float32Array, capacity: number, lo: number, hi: number): Float32Array {
+    const count = hi - lo;
+    if (count <= 0) throw new Error('Soft votes over an empty range of positions');
+    const size = this.numKvHeads * count;
+    if (this.votes.length < size) this.votes = new Float32Array(Math.ceil(size * 1.25));
+    const votes = this.votes.subarray(0, size);
+    try {
+      this.kernel.softVotes(q, keys.subarray(0, this.numKvHeads * capacity * this.headDim), capacity, this.numKvHeads, this.threads, lo, count, votes);
+    } catch (error) {
+      throw new Error('Native soft votes failed', { cause: error });
+    }
+    return votes;
   }
 }

@@ -91,6 +91,44 @@ describe('LLM native decode attention', () => {
     });
   }
 
+  it("computes TokenSelect's soft votes: per KV head, the group's softmaxes over a range, summed", (t) => {
+    if (!kernel) return t.skip(nativeAttentionError());
+    for (const { numHeads, numKvHeads, d, n, lo, hi } of [
+      { numHeads: 12, numKvHeads: 4, d: 64, n: 3000, lo: 100, hi: 2500 }, // split over threads
+      { numHeads: 4, numKvHeads: 2, d: 8, n: 50, lo: 0, hi: 50 },
+    ]) {
+      const cache = filledCache(numKvHeads, d, n, 5);
+      const keys = cache.layers[0].keys;
+      const q = new Float32Array(numHeads * d).map((_, i) => Math.cos(i * 0.23) * 3);
+      const group = numHeads / numKvHeads;
+      const m = hi - lo;
+      // The definition, in float64.
+      const expected = new Float32Array(numKvHeads * m);
+      for (let g = 0; g < numKvHeads; g++) {
+        for (let j = 0; j < group; j++) {
+          const logits = new Float64Array(m);
+          for (let i = 0; i < m; i++) {
+            let s = 0;
+            for (let c = 0; c < d; c++) s += q[(g * group + j) * d + c] * keys[(g * cache.capacity + lo + i) * d + c];
+            logits[i] = s / Math.sqrt(d);
+          }
+          const max = Math.max(...logits);
+          const total = logits.reduce((acc, x) => acc + Math.exp(x - max), 0);
+          for (let i = 0; i < m; i++) expected[g * m + i] += Math.exp(logits[i] - max) / total;
+        }
+      }
+      for (const threads of [1, 2]) {
+        const votes = new NativeDecodeAttention(kernel, numKvHeads, d, threads).softVotes(q, keys, cache.capacity, lo, hi);
+        assert.equal(votes.length, numKvHeads * m);
+        const worst = maxAbsDiff(votes, expected);
+        assert.ok(worst < 1e-6, `${numHeads}/${numKvHeads} heads, ${threads} threads: ${worst}`);
+        // Each KV head's votes add up to its group size (one probability distribution per query head).
+        for (let g = 0; g < numKvHeads; g++) assert.ok(Math.abs(votes.subarray(g * m, (g + 1) * m).reduce((a, x) => a + x, 0) - group) < 1e-3);
+      }
+    }
+    assert.throws(() => new NativeDecodeAttention(kernel, 2, 8, 2).softVotes(new Float32Array(32), filledCache(2, 8, 10, 1).layers[0].keys, 17, 5, 5), /empty range/);
+  });
+
   it('stays finite and exact with large logits (the softmax shifts by the maximum)', (t) => {
     if (!kernel) return t.skip(nativeAttentionError());
     const shape = { numHeads: 4, numKvHeads: 2, headDim: 64 };
