@@ -383,6 +383,44 @@ static int isNull(napi_env env, napi_value value) {
   return napi_typeof(env, value, &type) == napi_ok && (type == napi_null || type == napi_undefined);
 }
 
+/* The fields every call shares, from its checked arguments; an error message, or NULL. */
+static const char *describeCall(Job *job, const float *q, size_t qLength, const float *keys, size_t keysLength, int64_t capacity, int kvHeads, int32_t lo) {
+  const int64_t perHead = keysLength / (size_t)kvHeads;
+  if (keysLength % (size_t)kvHeads != 0 || perHead % capacity != 0) return "keys and values must be [kvHeads × capacity × d]";
+  const int dim = (int)(perHead / capacity);
+  if (dim <= 0 || qLength % (size_t)dim != 0 || (qLength / dim) % kvHeads != 0) return "q must be [heads × d] with heads a multiple of kvHeads";
+  job->q = q;
+  job->keys = keys;
+  job->capacity = capacity;
+  job->kvHeads = kvHeads;
+  job->dim = dim;
+  job->group = (int)(qLength / dim / kvHeads);
+  job->scale = 1.0f / sqrtf((float)dim);
+  job->lo = lo;
+  return NULL;
+}
+
+/*
+ * With callLock held: starts the helpers the call can use and sizes the shared buffers, with
+ * `accPerHead` floats per query head and part in partAcc and `scratchPerPosition` floats per
+ * position of a part's share in its scratch. Returns 0 when out of memory.
+ */
+static int prepareParts(Job *job, int threads, int widest, size_t accPerHead, size_t scratchPerPosition) {
+  int parts = threads < MAX_THREADS ? threads : MAX_THREADS;
+  if (widest / MIN_PER_THREAD < parts) parts = widest / MIN_PER_THREAD > 1 ? widest / MIN_PER_THREAD : 1;
+  job->parts = ensureHelpers(parts);
+  const size_t heads = (size_t)job->kvHeads * job->group;
+  job->partMax = buffer(MAX_THREADS, heads * job->parts);
+  job->partSum = buffer(MAX_THREADS + 1, heads * job->parts);
+  job->partAcc = buffer(MAX_THREADS + 2, heads * job->parts * accPerHead);
+  if (!job->partMax || !job->partSum || !job->partAcc) return 0;
+  for (int p = 0; p < job->parts; p++) {
+    job->scratch[p] = buffer(p, scratchPerPosition * (size_t)(widest / job->parts + 1));
+    if (!job->scratch[p]) return 0;
+  }
+  return 1;
+}
+
 /*
  * attend(q, keys, values, capacity, kvHeads, threads, lo, counts, lists, out, sums)
  *   q: Float32Array [heads·d]; keys, values: Float32Array [kvHeads·capacity·d]
@@ -410,20 +448,11 @@ static napi_value attend(napi_env env, napi_callback_info info) {
   if (!typedArray(env, argv[7], napi_int32_array, &counts, &countsLength) || countsLength != (size_t)kvHeads) return fail(env, "counts must be an Int32Array of kvHeads entries");
   if (!typedArray(env, argv[9], napi_float32_array, &out, &outLength)) return fail(env, "out must be a Float32Array");
   if (!isNull(env, argv[10]) && !typedArray(env, argv[10], napi_float32_array, &sums, &sumsLength)) return fail(env, "sums must be null or a Float32Array");
-  const int64_t perHead = keysLength / (size_t)kvHeads;
-  if (keysLength != valuesLength || keysLength % (size_t)kvHeads != 0 || perHead % capacity != 0) return fail(env, "keys and values must both be [kvHeads × capacity × d]");
-  const int dim = (int)(perHead / capacity);
-  if (dim <= 0 || qLength % (size_t)dim != 0 || (qLength / dim) % kvHeads != 0) return fail(env, "q must be [heads × d] with heads a multiple of kvHeads");
+  if (keysLength != valuesLength) return fail(env, "keys and values must have the same length");
   if (outLength != qLength) return fail(env, "out must have q's length");
-  job.q = q;
-  job.keys = keys;
+  const char *problem = describeCall(&job, q, qLength, keys, keysLength, capacity, kvHeads, lo);
+  if (problem) return fail(env, problem);
   job.values = values;
-  job.capacity = capacity;
-  job.kvHeads = kvHeads;
-  job.dim = dim;
-  job.group = (int)(qLength / dim / kvHeads);
-  job.scale = 1.0f / sqrtf((float)dim);
-  job.lo = lo;
   int widest = 0;
   const int listed = !isNull(env, argv[8]);
   for (int g = 0; g < kvHeads; g++) {
@@ -450,20 +479,8 @@ static napi_value attend(napi_env env, napi_callback_info info) {
     if (sumsLength < (size_t)job.counts[0]) return fail(env, "sums is shorter than the positions");
     job.sums = sums;
   }
-  int parts = threads < MAX_THREADS ? threads : MAX_THREADS;
-  if (widest / MIN_PER_THREAD < parts) parts = widest / MIN_PER_THREAD > 1 ? widest / MIN_PER_THREAD : 1;
-
   pthread_mutex_lock(&callLock);
-  job.parts = ensureHelpers(parts);
-  const size_t heads = (size_t)kvHeads * job.group;
-  job.partMax = buffer(MAX_THREADS, heads * job.parts);
-  job.partSum = buffer(MAX_THREADS + 1, heads * job.parts);
-  job.partAcc = buffer(MAX_THREADS + 2, heads * job.parts * dim);
-  int ok = job.partMax && job.partSum && job.partAcc;
-  for (int p = 0; p < job.parts && ok; p++) {
-    job.scratch[p] = buffer(p, (size_t)job.group * (widest / job.parts + 1));
-    ok = job.scratch[p] != NULL;
-  }
+  const int ok = prepareParts(&job, threads, widest, (size_t)job.dim, (size_t)job.group);
   if (ok) {
     runJob(&job);
     mergeParts(&job, out);
@@ -495,36 +512,14 @@ static napi_value softVotes(napi_env env, napi_callback_info info) {
   if (napi_get_value_int32(env, argv[5], &lo) != napi_ok || lo < 0) return fail(env, "lo must be a non-negative integer");
   if (napi_get_value_int32(env, argv[6], &count) != napi_ok || count <= 0) return fail(env, "soft votes over an empty range");
   if (!typedArray(env, argv[7], napi_float32_array, &votes, &votesLength)) return fail(env, "votes must be a Float32Array");
-  const int64_t perHead = keysLength / (size_t)kvHeads;
-  if (keysLength % (size_t)kvHeads != 0 || perHead % capacity != 0) return fail(env, "keys must be [kvHeads × capacity × d]");
-  const int dim = (int)(perHead / capacity);
-  if (dim <= 0 || qLength % (size_t)dim != 0 || (qLength / dim) % kvHeads != 0) return fail(env, "q must be [heads × d] with heads a multiple of kvHeads");
+  const char *problem = describeCall(&job, q, qLength, keys, keysLength, capacity, kvHeads, lo);
+  if (problem) return fail(env, problem);
   if ((int64_t)lo + count > capacity) return fail(env, "range runs past the cache capacity");
   if (votesLength < (size_t)kvHeads * count) return fail(env, "votes is shorter than kvHeads × count");
-  job.q = q;
-  job.keys = keys;
-  job.capacity = capacity;
-  job.kvHeads = kvHeads;
-  job.dim = dim;
-  job.group = (int)(qLength / dim / kvHeads);
-  job.scale = 1.0f / sqrtf((float)dim);
-  job.lo = lo;
   job.votes = votes;
   for (int g = 0; g < kvHeads; g++) job.counts[g] = count;
-  int parts = threads < MAX_THREADS ? threads : MAX_THREADS;
-  if (count / MIN_PER_THREAD < parts) parts = count / MIN_PER_THREAD > 1 ? count / MIN_PER_THREAD : 1;
-
   pthread_mutex_lock(&callLock);
-  job.parts = ensureHelpers(parts);
-  const size_t heads = (size_t)kvHeads * job.group;
-  job.partMax = buffer(MAX_THREADS, heads * job.parts);
-  job.partSum = buffer(MAX_THREADS + 1, heads * job.parts);
-  job.partAcc = buffer(MAX_THREADS + 2, heads * job.parts);
-  int ok = job.partMax && job.partSum && job.partAcc;
-  for (int p = 0; p < job.parts && ok; p++) {
-    job.scratch[p] = buffer(p, heads * (size_t)(count / job.parts + 1));
-    ok = job.scratch[p] != NULL;
-  }
+  const int ok = prepareParts(&job, threads, count, 1, (size_t)kvHeads * job.group);
   if (ok) {
     runJob(&job);
     voteWeights(&job);
