@@ -12,8 +12,9 @@
  * Why a hand-written kernel: onnxruntime runs a gathered decode attention as Gather (a copy of
  * every selected row), then MatMul, Softmax, MatMul, each its own pass and thread-pool dispatch.
  * Here each row is read once from the cache, dotted with the whole query-head group while it is in
- * L1, and the next rows are prefetched. Measured on 2 cores, 2048 of 32K positions, 4 KV heads,
- * d = 64: 0.69 ms per layer against onnxruntime's 0.97 ms; dense 32K: ~4 ms against ~6.3 ms.
+ * L1, and the next rows are prefetched. Measured on 2 cores, 4 KV heads, d = 64, 32K cached
+ * positions, same process (tmp A/B over 20 distinct layers): 2048 selected positions 0.60–0.73 ms
+ * per layer against onnxruntime's 0.99–1.19 ms; the dense range 4.7–5.6 ms against 6.4–7.7 ms.
  *
  * Work split: each of T threads takes the same slice of positions in every KV head and keeps a
  * partial softmax (max, sum, weighted values); the calling thread merges them (flash-decoding).

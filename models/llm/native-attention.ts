@@ -4,9 +4,8 @@
  * synchronous call per layer. Each selected key and value row is read once straight from the
  * cache and dotted with the whole query group in L1, with the next rows prefetched; onnxruntime
  * instead copies the selected rows (Gather) and then runs MatMul, Softmax and MatMul as separate
- * passes. Measured here (2 cores, 4 KV heads, d = 64, 32K cached positions, 20 distinct layers,
- * tmp A/B in one process): 2048 gathered positions 0.60 ms per layer against 1.06 ms, the dense
- * range 4.7 ms against 7.0 ms.
+ * passes. Per layer (2 cores, 4 KV heads, d = 64, 32K cached positions; the C file has the
+ * numbers): 1.6–1.8× faster over 2048 selected positions, 1.3–1.5× over the dense range.
  *
  * The kernel is optional: `npm ci` builds it with node-gyp (scripts/build-native.mjs) and Folio
  * falls back to onnxruntime when it is missing. The call blocks the event loop for one layer
