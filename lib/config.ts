@@ -4,6 +4,7 @@
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import type { DecodeAttentionKernel } from '../models/llm/model.ts';
 import { WEIGHT_FORMATS, type WeightFormat } from '../models/llm/quantize.ts';
 
 export interface FolioConfig {
@@ -70,31 +71,19 @@ export interface FolioConfig {
 const LLM_POLICIES = ['dense', 'streaming', 'tidaldecode', 'tokenselect', 'quest'] as const;
 export type LlmPolicyName = (typeof LLM_POLICIES)[number];
 
-function llmPolicyFrom(raw: string | undefined): LlmPolicyName {
-  const value = (raw || 'tidaldecode').toLowerCase();
-  if (!(LLM_POLICIES as readonly string[]).includes(value)) {
-    throw new Error(`FOLIO_LLM_POLICY must be one of ${LLM_POLICIES.join(', ')}, got "${raw}"`);
-  }
-  return value as LlmPolicyName;
+/** `raw` (case-insensitive; unset or empty means `fallback`) if it is one of `allowed`, else an error naming `name`. */
+function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
+  const value = (raw || fallback).toLowerCase();
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return value as T;
 }
 
-function llmWeightsFrom(raw: string | undefined): WeightFormat {
-  const value = (raw || 'fp32').toLowerCase();
-  if (!(WEIGHT_FORMATS as readonly string[]).includes(value)) {
-    throw new Error(`FOLIO_LLM_WEIGHTS must be one of ${WEIGHT_FORMATS.join(', ')}, got "${raw}"`);
-  }
-  return value as WeightFormat;
-}
-
-const LLM_ATTENTION = ['auto', 'native', 'ort'] as const;
-export type LlmAttentionKernel = 'native' | 'ort';
+/** FOLIO_LLM_ATTENTION: `auto` (undefined: the model picks native when built, else ort), `native` or `ort`. */
+export type LlmAttentionKernel = Exclude<DecodeAttentionKernel, 'ts'>;
 
 function llmAttentionFrom(raw: string | undefined): LlmAttentionKernel | undefined {
-  const value = (raw || 'auto').toLowerCase();
-  if (!(LLM_ATTENTION as readonly string[]).includes(value)) {
-    throw new Error(`FOLIO_LLM_ATTENTION must be one of ${LLM_ATTENTION.join(', ')}, got "${raw}"`);
-  }
-  return value === 'auto' ? undefined : (value as LlmAttentionKernel);
+  const value = oneOf('FOLIO_LLM_ATTENTION', raw, ['auto', 'native', 'ort'] as const, 'auto');
+  return value === 'auto' ? undefined : value;
 }
 
 function weightBlockFrom(raw: string | undefined): number {
@@ -163,10 +152,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     hubEndpoint: env.HF_ENDPOINT || 'https://huggingface.co',
     hubToken: env.HF_TOKEN || undefined,
     llmDir: env.FOLIO_LLM_DIR ? path.resolve(env.FOLIO_LLM_DIR) : undefined,
-    llmPolicy: llmPolicyFrom(env.FOLIO_LLM_POLICY),
+    llmPolicy: oneOf('FOLIO_LLM_POLICY', env.FOLIO_LLM_POLICY, LLM_POLICIES, 'tidaldecode'),
     llmBudget: Math.max(1, intFrom(env, 'FOLIO_LLM_BUDGET', 2048)),
     llmMaxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),
-    llmWeights: llmWeightsFrom(env.FOLIO_LLM_WEIGHTS),
+    llmWeights: oneOf('FOLIO_LLM_WEIGHTS', env.FOLIO_LLM_WEIGHTS, WEIGHT_FORMATS, 'fp32'),
     llmWeightBlock: weightBlockFrom(env.FOLIO_LLM_WEIGHT_BLOCK),
     llmAttention: llmAttentionFrom(env.FOLIO_LLM_ATTENTION),
   };

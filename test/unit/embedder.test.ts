@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadOnnxSentenceEmbedder, type OnnxSentenceEmbedder } from '../../models/embed/onnx-embedder.ts';
 import { TINY_VOCAB, type TinyExportOptions, type TinyPooling, type TinyWeights, tinyForward, tinyPool, writeTinyEmbedder } from '../helpers/tiny-embedder.ts';
+import { maxAbsDiff } from '../helpers/arrays.ts';
 
 /** Texts with their expected WordPiece tokens (lowercased, "cats" → cat ##s, unknown → [UNK]). */
 const CASES: Array<[string, string[]]> = [
@@ -33,13 +34,6 @@ function reference(weights: TinyWeights, tokens: readonly string[], pooling: Tin
 
 function row(values: Float32Array, i: number, dimension: number): Float32Array {
   return values.subarray(i * dimension, (i + 1) * dimension);
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
 }
 
 describe('ONNX sentence embedder on a generated tiny export', () => {

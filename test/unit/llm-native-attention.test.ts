@@ -12,16 +12,10 @@ import { describe, it } from 'node:test';
 import { AttentionScratch, attendDecode, type Selection } from '../../models/llm/attention.ts';
 import { KvCache } from '../../models/llm/kv-cache.ts';
 import { NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from '../../models/llm/native-attention.ts';
+import { maxAbsDiff } from '../helpers/arrays.ts';
 
 const kernel = nativeAttentionKernel();
 const required = process.env.FOLIO_REQUIRE_NATIVE === '1';
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** A cache of `n` positions (capacity a bit larger, as in decoding) filled with a smooth pattern. */
 function filledCache(numKvHeads: number, headDim: number, n: number, seed: number): KvCache {

@@ -33,6 +33,7 @@ import { argmax, nucleus, Sampler, softmax } from '../../models/llm/sampling.ts'
 import { TopK } from '../../models/llm/top-k.ts';
 import type { LlmConfig } from '../../models/llm/types.ts';
 import { randomLlmWeights, writeLlmCheckpoint } from '../helpers/llm-checkpoint.ts';
+import { maxAbsDiff } from '../helpers/arrays.ts';
 
 const VOCAB = 101;
 
@@ -72,13 +73,6 @@ function tinyConfig(extra: Record<string, unknown>, layers = 2): LlmConfig {
 
 function ids(n: number, seed: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * 37 + seed * 11 + 3) % VOCAB);
-}
-
-function maxAbsDiff(a: Float32Array, b: Float32Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 describe('LLM runtime: dense logits match the reference forward pass', () => {
