@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "folio-native.h"
+
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12 && defined(__x86_64__) && defined(__linux__)
 /* One build runs well on any x86-64: the loader picks the widest vector unit present (the hot
  * loop is cloned whole so its helpers inline into each clone). */
@@ -364,11 +366,6 @@ static float *buffer(int which, size_t floats) {
 
 /* ---- N-API glue ---- */
 
-static napi_value fail(napi_env env, const char *message) {
-  napi_throw_error(env, "FOLIO_NATIVE_ATTENTION", message);
-  return NULL;
-}
-
 static int typedArray(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
   bool is = false;
   if (napi_is_typedarray(env, value, &is) != napi_ok || !is) return 0;
@@ -429,55 +426,55 @@ static int prepareParts(Job *job, int threads, int widest, size_t accPerHead, si
  *   (the same array repeated for a shared list); out: Float32Array [heads·d]
  *   sums: null or Float32Array ≥ counts[0] (every head must then read the same positions)
  */
-static napi_value attend(napi_env env, napi_callback_info info) {
+napi_value attend(napi_env env, napi_callback_info info) {
   size_t argc = 11;
   napi_value argv[11];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 11) return fail(env, "attend takes 11 arguments");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 11) return folioFail(env, "attend takes 11 arguments");
   Job job;
   memset(&job, 0, sizeof job);
   void *q, *keys, *values, *counts, *out, *sums = NULL;
   size_t qLength, keysLength, valuesLength, countsLength, outLength, sumsLength = 0;
   int64_t capacity;
   int32_t kvHeads, threads, lo;
-  if (!typedArray(env, argv[0], napi_float32_array, &q, &qLength)) return fail(env, "q must be a Float32Array");
-  if (!typedArray(env, argv[1], napi_float32_array, &keys, &keysLength)) return fail(env, "keys must be a Float32Array");
-  if (!typedArray(env, argv[2], napi_float32_array, &values, &valuesLength)) return fail(env, "values must be a Float32Array");
-  if (napi_get_value_int64(env, argv[3], &capacity) != napi_ok || capacity <= 0) return fail(env, "capacity must be a positive integer");
-  if (napi_get_value_int32(env, argv[4], &kvHeads) != napi_ok || kvHeads <= 0 || kvHeads > 64) return fail(env, "kvHeads must be 1..64");
-  if (napi_get_value_int32(env, argv[5], &threads) != napi_ok || threads <= 0) return fail(env, "threads must be a positive integer");
-  if (napi_get_value_int32(env, argv[6], &lo) != napi_ok || lo < 0) return fail(env, "lo must be a non-negative integer");
-  if (!typedArray(env, argv[7], napi_int32_array, &counts, &countsLength) || countsLength != (size_t)kvHeads) return fail(env, "counts must be an Int32Array of kvHeads entries");
-  if (!typedArray(env, argv[9], napi_float32_array, &out, &outLength)) return fail(env, "out must be a Float32Array");
-  if (!isNull(env, argv[10]) && !typedArray(env, argv[10], napi_float32_array, &sums, &sumsLength)) return fail(env, "sums must be null or a Float32Array");
-  if (keysLength != valuesLength) return fail(env, "keys and values must have the same length");
-  if (outLength != qLength) return fail(env, "out must have q's length");
+  if (!typedArray(env, argv[0], napi_float32_array, &q, &qLength)) return folioFail(env, "q must be a Float32Array");
+  if (!typedArray(env, argv[1], napi_float32_array, &keys, &keysLength)) return folioFail(env, "keys must be a Float32Array");
+  if (!typedArray(env, argv[2], napi_float32_array, &values, &valuesLength)) return folioFail(env, "values must be a Float32Array");
+  if (napi_get_value_int64(env, argv[3], &capacity) != napi_ok || capacity <= 0) return folioFail(env, "capacity must be a positive integer");
+  if (napi_get_value_int32(env, argv[4], &kvHeads) != napi_ok || kvHeads <= 0 || kvHeads > 64) return folioFail(env, "kvHeads must be 1..64");
+  if (napi_get_value_int32(env, argv[5], &threads) != napi_ok || threads <= 0) return folioFail(env, "threads must be a positive integer");
+  if (napi_get_value_int32(env, argv[6], &lo) != napi_ok || lo < 0) return folioFail(env, "lo must be a non-negative integer");
+  if (!typedArray(env, argv[7], napi_int32_array, &counts, &countsLength) || countsLength != (size_t)kvHeads) return folioFail(env, "counts must be an Int32Array of kvHeads entries");
+  if (!typedArray(env, argv[9], napi_float32_array, &out, &outLength)) return folioFail(env, "out must be a Float32Array");
+  if (!isNull(env, argv[10]) && !typedArray(env, argv[10], napi_float32_array, &sums, &sumsLength)) return folioFail(env, "sums must be null or a Float32Array");
+  if (keysLength != valuesLength) return folioFail(env, "keys and values must have the same length");
+  if (outLength != qLength) return folioFail(env, "out must have q's length");
   const char *problem = describeCall(&job, q, qLength, keys, keysLength, capacity, kvHeads, lo);
-  if (problem) return fail(env, problem);
+  if (problem) return folioFail(env, problem);
   job.values = values;
   int widest = 0;
   const int listed = !isNull(env, argv[8]);
   for (int g = 0; g < kvHeads; g++) {
     const int32_t count = ((int32_t *)counts)[g];
-    if (count <= 0) return fail(env, "attention over an empty set of positions");
+    if (count <= 0) return folioFail(env, "attention over an empty set of positions");
     job.counts[g] = count;
     widest = count > widest ? count : widest;
     if (!listed) {
-      if ((int64_t)lo + count > capacity) return fail(env, "range runs past the cache capacity");
+      if ((int64_t)lo + count > capacity) return folioFail(env, "range runs past the cache capacity");
       continue;
     }
     napi_value element;
     void *list;
     size_t listLength;
     if (napi_get_element(env, argv[8], (uint32_t)g, &element) != napi_ok || !typedArray(env, element, napi_int32_array, &list, &listLength) || listLength < (size_t)count)
-      return fail(env, "lists must hold an Int32Array of at least counts[g] positions per KV head");
+      return folioFail(env, "lists must hold an Int32Array of at least counts[g] positions per KV head");
     for (int i = 0; i < count; i++)
-      if (((int32_t *)list)[i] < 0 || ((int32_t *)list)[i] >= capacity) return fail(env, "a position lies outside the cache");
+      if (((int32_t *)list)[i] < 0 || ((int32_t *)list)[i] >= capacity) return folioFail(env, "a position lies outside the cache");
     job.lists[g] = list;
   }
   if (sums) {
     for (int g = 1; g < kvHeads; g++)
-      if (job.counts[g] != job.counts[0] || job.lists[g] != job.lists[0]) return fail(env, "logit sums need positions shared by every KV head");
-    if (sumsLength < (size_t)job.counts[0]) return fail(env, "sums is shorter than the positions");
+      if (job.counts[g] != job.counts[0] || job.lists[g] != job.lists[0]) return folioFail(env, "logit sums need positions shared by every KV head");
+    if (sumsLength < (size_t)job.counts[0]) return folioFail(env, "sums is shorter than the positions");
     job.sums = sums;
   }
   pthread_mutex_lock(&callLock);
@@ -487,7 +484,7 @@ static napi_value attend(napi_env env, napi_callback_info info) {
     mergeParts(&job, out);
   }
   pthread_mutex_unlock(&callLock);
-  if (!ok) return fail(env, "out of memory for attention scratch");
+  if (!ok) return folioFail(env, "out of memory for attention scratch");
   return NULL;
 }
 
@@ -495,28 +492,28 @@ static napi_value attend(napi_env env, napi_callback_info info) {
  * softVotes(q, keys, capacity, kvHeads, threads, lo, count, votes)
  *   every KV head votes over positions [lo, lo + count); votes: Float32Array [kvHeads·count]
  */
-static napi_value softVotes(napi_env env, napi_callback_info info) {
+napi_value softVotes(napi_env env, napi_callback_info info) {
   size_t argc = 8;
   napi_value argv[8];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) return fail(env, "softVotes takes 8 arguments");
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 8) return folioFail(env, "softVotes takes 8 arguments");
   Job job;
   memset(&job, 0, sizeof job);
   void *q, *keys, *votes;
   size_t qLength, keysLength, votesLength;
   int64_t capacity;
   int32_t kvHeads, threads, lo, count;
-  if (!typedArray(env, argv[0], napi_float32_array, &q, &qLength)) return fail(env, "q must be a Float32Array");
-  if (!typedArray(env, argv[1], napi_float32_array, &keys, &keysLength)) return fail(env, "keys must be a Float32Array");
-  if (napi_get_value_int64(env, argv[2], &capacity) != napi_ok || capacity <= 0) return fail(env, "capacity must be a positive integer");
-  if (napi_get_value_int32(env, argv[3], &kvHeads) != napi_ok || kvHeads <= 0 || kvHeads > 64) return fail(env, "kvHeads must be 1..64");
-  if (napi_get_value_int32(env, argv[4], &threads) != napi_ok || threads <= 0) return fail(env, "threads must be a positive integer");
-  if (napi_get_value_int32(env, argv[5], &lo) != napi_ok || lo < 0) return fail(env, "lo must be a non-negative integer");
-  if (napi_get_value_int32(env, argv[6], &count) != napi_ok || count <= 0) return fail(env, "soft votes over an empty range");
-  if (!typedArray(env, argv[7], napi_float32_array, &votes, &votesLength)) return fail(env, "votes must be a Float32Array");
+  if (!typedArray(env, argv[0], napi_float32_array, &q, &qLength)) return folioFail(env, "q must be a Float32Array");
+  if (!typedArray(env, argv[1], napi_float32_array, &keys, &keysLength)) return folioFail(env, "keys must be a Float32Array");
+  if (napi_get_value_int64(env, argv[2], &capacity) != napi_ok || capacity <= 0) return folioFail(env, "capacity must be a positive integer");
+  if (napi_get_value_int32(env, argv[3], &kvHeads) != napi_ok || kvHeads <= 0 || kvHeads > 64) return folioFail(env, "kvHeads must be 1..64");
+  if (napi_get_value_int32(env, argv[4], &threads) != napi_ok || threads <= 0) return folioFail(env, "threads must be a positive integer");
+  if (napi_get_value_int32(env, argv[5], &lo) != napi_ok || lo < 0) return folioFail(env, "lo must be a non-negative integer");
+  if (napi_get_value_int32(env, argv[6], &count) != napi_ok || count <= 0) return folioFail(env, "soft votes over an empty range");
+  if (!typedArray(env, argv[7], napi_float32_array, &votes, &votesLength)) return folioFail(env, "votes must be a Float32Array");
   const char *problem = describeCall(&job, q, qLength, keys, keysLength, capacity, kvHeads, lo);
-  if (problem) return fail(env, problem);
-  if ((int64_t)lo + count > capacity) return fail(env, "range runs past the cache capacity");
-  if (votesLength < (size_t)kvHeads * count) return fail(env, "votes is shorter than kvHeads × count");
+  if (problem) return folioFail(env, problem);
+  if ((int64_t)lo + count > capacity) return folioFail(env, "range runs past the cache capacity");
+  if (votesLength < (size_t)kvHeads * count) return folioFail(env, "votes is shorter than kvHeads × count");
   job.votes = votes;
   for (int g = 0; g < kvHeads; g++) job.counts[g] = count;
   pthread_mutex_lock(&callLock);
@@ -528,15 +525,6 @@ static napi_value softVotes(napi_env env, napi_callback_info info) {
     runJob(&job);
   }
   pthread_mutex_unlock(&callLock);
-  if (!ok) return fail(env, "out of memory for soft-vote scratch");
+  if (!ok) return folioFail(env, "out of memory for soft-vote scratch");
   return NULL;
-}
-
-NAPI_MODULE_INIT() {
-  napi_value fn;
-  napi_create_function(env, "attend", NAPI_AUTO_LENGTH, attend, NULL, &fn);
-  napi_set_named_property(env, exports, "attend", fn);
-  napi_create_function(env, "softVotes", NAPI_AUTO_LENGTH, softVotes, NULL, &fn);
-  napi_set_named_property(env, exports, "softVotes", fn);
-  return exports;
 }

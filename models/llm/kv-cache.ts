@@ -6,7 +6,16 @@
  * the transient 1.5× memory of a doubling.
  *
  * Keys are stored after RoPE (positions are baked in), as transformers' cache does.
+ *
+ * Buffers come from `allocate`: plain Float32Arrays by default; the model passes the native
+ * addon's huge-page buffers when it is built (native-attention.ts), which makes gathered decode
+ * attention, a few thousand rows scattered over each head, markedly faster (native/huge-pages.c).
  */
+
+/** A zeroed Float32Array of `length` floats. */
+export type FloatAllocator = (length: number) => Float32Array;
+
+const plainFloats: FloatAllocator = (length) => new Float32Array(length);
 
 export interface LayerKv {
   /** [numKvHeads × capacity × headDim]; only positions < length are meaningful. */
@@ -22,14 +31,16 @@ export class KvCache {
   length = 0;
   capacity: number;
   readonly layers: LayerKv[];
+  private readonly allocate: FloatAllocator;
 
-  constructor(numLayers: number, numKvHeads: number, headDim: number, capacity = 256) {
+  constructor(numLayers: number, numKvHeads: number, headDim: number, capacity = 256, allocate: FloatAllocator = plainFloats) {
     this.numLayers = numLayers;
     this.numKvHeads = numKvHeads;
     this.headDim = headDim;
     this.capacity = Math.max(1, capacity);
+    this.allocate = allocate;
     const size = numKvHeads * this.capacity * headDim;
-    this.layers = Array.from({ length: numLayers }, () => ({ keys: new Float32Array(size), values: new Float32Array(size) }));
+    this.layers = Array.from({ length: numLayers }, () => ({ keys: allocate(size), values: allocate(size) }));
   }
 
   /** Makes room for `total` positions without further copies. */
@@ -38,8 +49,8 @@ export class KvCache {
     const capacity = total;
     const { numKvHeads: heads, headDim: dim } = this;
     for (const layer of this.layers) {
-      const keys = new Float32Array(heads * capacity * dim);
-      const values = new Float32Array(heads * capacity * dim);
+      const keys = this.allocate(heads * capacity * dim);
+      const values = this.allocate(heads * capacity * dim);
       for (let h = 0; h < heads; h++) {
         const used = this.length * dim;
         keys.set(layer.keys.subarray(h * this.capacity * dim, h * this.capacity * dim + used), h * capacity * dim);

@@ -16,11 +16,11 @@
  */
 import { AttentionScratch, attendDecode } from './attention.ts';
 import { OrtDecodeAttention } from './decode-attention.ts';
-import { NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from './native-attention.ts';
+import { hugePageFloats, NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from './native-attention.ts';
 import { layerSlidingWindow } from './config.ts';
 import { generate, type GenerateOptions, type GenerateResult } from './generate.ts';
 import { type GraphLayout, LlmGraphs } from './graphs.ts';
-import { KvCache } from './kv-cache.ts';
+import { type FloatAllocator, KvCache } from './kv-cache.ts';
 import type { WeightFormat } from './quantize.ts';
 import { attendedCount, type LedgerStep } from './ledger.ts';
 import type { AttentionPolicy, PolicyOps, PolicyShape } from './policies/policy.ts';
@@ -68,8 +68,8 @@ export class LlmSession {
   /** Generated ids not yet run through the model (the last reply's final token). */
   pending: number[] = [];
 
-  constructor(config: LlmConfig, capacity?: number) {
-    this.cache = new KvCache(config.numLayers, config.numKvHeads, config.headDim, capacity);
+  constructor(config: LlmConfig, capacity?: number, allocate?: FloatAllocator) {
+    this.cache = new KvCache(config.numLayers, config.numKvHeads, config.headDim, capacity, allocate);
   }
 }
 
@@ -124,8 +124,9 @@ export class LlmModel {
     return this.nativeAttention;
   }
 
+  /** A conversation; its KV cache sits on huge pages where the native addon provides them. */
   newSession(capacity?: number): LlmSession {
-    return new LlmSession(this.config, capacity);
+    return new LlmSession(this.config, capacity, hugePageFloats() ?? undefined);
   }
 
   async release(): Promise<void> {

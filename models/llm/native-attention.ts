@@ -14,7 +14,7 @@
  */
 import { createRequire } from 'node:module';
 import type { LogitsObserver, Selection } from './attention.ts';
-import type { LayerKv } from './kv-cache.ts';
+import type { FloatAllocator, LayerKv } from './kv-cache.ts';
 
 interface NativeKernel {
   attend(
@@ -31,6 +31,8 @@ interface NativeKernel {
     sums: Float32Array | null,
   ): void;
   softVotes(q: Float32Array, keys: Float32Array, capacity: number, kvHeads: number, threads: number, lo: number, count: number, votes: Float32Array): void;
+  /** Linux only: a zeroed, 2 MB-aligned buffer advised onto transparent huge pages. */
+  hugePageBuffer?(bytes: number): ArrayBuffer;
 }
 
 const ADDON = '../../native/build/Release/folio_native.node';
@@ -52,6 +54,16 @@ export function nativeAttentionKernel(): NativeKernel | null {
 export function nativeAttentionError(): string {
   nativeAttentionKernel();
   return unavailable;
+}
+
+/**
+ * KV cache buffers on transparent huge pages (native/huge-pages.c: gathered decode attention
+ * takes a TLB miss per row on 4 KB pages), or null where the addon is not built or not on Linux.
+ */
+export function hugePageFloats(): FloatAllocator | null {
+  const allocate = nativeAttentionKernel()?.hugePageBuffer;
+  if (!allocate) return null;
+  return (length) => new Float32Array(allocate(length * Float32Array.BYTES_PER_ELEMENT));
 }
 
 export class NativeDecodeAttention {

@@ -8,10 +8,11 @@
  * FOLIO_REQUIRE_NATIVE=1 so a missing build fails here instead of skipping.
  */
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { AttentionScratch, attendDecode, type Selection } from '../../models/llm/attention.ts';
 import { KvCache } from '../../models/llm/kv-cache.ts';
-import { NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from '../../models/llm/native-attention.ts';
+import { hugePageFloats, NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from '../../models/llm/native-attention.ts';
 import { maxAbsDiff } from '../helpers/arrays.ts';
 
 const kernel = nativeAttentionKernel();
@@ -150,5 +151,73 @@ describe('LLM native decode attention', () => {
     const perHead: Selection = { kind: 'perKvHead', positions: [Int32Array.of(1), Int32Array.of(2)], counts: [1, 1] };
     assert.throws(() => native.attend(q, layer, cache.capacity, 10, perHead, out, () => {}), /shared by every KV head/);
     assert.throws(() => native.attend(q, layer, cache.capacity, 10, { kind: 'perKvHead', positions: [Int32Array.of(1), Int32Array.of(2)], counts: [1, 0] }, out), /empty set of positions/);
+  });
+
+  describe('huge-page KV cache buffers', () => {
+    const allocate = hugePageFloats();
+    const skipWhy = !kernel ? nativeAttentionError() : !allocate ? 'huge-page buffers are Linux only' : '';
+
+    /** This process's anonymous memory on huge pages, in kB (null where the kernel does not say). */
+    function anonHugeKb(): number | null {
+      if (!existsSync('/proc/self/smaps_rollup')) return null;
+      const line = readFileSync('/proc/self/smaps_rollup', 'utf8').split('\n').find((l) => l.startsWith('AnonHugePages:'));
+      return line ? Number(line.split(/\s+/)[1]) : null;
+    }
+
+    it('are zeroed, of the asked length, and hold what a cache writes through growth', (t) => {
+      if (!allocate) return t.skip(skipWhy);
+      const odd = allocate(3 * 2 ** 19 + 5);
+      assert.equal(odd.length, 3 * 2 ** 19 + 5);
+      assert.ok(odd.every((x) => x === 0));
+      odd[odd.length - 1] = 7;
+      assert.equal(odd[odd.length - 1], 7);
+      assert.equal(allocate(0).length, 0);
+      // The same writes into a plain cache and a huge-page one, across two doublings.
+      const plain = new KvCache(2, 2, 8, 4);
+      const huge = new KvCache(2, 2, 8, 4, allocate);
+      for (let step = 0; step < 12; step++) {
+        for (const cache of [plain, huge]) {
+          cache.ensure(1);
+          for (let layer = 0; layer < 2; layer++) {
+            const k = new Float32Array(2 * 8).map((_, i) => step * 100 + layer * 10 + i);
+            cache.write(layer, k, k.map((x) => -x), 1);
+          }
+          cache.commit(1);
+        }
+      }
+      assert.equal(huge.capacity, plain.capacity);
+      for (let layer = 0; layer < 2; layer++) {
+        assert.deepEqual(huge.layers[layer].keys, plain.layers[layer].keys);
+        assert.deepEqual(huge.layers[layer].values, plain.layers[layer].values);
+      }
+    });
+
+    it('land on huge pages when the system allows them (THP madvise or always)', (t) => {
+      if (!allocate) return t.skip(skipWhy);
+      const mode = existsSync('/sys/kernel/mm/transparent_hugepage/enabled') ? readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8') : '';
+      const before = anonHugeKb();
+      if (!/\[(madvise|always)\]/.test(mode) || before === null) return t.skip(`transparent huge pages are off here (${mode.trim() || 'no THP'})`);
+      const buffer = allocate(16 * 2 ** 20); // 64 MB
+      buffer.fill(1); // first touch: the pages are faulted in now
+      const after = anonHugeKb() ?? 0;
+      // Some 2 MB pages at least; fragmented memory may leave a few on 4 KB pages.
+      assert.ok(after - before >= 8 * 2048, `AnonHugePages grew by ${after - before} kB for a 64 MB buffer`);
+      assert.equal(buffer[buffer.length - 1], 1);
+    });
+
+    it('are unmapped once collected (memory does not pile up)', async (t) => {
+      if (!allocate) return t.skip(skipWhy);
+      const start = process.memoryUsage().rss;
+      let peak = start;
+      for (let i = 0; i < 48; i++) {
+        const buffer = allocate(16 * 2 ** 20); // 64 MB, touched, then dropped
+        buffer.fill(i);
+        peak = Math.max(peak, process.memoryUsage().rss);
+        // Node runs N-API finalizers from the event loop, as it does between decode layers.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // 48 × 64 MB = 3 GB were touched; the finalizers must have given most of it back.
+      assert.ok(peak - start < 1.5 * 2 ** 30, `RSS grew by ${Math.round((peak - start) / 2 ** 20)} MB`);
+    });
   });
 });
