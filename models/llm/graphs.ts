@@ -7,7 +7,7 @@
  * weight-free GroupQueryAttention graph over the cache.
  *
  * Per layer the work around attention is split at the attention boundary:
- *   pre(l)  = RMSNorm → q/k/v projections (+bias) → RoPE on q and k → head-major layout
+ *   pre(l)  = RMSNorm → q/k/v projections (+bias) → RoPE on q and k (token-major [1, n, heads·d])
  *   post(l) = o_proj (+bias) + residual → RMSNorm → SwiGLU MLP + residual
  *   head    = rows picked by index → final RMSNorm → lm_head
  * Layout 'fused' joins post(l) with pre(l+1) (and post(L−1) with head) into one session, so a
@@ -149,20 +149,21 @@ class Segments {
   }
 
   /**
-   * x·cos + rotate_half(x)·sin on the projection [n, heads·d], through com.microsoft
+   * x·cos + rotate_half(x)·sin on the projection [1, n, heads·d], through com.microsoft
    * RotaryEmbedding (rotate_half layout: interleaved 0). `cos`/`sin` are [n, d/2], row r the
    * angles of the chunk's r-th token, so position id 0 with the scalar form reads row r for
-   * token r. Returns [n, heads, d].
+   * token r. Returns [1, n, heads·d].
    */
   rope(x: string, heads: number, cos: string, sin: string): string {
-    const { b } = this;
-    const d = this.config.headDim;
-    const batched = b.node('Reshape', [x, b.ints('batch_rows', [1, -1, heads * d])]);
-    const rotated = b.nodeN('RotaryEmbedding', [batched, b.ints('position_zero', [0]), cos, sin], { interleaved: 0, num_heads: heads }, 'rope', 1, 'com.microsoft')[0];
-    return b.node('Reshape', [rotated, b.ints('heads_shape', [-1, heads, d])]);
+    return this.b.nodeN('RotaryEmbedding', [x, this.b.ints('position_zero', [0]), cos, sin], { interleaved: 0, num_heads: heads }, 'rope', 1, 'com.microsoft')[0];
   }
 
-  /** Outputs q [H, n, d], k [Hkv, n, d], v [Hkv, n, d]. */
+  /**
+   * Outputs q [1, n, H·d], k and v [1, n, Hkv·d]: token-major, as the projections and RotaryEmbedding
+   * leave them and as GroupQueryAttention takes them, so no Transpose or Reshape runs between (they
+   * were 8 of a layer's nodes and about a tenth of its decode time in onnxruntime's profile); the
+   * KV cache writes the rows into its head-major buffers (kv-cache.ts).
+   */
   pre(layer: number, hidden: string, cos: string, sin: string): void {
     this.preNormed(layer, this.rmsNorm(hidden, `model.layers.${layer}.input_layernorm.weight`), cos, sin);
   }
@@ -173,13 +174,9 @@ class Segments {
     const p = `model.layers.${layer}`;
     const d = config.headDim;
     const [qProj, kProj, vProj] = this.linears(h, [`${p}.self_attn.q_proj`, `${p}.self_attn.k_proj`, `${p}.self_attn.v_proj`], config.attentionBias);
-    const q = this.rope(qProj, config.numHeads, cos, sin);
-    const k = this.rope(kProj, config.numKvHeads, cos, sin);
-    const v = b.node('Reshape', [vProj, b.ints('heads_shape', [-1, config.numKvHeads, d])]);
-    const perm = { perm: [1, 0, 2] };
-    b.expose(b.node('Transpose', [q], perm), 'q', 'float', [config.numHeads, 'n', d]);
-    b.expose(b.node('Transpose', [k], perm), 'k', 'float', [config.numKvHeads, 'n', d]);
-    b.expose(b.node('Transpose', [v], perm), 'v', 'float', [config.numKvHeads, 'n', d]);
+    b.expose(this.rope(qProj, config.numHeads, cos, sin), 'q', 'float', [1, 'n', config.numHeads * d]);
+    b.expose(this.rope(kProj, config.numKvHeads, cos, sin), 'k', 'float', [1, 'n', config.numKvHeads * d]);
+    b.expose(vProj, 'v', 'float', [1, 'n', config.numKvHeads * d]);
   }
 
   /**
@@ -201,13 +198,13 @@ class Segments {
     return this.b.node('Add', this.post(layer, attn, hidden));
   }
 
-  /** Logits [m, vocab] of the rows `rows` (int64 [m]) of `hidden`. */
+  /** Logits [1, m, vocab] of the rows `rows` (int64 [m]) of `hidden` [1, n, hidden]. */
   head(hidden: string, rows: string): void {
     const { b, config } = this;
-    const picked = b.node('Gather', [hidden, rows], { axis: 0 });
+    const picked = b.node('Gather', [hidden, rows], { axis: 1 });
     const normed = this.rmsNorm(picked, 'model.norm.weight');
     const name = config.tieWordEmbeddings || !this.weights.has('lm_head.weight') ? 'model.embed_tokens.weight' : 'lm_head.weight';
-    b.expose(this.matmuls(normed, [name])[0], 'logits', 'float', ['m', config.vocabSize]);
+    b.expose(this.matmuls(normed, [name])[0], 'logits', 'float', [1, 'm', config.vocabSize]);
   }
 }
 
@@ -232,28 +229,28 @@ function ropeInputs(b: GraphBuilder, config: LlmConfig): [string, string] {
  * MatMul/Softmax graph this replaced: same output within 1e-7, about half the CPU time on
  * 512-query chunks at 2K–8K positions. `past_key`/`past_value` are the layer's whole cache
  * buffers [1, Hkv, capacity, d] (not copied in); `seqlens_k` = total − 1 tells the operator how
- * many positions are valid.
+ * many positions are valid. q/k/v come token-major [1, n, heads·d] from the pre-attention graphs,
+ * the layout the operator takes.
  */
 export function buildPrefillAttention(config: LlmConfig, window: number | null): Uint8Array {
   const b = new GraphBuilder('prefill_attention');
   const { numHeads: H, numKvHeads: Hkv, headDim: d } = config;
-  const q = b.input('q', 'float', [H, 'n', d]);
-  const k = b.input('k', 'float', [Hkv, 'n', d]);
-  const v = b.input('v', 'float', [Hkv, 'n', d]);
+  const q = b.input('q', 'float', [1, 'n', H * d]);
+  const k = b.input('k', 'float', [1, 'n', Hkv * d]);
+  const v = b.input('v', 'float', [1, 'n', Hkv * d]);
   const pastKey = b.input('past_key', 'float', [1, Hkv, 'capacity', d]);
   const pastValue = b.input('past_value', 'float', [1, Hkv, 'capacity', d]);
   const seqlens = b.input('seqlens_k', 'int32', [1]);
   const total = b.input('total_sequence_length', 'int32', []);
-  const rows = (x: string, heads: number) => b.node('Reshape', [b.node('Transpose', [x], { perm: [1, 0, 2] }), b.ints('rows', [1, -1, heads * d])]);
   const [out] = b.nodeN(
     'GroupQueryAttention',
-    [rows(q, H), rows(k, Hkv), rows(v, Hkv), pastKey, pastValue, seqlens, total],
+    [q, k, v, pastKey, pastValue, seqlens, total],
     { num_heads: H, kv_num_heads: Hkv, scale: f(1 / Math.sqrt(d)), local_window_size: window ?? -1 },
     'gqa',
     3,
     'com.microsoft',
   );
-  b.expose(b.node('Reshape', [out, b.ints('flat', [-1, H * d])]), 'attn', 'float', ['n', H * d]);
+  b.expose(out, 'attn', 'float', [1, 'n', H * d]);
   return b.encode();
 }
 
@@ -457,8 +454,9 @@ export class LlmGraphs {
       }
     };
     const L = config.numLayers;
-    const hiddenDims = ['n', config.hiddenSize];
-    const attnDims = ['n', config.numHeads * config.headDim];
+    // Token-major with a batch of one, as MatMulNBits, the norms and RotaryEmbedding take it.
+    const hiddenDims = [1, 'n', config.hiddenSize];
+    const attnDims = [1, 'n', config.numHeads * config.headDim];
     const pres: ort.InferenceSession[] = [];
     const posts: ort.InferenceSession[] = [];
     let head: ort.InferenceSession | null = null;
@@ -510,8 +508,13 @@ export class LlmGraphs {
     return new LlmGraphs(config, layout, pres, posts, head, attention, decodeShared, decodeSharedSums, decodePerHead, decodeRange, decodeRangeSums, softVoting, pageScoring);
   }
 
+  /** [n × width] rows as the graphs' [1, n, width]. */
+  private static rows(data: Float32Array, n: number): ort.Tensor {
+    return new ort.Tensor('float32', data, [1, n, data.length / n]);
+  }
+
   private hiddenTensor(hidden: Float32Array): ort.Tensor {
-    return new ort.Tensor('float32', hidden, [hidden.length / this.config.hiddenSize, this.config.hiddenSize]);
+    return LlmGraphs.rows(hidden, hidden.length / this.config.hiddenSize);
   }
 
   /** Every head's query [H × d] as [Hkv, g, d], the decode graphs' `q`. */
@@ -559,8 +562,7 @@ export class LlmGraphs {
 
   /** post(layer) then pre(layer+1): the next hidden state and the next layer's q/k/v. */
   async next(layer: number, attn: Float32Array, hidden: Float32Array, rope: RopeFeeds): Promise<QkvOutput & { hidden: Float32Array }> {
-    const attnTensor = new ort.Tensor('float32', attn, [hidden.length / this.config.hiddenSize, attn.length / (hidden.length / this.config.hiddenSize)]);
-    const feeds: Feeds = { attn: attnTensor, hidden: this.hiddenTensor(hidden) };
+    const feeds: Feeds = { attn: LlmGraphs.rows(attn, hidden.length / this.config.hiddenSize), hidden: this.hiddenTensor(hidden) };
     if (this.layout === 'fused') {
       const out = await this.posts[layer].run({ ...feeds, ...rope });
       return { hidden: out.hidden_out.data as Float32Array, ...LlmGraphs.qkv(out) };
@@ -572,8 +574,7 @@ export class LlmGraphs {
 
   /** post(last layer) then logits [rows.length × vocab] of the chosen rows. */
   async logits(attn: Float32Array, hidden: Float32Array, rows: number[]): Promise<Float32Array> {
-    const n = hidden.length / this.config.hiddenSize;
-    const attnTensor = new ort.Tensor('float32', attn, [n, attn.length / n]);
+    const attnTensor = LlmGraphs.rows(attn, hidden.length / this.config.hiddenSize);
     const rowTensor = new ort.Tensor('int64', BigInt64Array.from(rows, (r) => BigInt(r)), [rows.length]);
     const last = this.posts[this.config.numLayers - 1];
     if (this.layout === 'fused') {
@@ -584,8 +585,9 @@ export class LlmGraphs {
   }
 
   /**
-   * Causal attention of a chunk of `n` queries (q [H, n, d], positions `start … start+n−1`) over
-   * the layer's cache, which already holds the chunk's keys: positions [0, length).
+   * Causal attention of a chunk of `n` queries (q [n × H × d], token-major, positions
+   * `start … start+n−1`) over the layer's cache, which already holds the chunk's keys: positions
+   * [0, length). Returns attn [n × H × d].
    */
   async prefillAttention(layer: number, q: Float32Array, k: Float32Array, v: Float32Array, keys: Float32Array, values: Float32Array, capacity: number, length: number): Promise<Float32Array> {
     const { numHeads: H, numKvHeads: Hkv, headDim: d } = this.config;
@@ -593,9 +595,9 @@ export class LlmGraphs {
     const session = this.attention.get(layerSlidingWindow(this.config, layer));
     if (!session) throw new Error(`No prefill attention graph for layer ${layer}`);
     const out = await session.run({
-      q: new ort.Tensor('float32', q, [H, n, d]),
-      k: new ort.Tensor('float32', k, [Hkv, n, d]),
-      v: new ort.Tensor('float32', v, [Hkv, n, d]),
+      q: LlmGraphs.rows(q, n),
+      k: LlmGraphs.rows(k, n),
+      v: LlmGraphs.rows(v, n),
       past_key: new ort.Tensor('float32', keys, [1, Hkv, capacity, d]),
       past_value: new ort.Tensor('float32', values, [1, Hkv, capacity, d]),
       seqlens_k: new ort.Tensor('int32', Int32Array.of(length - 1), [1]),

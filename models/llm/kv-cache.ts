@@ -70,18 +70,20 @@ export class KvCache {
 
   /**
    * Writes `count` new positions starting at `this.length` into one layer. `k`/`v` are
-   * [numKvHeads × count × headDim] (the graphs' output layout). Call `commit(count)` once every
-   * layer has been written.
+   * token-major [count × numKvHeads × headDim] (the graphs' output layout). Call `commit(count)`
+   * once every layer has been written.
    */
   write(layer: number, k: Float32Array, v: Float32Array, count: number): void {
     if (this.length + count > this.capacity) throw new Error(`KV cache full: call ensure(${count}) before write`);
     const { keys, values } = this.layers[layer];
-    const dim = this.headDim;
-    const span = count * dim;
-    for (let h = 0; h < this.numKvHeads; h++) {
-      const at = (h * this.capacity + this.length) * dim;
-      keys.set(k.subarray(h * span, (h + 1) * span), at);
-      values.set(v.subarray(h * span, (h + 1) * span), at);
+    const { numKvHeads: heads, headDim: dim } = this;
+    for (let t = 0; t < count; t++) {
+      for (let h = 0; h < heads; h++) {
+        const from = (t * heads + h) * dim;
+        const at = (h * this.capacity + this.length + t) * dim;
+        keys.set(k.subarray(from, from + dim), at);
+        values.set(v.subarray(from, from + dim), at);
+      }
     }
   }
 

@@ -445,12 +445,12 @@ describe('LLM runtime: attention kernel and cache', () => {
       const g = Math.floor(h / 2);
       const logits = chosen.map((j) => {
         let s = 0;
-        for (let c = 0; c < 8; c++) s += q[h * 8 + c] * keys[(g * n + j) * 8 + c];
+        for (let c = 0; c < 8; c++) s += q[h * 8 + c] * keys[(j * 2 + g) * 8 + c]; // written token-major
         return s / Math.sqrt(8);
       });
       const p = softmax(Float32Array.from(logits));
       for (let c = 0; c < 8; c++) {
-        const expected = chosen.reduce((acc, j, i) => acc + p[i] * values[(g * n + j) * 8 + c], 0);
+        const expected = chosen.reduce((acc, j, i) => acc + p[i] * values[(j * 2 + g) * 8 + c], 0);
         assert.ok(Math.abs(out[h * 8 + c] - expected) < 1e-5);
       }
     }
@@ -504,7 +504,7 @@ describe('LLM runtime: attention kernel and cache', () => {
           let naive = 0;
           for (let h = 0; h < config.numHeads; h++) {
             const g = Math.floor(h / (config.numHeads / config.numKvHeads));
-            for (let c = 0; c < d; c++) naive += (q[h * d + c] * keys[(g * n + j) * d + c]) / Math.sqrt(d);
+            for (let c = 0; c < d; c++) naive += (q[h * d + c] * keys[(j * config.numKvHeads + g) * d + c]) / Math.sqrt(d); // written token-major
           }
           assert.ok(Math.abs(seen[1][i] - naive) < 1e-4, `${seen[1][i]} vs ${naive}`);
         }
@@ -519,9 +519,11 @@ describe('LLM runtime: attention kernel and cache', () => {
     }
   });
 
-  it('keeps earlier positions when it grows, and tiles a prefix', () => {
+  it('stores token-major rows head-major, keeps earlier positions when it grows, and tiles a prefix', () => {
     const cache = new KvCache(2, 2, 4, 2);
-    const a = Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i);
+    // 3 positions × 2 KV heads × 4 channels, token-major as the graphs emit them.
+    const a = Float32Array.from({ length: 3 * 2 * 4 }, (_, i) => i);
+    const row = (position: number, head: number) => Array.from(a.subarray((position * 2 + head) * 4, (position * 2 + head + 1) * 4));
     cache.ensure(3);
     cache.write(0, a, a, 3);
     cache.write(1, a, a, 3);
@@ -529,11 +531,11 @@ describe('LLM runtime: attention kernel and cache', () => {
     cache.ensure(10);
     assert.ok(cache.capacity >= 13);
     const head1 = cache.layers[0].keys.subarray(cache.capacity * 4, cache.capacity * 4 + 12);
-    assert.deepEqual(Array.from(head1), Array.from(a.subarray(12, 24)));
+    assert.deepEqual(Array.from(head1), [...row(0, 1), ...row(1, 1), ...row(2, 1)]);
     cache.tile(8);
     assert.equal(cache.length, 8);
     const k = cache.layers[1].keys;
-    for (let j = 0; j < 8; j++) for (let c = 0; c < 4; c++) assert.equal(k[cache.capacity * 4 + j * 4 + c], a[12 + (j % 3) * 4 + c]);
+    for (let j = 0; j < 8; j++) assert.deepEqual(Array.from(k.subarray(cache.capacity * 4 + j * 4, cache.capacity * 4 + j * 4 + 4)), row(j % 3, 1));
   });
 
   it('top-k matches a full sort, ties to the lower index, ascending output', () => {
