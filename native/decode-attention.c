@@ -16,8 +16,10 @@
  * positions, same process (tmp A/B over 20 distinct layers): 2048 selected positions 0.60–0.73 ms
  * per layer against onnxruntime's 0.99–1.19 ms; the dense range 4.7–5.6 ms against 6.4–7.7 ms.
  *
- * Work split: each of T threads takes the same slice of positions in every KV head and keeps a
- * partial softmax (max, sum, weighted values); the calling thread merges them (flash-decoding).
+ * Work split: the positions are cut into slices (the same cut in every KV head); T threads claim
+ * slices one at a time and keep each slice's partial softmax (max, sum, weighted values); the
+ * calling thread merges them in slice order (flash-decoding), so the result does not depend on
+ * which thread took which slice.
  * Threads persist between calls and sleep on a condition variable. Calls are serialised by a
  * mutex, so several models in one process (worker threads) stay correct.
  *
@@ -28,6 +30,7 @@
 #include <math.h>
 #include <node_api.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +52,14 @@
 #endif
 /* Below this many positions per head one thread does the whole layer (waking another costs more). */
 #define MIN_PER_THREAD 256
+/*
+ * Attention splits the positions into slices that the threads claim one at a time, so a helper
+ * that wakes late (25–180 µs after the call starts, measured here) takes fewer slices instead of
+ * the caller waiting for its half. Slices hold at least SLICE_MIN positions; at most MAX_SLICES
+ * partial softmaxes are merged per call.
+ */
+#define SLICE_MIN 128
+#define MAX_SLICES 64
 /* Query group × head size that accumulates on the stack (larger ones use the heap slot). */
 #define MAX_GROUP_DIM 2048
 
@@ -69,9 +80,12 @@ typedef struct {
    */
   float *votes;
   int phase;
-  int parts;
-  /* Per part: [kvHeads·group] maxima and sums, [kvHeads·group·dim] weighted values, scratch. */
+  /* Threads working on the call, and the slices of positions they share (votes: one per part). */
+  int parts, slices;
+  atomic_int nextSlice;
+  /* Per slice: [kvHeads·group] maxima and sums, [kvHeads·group·dim] weighted values. */
   float *partMax, *partSum, *partAcc;
+  /* Per part: logits of the slice in hand. */
   float *scratch[MAX_THREADS];
 } Job;
 
@@ -124,23 +138,22 @@ static inline void prefetchRow(const float *row, int dim) {
 }
 
 /*
- * One part's share of one KV head: positions [from, to) of its list or range. Inlined with `d` a
- * constant for the common head sizes so each dot product and row update unrolls into a few
- * vector instructions (a runtime `d` costs ~40% at 32K positions).
+ * One slice of one KV head: positions [from, to) of its list or range, into the slice's partial
+ * softmax. Inlined with `d` a constant for the common head sizes so each dot product and row
+ * update unrolls into a few vector instructions (a runtime `d` costs ~40% at 32K positions).
  */
-static inline __attribute__((always_inline)) void partHead(const Job *job, int part, int g, const int d) {
+static inline __attribute__((always_inline)) void sliceHead(const Job *job, int slice, float *scratch, int g, const int d) {
   const int group = job->group;
-  float *scratch = job->scratch[part];
   const int count = job->counts[g];
-  const int from = (int)((int64_t)count * part / job->parts), to = (int)((int64_t)count * (part + 1) / job->parts);
+  const int from = (int)((int64_t)count * slice / job->slices), to = (int)((int64_t)count * (slice + 1) / job->slices);
   const int n = to - from;
   const int32_t *list = job->lists[g];
   const float *keys = job->keys + (int64_t)g * job->capacity * d;
   const float *values = job->values + (int64_t)g * job->capacity * d;
   const int firstHead = g * group;
-  float *partMax = job->partMax + (int64_t)part * job->kvHeads * group + firstHead;
-  float *partSum = job->partSum + (int64_t)part * job->kvHeads * group + firstHead;
-  float *partAcc = job->partAcc + ((int64_t)part * job->kvHeads * group + firstHead) * d;
+  float *partMax = job->partMax + (int64_t)slice * job->kvHeads * group + firstHead;
+  float *partSum = job->partSum + (int64_t)slice * job->kvHeads * group + firstHead;
+  float *partAcc = job->partAcc + ((int64_t)slice * job->kvHeads * group + firstHead) * d;
   memset(partAcc, 0, sizeof(float) * group * d);
   if (n <= 0) {
     for (int j = 0; j < group; j++) {
@@ -225,7 +238,7 @@ static HOT void votesFinish(const Job *job, int part) {
   }
 }
 
-static HOT void runPart(const Job *job, int part) {
+static HOT void runPart(Job *job, int part) {
   if (job->votes) {
     if (job->phase == 1) {
       votesFinish(job, part);
@@ -238,10 +251,13 @@ static HOT void runPart(const Job *job, int part) {
     }
     return;
   }
-  for (int g = 0; g < job->kvHeads; g++) {
-    if (job->dim == 64) partHead(job, part, g, 64);
-    else if (job->dim == 128) partHead(job, part, g, 128);
-    else partHead(job, part, g, job->dim);
+  /* Every KV head of a slice in one go: its logit sums are then written by one thread. */
+  for (int slice; (slice = atomic_fetch_add_explicit(&job->nextSlice, 1, memory_order_relaxed)) < job->slices;) {
+    for (int g = 0; g < job->kvHeads; g++) {
+      if (job->dim == 64) sliceHead(job, slice, job->scratch[part], g, 64);
+      else if (job->dim == 128) sliceHead(job, slice, job->scratch[part], g, 128);
+      else sliceHead(job, slice, job->scratch[part], g, job->dim);
+    }
   }
 }
 
@@ -250,7 +266,10 @@ static HOT void runPart(const Job *job, int part) {
 static pthread_mutex_t callLock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_mutex_t poolLock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER, finished = PTHREAD_COND_INITIALIZER;
-static const Job *current = NULL;
+static Job *current = NULL;
+/* current->parts, read under poolLock: a helper outside the call must not touch its Job, which
+ * lives on the caller's stack and may be gone by the time that helper wakes. */
+static int currentParts = 0;
 static uint64_t generation = 0;
 static int pending = 0, helpers = 0;
 
@@ -267,11 +286,12 @@ static void *helperMain(void *arg) {
   for (;;) {
     while (generation == seen) pthread_cond_wait(&wake, &poolLock);
     seen = generation;
-    const Job *job = current;
+    if (part >= currentParts) continue; /* not needed by this call */
+    Job *job = current;
     pthread_mutex_unlock(&poolLock);
-    if (part < job->parts) runPart(job, part);
+    runPart(job, part);
     pthread_mutex_lock(&poolLock);
-    if (part < job->parts && --pending == 0) pthread_cond_signal(&finished);
+    if (--pending == 0) pthread_cond_signal(&finished);
   }
   return NULL;
 }
@@ -304,6 +324,7 @@ static void runJob(Job *job) {
   if (job->parts > 1) {
     pthread_mutex_lock(&poolLock);
     current = job;
+    currentParts = job->parts;
     pending = job->parts - 1;
     generation++;
     pthread_cond_broadcast(&wake);
@@ -317,16 +338,16 @@ static void runJob(Job *job) {
   }
 }
 
-/* Flash-decoding merge of the parts' partial softmaxes into out [kvHeads·group·dim]. */
+/* Flash-decoding merge of the slices' partial softmaxes into out [kvHeads·group·dim]. */
 static void mergeParts(const Job *job, float *out) {
   const int heads = job->kvHeads * job->group, d = job->dim;
   for (int h = 0; h < heads; h++) {
     float max = -INFINITY;
-    for (int p = 0; p < job->parts; p++) max = job->partMax[p * heads + h] > max ? job->partMax[p * heads + h] : max;
+    for (int p = 0; p < job->slices; p++) max = job->partMax[p * heads + h] > max ? job->partMax[p * heads + h] : max;
     float total = 0;
     float *o = out + (int64_t)h * d;
     memset(o, 0, sizeof(float) * d);
-    for (int p = 0; p < job->parts; p++) {
+    for (int p = 0; p < job->slices; p++) {
       if (job->partSum[p * heads + h] == 0) continue;
       const float w = expf(job->partMax[p * heads + h] - max);
       total += w * job->partSum[p * heads + h];
@@ -342,11 +363,11 @@ static void voteWeights(const Job *job) {
   const int heads = job->kvHeads * job->group;
   for (int h = 0; h < heads; h++) {
     float max = -INFINITY;
-    for (int p = 0; p < job->parts; p++) max = job->partMax[p * heads + h] > max ? job->partMax[p * heads + h] : max;
+    for (int p = 0; p < job->slices; p++) max = job->partMax[p * heads + h] > max ? job->partMax[p * heads + h] : max;
     float total = 0;
-    for (int p = 0; p < job->parts; p++)
+    for (int p = 0; p < job->slices; p++)
       if (job->partSum[p * heads + h] > 0) total += expf(job->partMax[p * heads + h] - max) * job->partSum[p * heads + h];
-    for (int p = 0; p < job->parts; p++) job->partAcc[p * heads + h] = job->partSum[p * heads + h] > 0 ? expf(job->partMax[p * heads + h] - max) / total : 0;
+    for (int p = 0; p < job->slices; p++) job->partAcc[p * heads + h] = job->partSum[p * heads + h] > 0 ? expf(job->partMax[p * heads + h] - max) / total : 0;
   }
 }
 
@@ -403,17 +424,24 @@ static const char *describeCall(Job *job, const float *q, size_t qLength, const 
  * `accPerHead` floats per query head and part in partAcc and `scratchPerPosition` floats per
  * position of a part's share in its scratch. Returns 0 when out of memory.
  */
-static int prepareParts(Job *job, int threads, int widest, size_t accPerHead, size_t scratchPerPosition) {
+static int prepareParts(Job *job, int threads, int widest, size_t accPerHead, size_t scratchPerPosition, int sliced) {
   int parts = threads < MAX_THREADS ? threads : MAX_THREADS;
   if (widest / MIN_PER_THREAD < parts) parts = widest / MIN_PER_THREAD > 1 ? widest / MIN_PER_THREAD : 1;
   job->parts = ensureHelpers(parts);
+  int slices = job->parts;
+  if (sliced && job->parts > 1) {
+    slices = widest / SLICE_MIN < MAX_SLICES ? widest / SLICE_MIN : MAX_SLICES;
+    slices = slices > job->parts ? slices : job->parts;
+  }
+  job->slices = slices;
+  atomic_init(&job->nextSlice, 0);
   const size_t heads = (size_t)job->kvHeads * job->group;
-  job->partMax = buffer(MAX_THREADS, heads * job->parts);
-  job->partSum = buffer(MAX_THREADS + 1, heads * job->parts);
-  job->partAcc = buffer(MAX_THREADS + 2, heads * job->parts * accPerHead);
+  job->partMax = buffer(MAX_THREADS, heads * slices);
+  job->partSum = buffer(MAX_THREADS + 1, heads * slices);
+  job->partAcc = buffer(MAX_THREADS + 2, heads * slices * accPerHead);
   if (!job->partMax || !job->partSum || !job->partAcc) return 0;
   for (int p = 0; p < job->parts; p++) {
-    job->scratch[p] = buffer(p, scratchPerPosition * (size_t)(widest / job->parts + 1));
+    job->scratch[p] = buffer(p, scratchPerPosition * (size_t)(widest / slices + 1));
     if (!job->scratch[p]) return 0;
   }
   return 1;
@@ -478,7 +506,7 @@ napi_value attend(napi_env env, napi_callback_info info) {
     job.sums = sums;
   }
   pthread_mutex_lock(&callLock);
-  const int ok = prepareParts(&job, threads, widest, (size_t)job.dim, (size_t)job.group);
+  const int ok = prepareParts(&job, threads, widest, (size_t)job.dim, (size_t)job.group, 1);
   if (ok) {
     runJob(&job);
     mergeParts(&job, out);
@@ -517,7 +545,7 @@ napi_value softVotes(napi_env env, napi_callback_info info) {
   job.votes = votes;
   for (int g = 0; g < kvHeads; g++) job.counts[g] = count;
   pthread_mutex_lock(&callLock);
-  const int ok = prepareParts(&job, threads, count, 1, (size_t)kvHeads * job.group);
+  const int ok = prepareParts(&job, threads, count, 1, (size_t)kvHeads * job.group, 0);
   if (ok) {
     runJob(&job);
     voteWeights(&job);
