@@ -56,7 +56,9 @@
  * Attention splits the positions into slices that the threads claim one at a time, so a helper
  * that wakes late (25–180 µs after the call starts, measured here) takes fewer slices instead of
  * the caller waiting for its half. Slices hold at least SLICE_MIN positions; at most MAX_SLICES
- * partial softmaxes are merged per call.
+ * partial softmaxes are merged per call. Against the earlier fixed halves, in whole decode steps
+ * (32 layers, int4, 32K cached, same process, 14 steps each): TidalDecode 58.0 against 62.7 and
+ * 64.2 against 66.5 ms per token; dense unchanged.
  */
 #define SLICE_MIN 128
 #define MAX_SLICES 64
