@@ -57,13 +57,23 @@ export function nativeAttentionError(): string {
 }
 
 /**
+ * Below this size a KV buffer stays on ordinary pages: a huge page is faulted in whole (2 MB of
+ * memory for a 256 KB short-prompt cache), and a buffer this small spans few pages anyway.
+ */
+export const HUGE_PAGE_MIN_BYTES = 8 * 2 ** 20;
+
+/**
  * KV cache buffers on transparent huge pages (native/huge-pages.c: gathered decode attention
- * takes a TLB miss per row on 4 KB pages), or null where the addon is not built or not on Linux.
+ * takes a TLB miss per row on 4 KB pages) from HUGE_PAGE_MIN_BYTES up, ordinary ones below; null
+ * where the addon is not built or not on Linux.
  */
 export function hugePageFloats(): FloatAllocator | null {
   const allocate = nativeAttentionKernel()?.hugePageBuffer;
   if (!allocate) return null;
-  return (length) => new Float32Array(allocate(length * Float32Array.BYTES_PER_ELEMENT));
+  return (length) => {
+    const bytes = length * Float32Array.BYTES_PER_ELEMENT;
+    return bytes < HUGE_PAGE_MIN_BYTES ? new Float32Array(length) : new Float32Array(allocate(bytes));
+  };
 }
 
 export class NativeDecodeAttention {

@@ -166,25 +166,33 @@ describe('LLM native decode attention', () => {
 
     it('are zeroed, of the asked length, and hold what a cache writes through growth', (t) => {
       if (!allocate) return t.skip(skipWhy);
-      const odd = allocate(3 * 2 ** 19 + 5);
-      assert.equal(odd.length, 3 * 2 ** 19 + 5);
+      const odd = allocate(3 * 2 ** 21 + 5); // 24 MB and 20 bytes: on huge pages
+      assert.equal(odd.length, 3 * 2 ** 21 + 5);
       assert.ok(odd.every((x) => x === 0));
       odd[odd.length - 1] = 7;
       assert.equal(odd[odd.length - 1], 7);
       assert.equal(allocate(0).length, 0);
-      // The same writes into a plain cache and a huge-page one, across two doublings.
-      const plain = new KvCache(2, 2, 8, 4);
-      const huge = new KvCache(2, 2, 8, 4, allocate);
-      for (let step = 0; step < 12; step++) {
-        for (const cache of [plain, huge]) {
-          cache.ensure(1);
-          for (let layer = 0; layer < 2; layer++) {
-            const k = new Float32Array(2 * 8).map((_, i) => step * 100 + layer * 10 + i);
-            cache.write(layer, k, k.map((x) => -x), 1);
-          }
-          cache.commit(1);
+      // Below the threshold the buffers are ordinary ones (a huge page is faulted in whole).
+      assert.equal(allocate(16).buffer.byteLength, 64);
+      // The same writes into a plain cache and a huge-page one (its buffers, 2^19 positions × 8
+      // floats = 16 MB, are big enough for huge pages), tiled close to capacity, then written
+      // across a doubling.
+      const plain = new KvCache(2, 1, 8, 2 ** 19);
+      const huge = new KvCache(2, 1, 8, 2 ** 19, allocate);
+      const writeStep = (cache: KvCache, step: number) => {
+        cache.ensure(1);
+        for (let layer = 0; layer < 2; layer++) {
+          const k = new Float32Array(8).map((_, i) => step * 100 + layer * 10 + i);
+          cache.write(layer, k, k.map((x) => -x), 1);
         }
+        cache.commit(1);
+      };
+      for (const cache of [plain, huge]) {
+        for (let step = 0; step < 3; step++) writeStep(cache, step);
+        cache.tile(2 ** 19 - 5);
+        for (let step = 3; step < 15; step++) writeStep(cache, step);
       }
+      assert.ok(huge.capacity > 2 ** 19, 'the cache grew');
       assert.equal(huge.capacity, plain.capacity);
       for (let layer = 0; layer < 2; layer++) {
         assert.deepEqual(huge.layers[layer].keys, plain.layers[layer].keys);
