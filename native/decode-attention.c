@@ -423,8 +423,9 @@ static const char *describeCall(Job *job, const float *q, size_t qLength, const 
 
 /*
  * With callLock held: starts the helpers the call can use and sizes the shared buffers, with
- * `accPerHead` floats per query head and part in partAcc and `scratchPerPosition` floats per
- * position of a part's share in its scratch. Returns 0 when out of memory.
+ * `accPerHead` floats per query head and slice in partAcc and `scratchPerPosition` floats per
+ * position of a slice in each part's scratch. `sliced`: attention, whose threads claim slices;
+ * otherwise (soft votes) one slice per part. Returns 0 when out of memory.
  */
 static int prepareParts(Job *job, int threads, int widest, size_t accPerHead, size_t scratchPerPosition, int sliced) {
   int parts = threads < MAX_THREADS ? threads : MAX_THREADS;

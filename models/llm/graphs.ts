@@ -160,9 +160,10 @@ class Segments {
 
   /**
    * Outputs q [1, n, H·d], k and v [1, n, Hkv·d]: token-major, as the projections and RotaryEmbedding
-   * leave them and as GroupQueryAttention takes them, so no Transpose or Reshape runs between (they
-   * were 8 of a layer's nodes and about a tenth of its decode time in onnxruntime's profile); the
-   * KV cache writes the rows into its head-major buffers (kv-cache.ts).
+   * leave them and as GroupQueryAttention takes them, so no Transpose or Reshape runs between (8
+   * fewer nodes per layer; onnxruntime's profiler charged them a tenth of a layer, but whole decode
+   * steps measured the same with and without them). The KV cache writes the rows into its
+   * head-major buffers (kv-cache.ts).
    */
   pre(layer: number, hidden: string, cos: string, sin: string): void {
     this.preNormed(layer, this.rmsNorm(hidden, `model.layers.${layer}.input_layernorm.weight`), cos, sin);

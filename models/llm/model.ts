@@ -80,6 +80,8 @@ export class LlmModel {
   private readonly attnOut: Float32Array;
   private readonly ortAttention: OrtDecodeAttention;
   private readonly nativeAttention: NativeDecodeAttention | null;
+  /** KV cache buffers on huge pages where the native addon provides them (else plain arrays). */
+  private readonly cacheAllocator: FloatAllocator | undefined;
   private readonly policyOps: PolicyOps;
   /** Where decode attention runs; switchable between steps (bench/decode.ts compares them). */
   attentionKernel: DecodeAttentionKernel;
@@ -100,6 +102,7 @@ export class LlmModel {
     const native = nativeAttentionKernel();
     this.nativeAttention = native ? new NativeDecodeAttention(native, config.numKvHeads, config.headDim, Math.max(1, options.threads ?? 2)) : null;
     this.attentionKernel = options.decodeAttention ?? (native ? 'native' : 'ort');
+    this.cacheAllocator = hugePageFloats() ?? undefined;
     if (this.attentionKernel === 'native') this.native();
     this.policyOps = {
       // Soft votes read every key of the layer: the native kernel's one pass when it runs attention.
@@ -126,7 +129,7 @@ export class LlmModel {
 
   /** A conversation; its KV cache sits on huge pages where the native addon provides them. */
   newSession(capacity?: number): LlmSession {
-    return new LlmSession(this.config, capacity, hugePageFloats() ?? undefined);
+    return new LlmSession(this.config, capacity, this.cacheAllocator);
   }
 
   async release(): Promise<void> {
