@@ -112,7 +112,7 @@ describe('LLM native decode attention', () => {
           for (let i = 0; i < m; i++) expected[g * m + i] += Math.exp(logits[i] - max) / total;
         }
       }
-      for (const threads of [1, 2]) {
+      for (const threads of [1, 2, 3]) {
         const votes = new NativeDecodeAttention(kernel, numKvHeads, d, threads).softVotes(q, keys, cache.capacity, lo, hi);
         assert.equal(votes.length, numKvHeads * m);
         const worst = maxAbsDiff(votes, expected);
@@ -122,6 +122,38 @@ describe('LLM native decode attention', () => {
       }
     }
     assert.throws(() => new NativeDecodeAttention(kernel, 2, 8, 2).softVotes(new Float32Array(32), filledCache(2, 8, 10, 1).layers[0].keys, 17, 5, 5), /empty range/);
+  });
+
+  it('gives the same result call after call, back to back, with more threads than cores', (t) => {
+    // The caller does whatever part no helper has claimed yet, and helpers poll between calls:
+    // a helper that joins late, or not at all, must change neither attention nor soft votes, and
+    // must never touch a finished call's buffers (which would corrupt the next call's results).
+    if (!kernel) return t.skip(nativeAttentionError());
+    const shape = { numHeads: 12, numKvHeads: 4, headDim: 64 };
+    const n = 3000;
+    const cache = filledCache(4, 64, n, 3);
+    const q = new Float32Array(12 * 64).map((_, i) => Math.sin(i * 0.29));
+    const shared: Selection = { kind: 'shared', positions: spread(n, 700), count: 700 };
+    const selections: Selection[] = [{ kind: 'range', lo: 0 }, shared];
+    const expected = selections.map((selection) => {
+      const out = new Float32Array(q.length);
+      attendDecode(q, cache.layers[0], cache.capacity, n, selection, out, new AttentionScratch(shape));
+      return out;
+    });
+    const native = new NativeDecodeAttention(kernel, 4, 64, 3);
+    const firstVotes = native.softVotes(q, cache.layers[0].keys, cache.capacity, 0, n).slice();
+    const got = new Float32Array(q.length);
+    for (let call = 0; call < 150; call++) {
+      const which = call % 3;
+      if (which === 2) {
+        const votes = native.softVotes(q, cache.layers[0].keys, cache.capacity, 0, n);
+        assert.equal(maxAbsDiff(votes, firstVotes), 0, `call ${call}: soft votes changed`);
+      } else {
+        got.fill(Number.NaN);
+        native.attend(q, cache.layers[0], cache.capacity, n, selections[which], got);
+        assert.ok(maxAbsDiff(got, expected[which]) < 2e-6, `call ${call} (${selections[which].kind}): ${maxAbsDiff(got, expected[which])}`);
+      }
+    }
   });
 
   it('stays finite and exact with large logits (the softmax shifts by the maximum)', (t) => {
