@@ -5,10 +5,10 @@
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { FolioConfig } from '../lib/config.ts';
-import { PdfInputError } from '../lib/pdf/document.ts';
-import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pdf/page-extractor.ts';
-import { buildDocumentIndex } from '../lib/search/document-index.ts';
-import { embedderOf } from '../lib/search/embedder.ts';
+import { PdfInputError } from '../lib/pdf/errors.ts';
+import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pages/extractor.ts';
+import { buildDocumentIndex } from '../lib/retrieval/document-index.ts';
+import { embedderOf } from '../lib/embed/embedder-of.ts';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';
 

@@ -1,11 +1,11 @@
 /**
  * The visual-token activity: for each page of a batch whose crops are stored, encode the
- * visual thumbnail and tiles, compress them (models/compress/pipeline.ts) and store the kept
+ * visual thumbnail and tiles, compress them (models/visual/compress/pipeline.ts) and store the kept
  * tokens as one blob plus the page's ledger. Idempotent: a page already encoded with the same
  * encoder and retention is skipped, and blobs are content-addressed. Heartbeats every page.
  */
 import { Context } from '@temporalio/activity';
-import { serializePageTokens } from '../models/compress/token-blob.ts';
+import { serializePageTokens } from '../models/visual/compress/token-blob.ts';
 import type { FolioConfig } from '../lib/config.ts';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';

@@ -14,9 +14,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { cropRegion } from '../lib/pdf/crop.ts';
-import { openPdf } from '../lib/pdf/document.ts';
-import { findPageFigures } from '../lib/pdf/figures.ts';
+import { cropRegion } from '../lib/pdf/render/crop.ts';
+import { openPdf } from '../lib/pdf/open.ts';
+import { findPageFigures } from '../lib/pdf/figures/detect.ts';
 import { threadEntry } from '../lib/threads/entry.ts';
 import { corpus } from '../test/helpers/stack.ts';
 

@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../lib/config.ts';
-import { buildDocumentIndex } from '../lib/search/document-index.ts';
-import { embedderOf } from '../lib/search/embedder.ts';
+import { buildDocumentIndex } from '../lib/retrieval/document-index.ts';
+import { embedderOf } from '../lib/embed/embedder-of.ts';
 import { openStores } from '../lib/store/open.ts';
 
 async function main(): Promise<void> {

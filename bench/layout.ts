@@ -15,8 +15,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pdf/page-extractor.ts';
-import type { Paragraph } from '../lib/types.ts';
+import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pages/extractor.ts';
+import type { Paragraph } from '../models/document/types.ts';
 import { corpus } from '../test/helpers/stack.ts';
 
 function option(name: string, fallback: string): string {

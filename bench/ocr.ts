@@ -21,8 +21,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import GutenOcr from '@gutenye/ocr-node';
 import sharp from 'sharp';
-import { openPdf } from '../lib/pdf/document.ts';
-import { type RgbaImage, renderPagePixels } from '../lib/pdf/render-pixels.ts';
+import { openPdf } from '../lib/pdf/open.ts';
+import { type RgbaImage, renderPagePixels } from '../lib/pdf/render/canvas.ts';
 import { closeOcrEngine, createOcrEngine, recognize } from '../models/ocr/index.ts';
 import { type WordRecall, wordRecall } from '../models/ocr/word-recall.ts';
 

@@ -1,16 +1,16 @@
 /**
- * Trains the foreground scorer (models/compress/foreground.ts) on labels the PDFs give for
+ * Trains the foreground scorer (models/visual/compress/foreground.ts) on labels the PDFs give for
  * free: a patch's target is the share of its box covered by text and figure units found by
  * extraction. Trains on the training documents of bench/visual-corpus.ts, evaluates on the
- * held-out ones, and writes models/compress/foreground-weights.json (with the metrics).
+ * held-out ones, and writes models/visual/compress/foreground-weights.json (with the metrics).
  *
  *   npm run train:foreground            (FOLIO_TRAIN_LIMIT=n: at most n pages per document)
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { FOREGROUND_INPUTS, type ForegroundWeights, scoreInputs, scorerInputs, standardize } from '../models/compress/foreground.ts';
-import { featureStats, TRAIN_DEFAULTS, trainForeground } from '../models/compress/foreground-train.ts';
-import { PATCH_FEATURE_DIM, patchFeatures } from '../models/vision/patch-encoder.ts';
+import { FOREGROUND_INPUTS, type ForegroundWeights, scoreInputs, scorerInputs, standardize } from '../models/visual/compress/foreground.ts';
+import { featureStats, TRAIN_DEFAULTS, trainForeground } from '../models/visual/compress/foreground-train.ts';
+import { PATCH_FEATURE_DIM, patchFeatures } from '../models/visual/encoders/patch-encoder.ts';
 import { decodeRgb } from '../lib/visual/page-tokens.ts';
 import { areaMask, boxCoverage, HELD_OUT_SLICES, type LabelledPage, loadCorpusPages, TRAIN_SLICES, tokenPool } from './visual-corpus.ts';
 
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
     trainingMetrics: trainMetrics,
     heldOutMetrics: heldMetrics,
   };
-  const out = fileURLToPath(new URL('../models/compress/foreground-weights.json', import.meta.url));
+  const out = fileURLToPath(new URL('../models/visual/compress/foreground-weights.json', import.meta.url));
   writeFileSync(out, `${JSON.stringify(weights)}\n`);
   console.log(`wrote ${out}`);
 }

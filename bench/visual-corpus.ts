@@ -7,11 +7,11 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cropValidPatches } from '../models/compress/globalcom2.ts';
-import { cropBoxes, thumbnailBoxes } from '../models/compress/token-boxes.ts';
-import { type CropPlan, validBand } from '../models/layout/anyres.ts';
-import { extractPagesInThreads } from '../lib/pdf/page-extractor.ts';
-import type { Box } from '../lib/types.ts';
+import { cropValidPatches } from '../models/visual/compress/globalcom2.ts';
+import { cropBoxes, thumbnailBoxes } from '../models/visual/compress/token-boxes.ts';
+import { type CropPlan, validBand } from '../models/visual/crop-plan.ts';
+import { extractPagesInThreads } from '../lib/pages/extractor.ts';
+import type { Box } from '../models/document/types.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const QA_PDFS = process.env.FOLIO_CORPUS ? path.join(process.env.FOLIO_CORPUS, 'qa', 'pdfs') : path.resolve(root, '..', 'shared', 'corpus', 'qa', 'pdfs');

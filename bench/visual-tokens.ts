@@ -16,13 +16,13 @@
  *                                    FOLIO_VISION_ENCODER=<ONNX export folder>: another encoder)
  */
 import sharp from 'sharp';
-import { densityBudgets, pickByScore, redundancy } from '../models/compress/correlation.ts';
-import { foregroundScores, shippedForegroundWeights } from '../models/compress/foreground.ts';
-import { seededRandom } from '../models/random.ts';
-import { compressPage, correlationKeys, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../models/compress/pipeline.ts';
-import { strideIndices, topk } from '../models/compress/topk.ts';
-import { loadOnnxVisionEncoder } from '../models/vision/onnx-vision-encoder.ts';
-import { createPatchEncoder } from '../models/vision/patch-encoder.ts';
+import { densityBudgets, pickByScore, redundancy } from '../models/visual/compress/correlation.ts';
+import { foregroundScores, shippedForegroundWeights } from '../models/visual/compress/foreground.ts';
+import { seededRandom } from '../models/math/random.ts';
+import { compressPage, correlationKeys, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../models/visual/compress/pipeline.ts';
+import { strideIndices, topk } from '../models/visual/compress/topk.ts';
+import { loadOnnxVisionEncoder } from '../models/visual/encoders/onnx-vision-encoder.ts';
+import { createPatchEncoder } from '../models/visual/encoders/patch-encoder.ts';
 import { decodeRgb, encodePageImages } from '../lib/visual/page-tokens.ts';
 import { type AreaMask, areaMask, areaRecall, HELD_OUT_SLICES, loadCorpusPages, tokenPool } from './visual-corpus.ts';
 

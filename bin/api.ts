@@ -5,8 +5,8 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.ts';
 import { resumeQueued } from '../api/ingestion.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
-import { DocumentIndexCache } from '../lib/search/document-index.ts';
-import { LlmReader } from '../lib/search/llm-answer.ts';
+import { DocumentIndexCache } from '../lib/retrieval/document-index.ts';
+import { LlmReader } from '../lib/answer/llm.ts';
 import { openStores } from '../lib/store/open.ts';
 
 export interface RunningApi {

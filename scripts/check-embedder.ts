@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { readExportConfig } from '../models/embed/export-config.ts';
 import { loadOnnxSentenceEmbedder } from '../models/embed/onnx-embedder.ts';
 import { createSequenceEncoder } from '../models/embed/sequence-encoder.ts';
-import { cosine } from '../models/vector.ts';
+import { cosine } from '../models/math/vector.ts';
 
 // Each pair's first sentence paraphrases its second; pairs are unrelated to one another.
 const PAIRS: ReadonlyArray<[string, string]> = [
@@ -20,7 +20,6 @@ const PAIRS: ReadonlyArray<[string, string]> = [
   ['The function returns the inverse of a matrix.', 'inv(A) computes the matrix inverse of A.'],
   ['Heavy rain is expected tomorrow in the north.', 'Forecasters predict downpours in northern regions tomorrow.'],
 ];
-
 
 async function main(): Promise<void> {
   const dir = process.argv[2];

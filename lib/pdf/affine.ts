@@ -2,8 +2,17 @@
  * Affine matrices `[a, b, c, d, e, f]` as pdf.js uses them (x' = a·x + c·y + e, y' = b·x + d·y
  * + f), and axis-aligned boxes under them.
  */
-import type { Box } from '../types.ts';
-import type { Matrix } from './layout.ts';
+import type { Box } from '../../models/document/types.ts';
+
+/**
+ * A 2-D affine matrix `[a, b, c, d, e, f]`, as pdf.js uses. Maps (x, y) to
+ * (a·x + c·y + e, b·x + d·y + f).
+ */
+export type Matrix = [number, number, number, number, number, number];
+
+export function applyMatrix(m: Matrix, x: number, y: number): [number, number] {
+  return [m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5]];
+}
 
 /** `m × n`: applies `n` first, then `m` (pdf.js's `transform` operator: ctm = ctm × n). */
 export function multiply(m: Matrix, n: ArrayLike<number>): Matrix {

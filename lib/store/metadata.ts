@@ -6,7 +6,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Box, DocumentRecord, DocumentStatus, PageCrops, PageRecord, Paragraph, UnitKind } from '../types.ts';
+import type { Box, Paragraph, UnitKind } from '../../models/document/types.ts';
+import type { DocumentRecord, DocumentStatus, PageCrops, PageRecord } from './records.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS documents (

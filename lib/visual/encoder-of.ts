@@ -2,9 +2,9 @@
  * The configured vision encoder (FOLIO_VISION_ENCODER): the built-in patch encoder, or an
  * ONNX export folder loaded once per process. `off` means no visual-token stage.
  */
-import { loadOnnxVisionEncoder } from '../../models/vision/onnx-vision-encoder.ts';
-import { createPatchEncoder } from '../../models/vision/patch-encoder.ts';
-import type { VisionEncoder } from '../../models/vision/types.ts';
+import { loadOnnxVisionEncoder } from '../../models/visual/encoders/onnx-vision-encoder.ts';
+import { createPatchEncoder } from '../../models/visual/encoders/patch-encoder.ts';
+import type { VisionEncoder } from '../../models/visual/encoders/types.ts';
 import type { FolioConfig } from '../config.ts';
 
 const loaded = new Map<string, Promise<VisionEncoder>>();

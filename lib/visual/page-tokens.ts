@@ -1,13 +1,13 @@
 /**
  * One page through the visual-token stage: its stored crop PNGs (visual thumbnail, tiles) are
  * decoded once to raw RGB with sharp, encoded in one batch, and compressed by the pipeline
- * (models/compress/pipeline.ts). The ledger's first stage records decode + encode time.
+ * (models/visual/compress/pipeline.ts). The ledger's first stage records decode + encode time.
  */
 import sharp from 'sharp';
-import type { CropPlan } from '../../models/layout/anyres.ts';
-import { compressPage, type PageTokens, type PageVisualInput, PIPELINE_DEFAULTS, type PipelineOptions, type VisualLedger } from '../../models/compress/pipeline.ts';
-import { patchFeatures } from '../../models/vision/patch-encoder.ts';
-import type { RgbImage, VisionEncoder } from '../../models/vision/types.ts';
+import type { CropPlan } from '../../models/visual/crop-plan.ts';
+import { compressPage, type PageTokens, type PageVisualInput, PIPELINE_DEFAULTS, type PipelineOptions, type VisualLedger } from '../../models/visual/compress/pipeline.ts';
+import { patchFeatures } from '../../models/visual/encoders/patch-encoder.ts';
+import type { RgbImage, VisionEncoder } from '../../models/visual/encoders/types.ts';
 
 export async function decodeRgb(png: Uint8Array): Promise<RgbImage> {
   const { data, info } = await sharp(png).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });

@@ -5,9 +5,9 @@
  * loop. The encoder is loaded once per thread.
  */
 import { parentPort } from 'node:worker_threads';
-import { shippedForegroundWeights } from '../../models/compress/foreground.ts';
-import type { CropPlan } from '../../models/layout/anyres.ts';
-import type { PageTokens, VisualLedger } from '../../models/compress/pipeline.ts';
+import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
+import type { CropPlan } from '../../models/visual/crop-plan.ts';
+import type { PageTokens, VisualLedger } from '../../models/visual/compress/pipeline.ts';
 import { visionEncoderOf } from './encoder-of.ts';
 import { pageVisualTokens } from './page-tokens.ts';
 

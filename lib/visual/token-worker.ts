@@ -4,8 +4,8 @@
  * fails the requests in flight with the reason and is replaced on the next request.
  */
 import { Worker } from 'node:worker_threads';
-import type { PageTokens, VisualLedger } from '../../models/compress/pipeline.ts';
-import type { CropPlan } from '../../models/layout/anyres.ts';
+import type { PageTokens, VisualLedger } from '../../models/visual/compress/pipeline.ts';
+import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import { threadEntry } from '../threads/entry.ts';
 import type { TokenThreadReply, TokenThreadRequest } from './token-thread.ts';
 

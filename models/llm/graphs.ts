@@ -16,7 +16,7 @@
  */
 import * as ort from 'onnxruntime-node';
 import { layerSlidingWindow } from './config.ts';
-import { f, GraphBuilder } from './onnx-writer.ts';
+import { f, GraphBuilder } from '../onnx/writer.ts';
 import { bitsOf, quantizeBlocks, type WeightFormat } from './quantize.ts';
 import type { LlmConfig, LlmWeights, Tensor } from './types.ts';
 

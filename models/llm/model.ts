@@ -5,7 +5,7 @@
  * each layer reads.
  *
  *   const model = await LlmModel.load({ config, weights, tokenizer });   // or loadLlmModel(dir) in lib/llm
- *   const { tokens, text, ledger } = await model.generate(promptIds | messages, options);
+ *   const { tokens, text, ledger } = await generate(model, promptIds | messages, options);   // generate.ts
  *
  * Prefill (any run of more than one token) is dense and chunked; its attention is ORT's
  * GroupQueryAttention over the cache. Decode (one token) asks the policy for each layer's
@@ -18,7 +18,6 @@ import { AttentionScratch, attendDecode } from './attention.ts';
 import { OrtDecodeAttention } from './decode-attention.ts';
 import { hugePageFloats, NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from './native-attention.ts';
 import { layerSlidingWindow } from './config.ts';
-import { generate, type GenerateOptions, type GenerateResult } from './generate.ts';
 import { type GraphLayout, LlmGraphs } from './graphs.ts';
 import { type FloatAllocator, KvCache } from './kv-cache.ts';
 import type { WeightFormat } from './quantize.ts';
@@ -245,9 +244,5 @@ export class LlmModel {
     if (prompt.length === 0 || typeof prompt[0] === 'number') return prompt as number[];
     if (!this.tokenizer) throw new Error('Chat messages need a tokenizer; pass token ids instead');
     return this.tokenizer.encodeChat(prompt as ChatMessage[]);
-  }
-
-  generate(prompt: number[] | ChatMessage[], options: GenerateOptions = {}): Promise<GenerateResult> {
-    return generate(this, prompt, options);
   }
 }

@@ -3,7 +3,7 @@
  * with optional nucleus (top-p) truncation, drawn from a seeded generator so a run can be
  * repeated exactly.
  */
-import { seededRandom } from '../random.ts';
+import { seededRandom } from '../math/random.ts';
 
 export interface SamplingOptions {
   /** 0 (default) is greedy. */

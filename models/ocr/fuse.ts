@@ -26,7 +26,7 @@ import {
   type OnnxNode,
   removeUnused,
   stringAttribute,
-} from './onnx-graph.ts';
+} from '../onnx/graph-edit.ts';
 
 export interface FuseReport {
   hardSwish: number;

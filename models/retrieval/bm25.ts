@@ -3,7 +3,7 @@
  * inverted index of typed arrays so a 1000-page document scores in milliseconds.
  */
 import { terms as termsOf } from '../text/tokenize.ts';
-import { packArrays, unpackArrays } from './container.ts';
+import { packArrays, unpackArrays } from '../codec/arrays.ts';
 import { vocabularyIndex } from './vocabulary.ts';
 
 export interface Bm25Params {

@@ -3,7 +3,7 @@
  * unit's, computed as a dot product over rows L2-normalised at build time. Vectors are a
  * row-major Float32Array (units × dimension).
  */
-import { packArrays, unpackArrays } from './container.ts';
+import { packArrays, unpackArrays } from '../codec/arrays.ts';
 
 export interface DenseIndex {
   dimension: number;

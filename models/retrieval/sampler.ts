@@ -3,7 +3,7 @@
  * matter, each with its neighbours for context, under a token budget. Input length therefore
  * stops growing with the document. Pure: scores and units in, selection and ledger out.
  */
-import type { Box } from '../../lib/types.ts';
+import type { Box } from '../document/types.ts';
 import { topK } from './bm25.ts';
 import { mmrOrder, termOverlapSimilarity, type UnitSimilarity } from './diversity.ts';
 

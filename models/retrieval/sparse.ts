@@ -11,7 +11,7 @@
  * Vectors are pruned to their strongest terms.
  */
 import { isPair, termsWithPairs } from '../text/tokenize.ts';
-import { packArrays, unpackArrays } from './container.ts';
+import { packArrays, unpackArrays } from '../codec/arrays.ts';
 import { vocabularyIndex } from './vocabulary.ts';
 
 export interface SparseUnit {

@@ -17,7 +17,7 @@ import type { LlmConfig, LlmWeights } from '../../models/llm/types.ts';
 import { expectedWeightShapes } from '../../models/llm/weight-layout.ts';
 import { buildTokenizerJson, type TokenizerStyle, trainByteLevelBpe } from './byte-level-bpe.ts';
 import { projectRoot } from './stack.ts';
-import { seededRandom } from '../../models/random.ts';
+import { seededRandom } from '../../models/math/random.ts';
 
 export type LlmArchName = 'llama' | 'qwen2' | 'mistral';
 export type LlmSize = 'small' | 'mid';

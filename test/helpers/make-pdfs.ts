@@ -7,7 +7,7 @@
  */
 import { type PDFFont, type PDFPage, PDFDocument, type RGB, rgb, StandardFonts } from 'pdf-lib';
 import sharp from 'sharp';
-import type { Box } from '../../lib/types.ts';
+import type { Box } from '../../models/document/types.ts';
 
 export interface GeneratedPdf<Truth> {
   bytes: Uint8Array;

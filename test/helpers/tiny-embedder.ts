@@ -13,9 +13,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { onnx as Onnx } from 'onnx-proto';
-import { seededRandom } from '../../models/random.ts';
+import { seededRandom } from '../../models/math/random.ts';
 import { encodeModel, FLOAT, floatAttr, floatTensor, INT64, int64Tensor, intAttr, node, valueInfo } from './onnx-build.ts';
-
 
 export const SPECIAL_TOKENS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'] as const;
 

@@ -11,9 +11,8 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { onnx as Onnx } from 'onnx-proto';
-import { seededRandom } from '../../models/random.ts';
+import { seededRandom } from '../../models/math/random.ts';
 import { encodeModel, FLOAT, floatAttr, floatTensor, int64Tensor, intAttr, intsAttr, node, valueInfo } from './onnx-build.ts';
-
 
 export const VIT_LN_EPS = 1e-12;
 
@@ -202,8 +201,6 @@ export function tinyVitForward(w: TinyVitWeights, pixels: Float32Array): { hidde
 }
 
 // --- ONNX graph ---------------------------------------------------------------------------------
-
-
 
 /** Opset 17 (LayerNormalization). `withAttentions` adds attentions.<l> outputs. */
 export function tinyVitOnnx(w: TinyVitWeights, withAttentions = true): Uint8Array {

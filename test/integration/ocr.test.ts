@@ -11,8 +11,10 @@ import { fileURLToPath } from 'node:url';
 import ort from 'onnxruntime-node';
 import { PDFDocument } from 'pdf-lib';
 import sharp from 'sharp';
-import { openPdf, type PDFDocumentProxy, pageTextRuns } from '../../lib/pdf/document.ts';
-import { type RgbaImage, renderPagePixels } from '../../lib/pdf/render-pixels.ts';
+import { openPdf } from '../../lib/pdf/open.ts';
+import type { PDFDocumentProxy } from '../../lib/pdf/pdfjs.ts';
+import { pageTextRuns } from '../../lib/pdf/text/runs.ts';
+import { type RgbaImage, renderPagePixels } from '../../lib/pdf/render/canvas.ts';
 import { fuseModel } from '../../models/ocr/fuse.ts';
 import {
   closeOcrEngine,

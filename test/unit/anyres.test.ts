@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LLAVA_NEXT_PINPOINTS, planCrops, selectPinpoint, uncompressedTokenCount, validBand } from '../../models/layout/anyres.ts';
+import { LLAVA_NEXT_PINPOINTS, planCrops, selectPinpoint, uncompressedTokenCount, validBand } from '../../models/visual/crop-plan.ts';
 
 describe('AnyRes crop plan', () => {
   it('picks the grid that keeps the most resolution, then wastes least', () => {

@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { createApp, looksLikePdf } from '../../api/app.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { DocumentIndexCache } from '../../lib/search/document-index.ts';
+import { DocumentIndexCache } from '../../lib/retrieval/document-index.ts';
 import { openStores } from '../../lib/store/open.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-api-'));

@@ -3,11 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import { degrees, PDFDocument } from 'pdf-lib';
 import { OPS } from '../../lib/pdf/pdfjs.ts';
 import sharp from 'sharp';
-import { cropRegion, cropSize } from '../../lib/pdf/crop.ts';
-import { openPdf, type PDFDocumentProxy, PdfInputError } from '../../lib/pdf/document.ts';
-import { detectFigures, type FigureDetection, findPageFigures } from '../../lib/pdf/figures.ts';
-import { mergeRules } from '../../lib/pdf/rule-merge.ts';
-import type { Box } from '../../lib/types.ts';
+import { cropRegion, cropSize } from '../../lib/pdf/render/crop.ts';
+import { openPdf } from '../../lib/pdf/open.ts';
+import type { PDFDocumentProxy } from '../../lib/pdf/pdfjs.ts';
+import { PdfInputError } from '../../lib/pdf/errors.ts';
+import { detectFigures, type FigureDetection, findPageFigures } from '../../lib/pdf/figures/detect.ts';
+import { mergeRules } from '../../lib/pdf/figures/rule-merge.ts';
+import type { Box } from '../../models/document/types.ts';
 import { figurePdf, type FigureTruth, gradientPng, tablePdf, twoColumnPdf } from '../helpers/make-pdfs.ts';
 
 function area(b: Box): number {

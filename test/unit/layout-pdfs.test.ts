@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractPage, openPdf } from '../../lib/pdf/document.ts';
-import { structureDocument } from '../../lib/pdf/structure.ts';
-import type { Box, Paragraph } from '../../lib/types.ts';
+import { extractPage } from '../../lib/pages/pipeline.ts';
+import { openPdf } from '../../lib/pdf/open.ts';
+import { structureDocument } from '../../lib/pdf/text/structure.ts';
+import type { Box, Paragraph } from '../../models/document/types.ts';
 import { boldHeadingPdf, figurePdf, tablePdf, twoColumnPdf } from '../helpers/make-pdfs.ts';
 
 const OPTIONS = { maxSide: 256, maxPixels: 40_000_000, tile: 0 };

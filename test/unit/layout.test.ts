@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Box } from '../../lib/types.ts';
-import { joinLines, layoutParagraphs, linesToParagraphs, runsToLines, type TextRun, textItemBox } from '../../lib/pdf/layout.ts';
+import type { Box } from '../../models/document/types.ts';
+import { joinLines, layoutParagraphs, linesToParagraphs } from '../../lib/pdf/text/paragraphs.ts';
+import { runsToLines, type TextRun } from '../../lib/pdf/text/lines.ts';
+import { textItemBox } from '../../lib/pdf/text/runs.ts';
 
 /** A run of `text` at (x, top) in 10-pt type, about 5 pt per character. */
 function run(text: string, x: number, top: number, endsLine = false, size = 10): TextRun {

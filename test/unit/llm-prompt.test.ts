@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkCitations, citedPages, excerptBlock, readerMessages, stripCitations } from '../../models/reader/llm-prompt.ts';
+import { checkCitations, citedPages, excerptBlock, readerMessages, stripCitations } from '../../models/answer/llm-prompt.ts';
 
 const units = [
   { page: 3, bbox: [10, 20, 300, 60] as [number, number, number, number], text: 'The default width is 0.8. Bars are drawn side by side.' },

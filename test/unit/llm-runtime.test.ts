@@ -16,6 +16,7 @@ import { LlmGraphs } from '../../models/llm/graphs.ts';
 import { KvCache } from '../../models/llm/kv-cache.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { loadLlmModel } from '../../lib/llm/load-model.ts';
+import { generate } from '../../models/llm/generate.ts';
 import { LlmModel } from '../../models/llm/model.ts';
 import {
   type AttentionPolicy,
@@ -194,7 +195,7 @@ describe('LLM runtime: attention policies', () => {
   const sparse = POLICY_NAMES.filter((p) => p !== 'dense');
 
   async function run(policy: AttentionPolicy, steps = 6) {
-    return model.generate(prompt, { policy, maxNewTokens: steps, stop: [] });
+    return generate(model, prompt, { policy, maxNewTokens: steps, stop: [] });
   }
 
   async function stepLogits(policy: AttentionPolicy, feed: number[]): Promise<Float32Array[]> {
@@ -621,8 +622,8 @@ describe('LLM runtime: generation', () => {
 
   it('greedy decoding is deterministic and matches the reference argmax chain', async () => {
     const prompt = ids(9, 3);
-    const a = await model.generate(prompt, { maxNewTokens: 6 });
-    const b = await model.generate(prompt, { maxNewTokens: 6 });
+    const a = await generate(model, prompt, { maxNewTokens: 6 });
+    const b = await generate(model, prompt, { maxNewTokens: 6 });
     assert.deepEqual(a.tokens, b.tokens);
     assert.equal(a.finishReason, 'length');
     const chain = [...prompt];
@@ -635,9 +636,9 @@ describe('LLM runtime: generation', () => {
 
   it('stops at a stop id, streams every token, and cancels through the signal', async () => {
     const prompt = ids(9, 4);
-    const free = await model.generate(prompt, { maxNewTokens: 6 });
+    const free = await generate(model, prompt, { maxNewTokens: 6 });
     const streamed: number[] = [];
-    const stopped = await model.generate(prompt, { maxNewTokens: 6, stop: [free.tokens[2]], onToken: (id) => streamed.push(id) });
+    const stopped = await generate(model, prompt, { maxNewTokens: 6, stop: [free.tokens[2]], onToken: (id) => streamed.push(id) });
     const firstStop = free.tokens.indexOf(free.tokens[2]);
     assert.deepEqual(stopped.tokens, free.tokens.slice(0, firstStop + 1));
     assert.equal(stopped.finishReason, 'stop');
@@ -645,7 +646,7 @@ describe('LLM runtime: generation', () => {
 
     const controller = new AbortController();
     let seen = 0;
-    const cancelled = await model.generate(prompt, {
+    const cancelled = await generate(model, prompt, {
       maxNewTokens: 6,
       onToken: () => {
         if (++seen === 2) controller.abort();
@@ -661,10 +662,10 @@ describe('LLM runtime: generation', () => {
     const turn2 = ids(7, 6);
     for (const policy of ['dense', 'tidaldecode'] as PolicyName[]) {
       const session = model.newSession();
-      const first = await model.generate(turn1, { maxNewTokens: 4, session, policy, budget: 8 });
-      const second = await model.generate(turn2, { maxNewTokens: 5, session, policy, budget: 8 });
+      const first = await generate(model, turn1, { maxNewTokens: 4, session, policy, budget: 8 });
+      const second = await generate(model, turn2, { maxNewTokens: 5, session, policy, budget: 8 });
       assert.equal(second.ledger.reusedTokens, turn1.length + 3);
-      const recomputed = await model.generate([...turn1, ...first.tokens, ...turn2], { maxNewTokens: 5, policy, budget: 8 });
+      const recomputed = await generate(model, [...turn1, ...first.tokens, ...turn2], { maxNewTokens: 5, policy, budget: 8 });
       assert.deepEqual(second.tokens, recomputed.tokens, policy);
       assert.deepEqual(session.tokens, [...turn1, ...first.tokens, ...turn2, ...second.tokens.slice(0, -1)]);
     }
@@ -677,7 +678,7 @@ describe('LLM runtime: generation', () => {
       const loaded = await loadLlmModel(dir);
       try {
         const pieces: string[] = [];
-        const result = await loaded.generate([{ role: 'user', content: 'What does Figure 4 plot?' }], {
+        const result = await generate(loaded, [{ role: 'user', content: 'What does Figure 4 plot?' }], {
           maxNewTokens: 5,
           stop: [],
           onToken: (_, text) => pieces.push(text),

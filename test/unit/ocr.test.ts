@@ -19,7 +19,7 @@ import { createOcrEngine, resolveSettings } from '../../models/ocr/engine.ts';
 import { fuseModel } from '../../models/ocr/fuse.ts';
 import { LINE_HEIGHT, lineInputWidth, writeLine } from '../../models/ocr/line-input.ts';
 import { channelTables, SIGNED_RANGE, UNIT_RANGE } from '../../models/ocr/normalize.ts';
-import { decodeModel, encodeFloatTensor, encodeModel } from '../../models/ocr/onnx-graph.ts';
+import { decodeModel, encodeFloatTensor, encodeModel } from '../../models/onnx/graph-edit.ts';
 import {
   bytesField,
   type Field,
@@ -31,7 +31,7 @@ import {
   varintValue,
   varintValues,
   writeFields,
-} from '../../models/ocr/protobuf.ts';
+} from '../../models/onnx/protobuf.ts';
 import { readingOrder } from '../../models/ocr/reading-order.ts';
 import type { OcrImage } from '../../models/ocr/types.ts';
 import { splitIntoWords, wordRecall } from '../../models/ocr/word-recall.ts';

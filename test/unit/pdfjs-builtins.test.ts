@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { extractPage, openPdf } from '../../lib/pdf/document.ts';
+import { extractPage } from '../../lib/pages/pipeline.ts';
+import { openPdf } from '../../lib/pdf/open.ts';
 import { restoredBuiltins } from '../../lib/pdf/pdfjs.ts';
 import { twoColumnPdf } from '../helpers/make-pdfs.ts';
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { judgeAnswerability, MIN_COVERAGE } from '../../models/reader/answerability.ts';
-import { type CandidateUnit, readExtractive } from '../../models/reader/extractive.ts';
-import { analyseQuestion, isQuantity, questionCore, questionFocus } from '../../models/reader/question.ts';
-import { extractSpan } from '../../models/reader/span.ts';
+import { judgeAnswerability, MIN_COVERAGE } from '../../models/answer/answerability.ts';
+import { type CandidateUnit, readExtractive } from '../../models/answer/extractive.ts';
+import { analyseQuestion, isQuantity, questionCore, questionFocus } from '../../models/answer/question.ts';
+import { extractSpan } from '../../models/answer/span.ts';
 import { queryTerms, words } from '../../models/text/tokenize.ts';
 
 const span = (question: string, sentence: string) => extractSpan(sentence, queryTerms(question), words(question), analyseQuestion(question));
@@ -42,7 +42,7 @@ describe('answerability', () => {
 
 describe('table reading', () => {
   it('answers with the cell where the named row and column cross', async () => {
-    const { readExtractive } = await import('../../models/reader/extractive.ts');
+    const { readExtractive } = await import('../../models/answer/extractive.ts');
     const cells = [
       ['Dataset', 'Features', 'Min-Max', 'DLN', 'COMET'],
       ['Boston', 'Rooms', '30.88±13.78', '15.93±1.40', '11.54±2.55'],
@@ -94,7 +94,7 @@ describe('question analysis and spans by answer type', () => {
   });
 
   it('does not end a sentence at a name’s initial', async () => {
-    const { sentences } = await import('../../models/reader/extractive.ts');
+    const { sentences } = await import('../../models/answer/extractive.ts');
     assert.deepEqual(sentences('It is the name of John W. Eaton’s professor. He wrote a book.'), ['It is the name of John W. Eaton’s professor.', 'He wrote a book.']);
   });
 });

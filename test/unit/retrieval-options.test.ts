@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { indexedText, type DocumentIndex } from '../../lib/search/document-index.ts';
-import { retrieve } from '../../lib/search/retrieve.ts';
-import type { Paragraph } from '../../lib/types.ts';
+import { indexedText, type DocumentIndex } from '../../lib/retrieval/document-index.ts';
+import { retrieve } from '../../lib/retrieval/retrieve.ts';
+import type { Paragraph } from '../../models/document/types.ts';
 import { buildBm25 } from '../../models/retrieval/bm25.ts';
 import { buildDenseIndex } from '../../models/retrieval/dense.ts';
 import { denseSimilarity, mmrOrder, termOverlapSimilarity } from '../../models/retrieval/diversity.ts';

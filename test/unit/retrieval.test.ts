@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { liftRanks, ranksOf, reciprocalRankFusion } from '../../models/retrieval/fusion.ts';
-import { captionLabel, referencedLabels } from '../../models/retrieval/labels.ts';
+import { captionLabel, referencedLabels } from '../../models/document/labels.ts';
 import { estimateTokens, selectUnits } from '../../models/retrieval/sampler.ts';
 import {
   buildSparseIndex,

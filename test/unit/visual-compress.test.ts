@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CORRELATION_DEFAULTS, correlationCompress, densityBudgets, densityKeep, pickByScore, redundancy } from '../../models/compress/correlation.ts';
-import { focusKeep, foregroundScores, foregroundSelect, scoreInputs, scorerInputs, shippedForegroundWeights, standardize } from '../../models/compress/foreground.ts';
-import { bilinearResize, type CropGeometry, cropSelectionScores, cropValidPatches, globalCom2, globalViews, retentionRatios } from '../../models/compress/globalcom2.ts';
-import { deserializePageTokens, serializePageTokens } from '../../models/compress/token-blob.ts';
-import { mapBack, superTokens } from '../../models/compress/super-tokens.ts';
-import { allocate, strideIndices, topk } from '../../models/compress/topk.ts';
-import { seededRandom } from '../../models/random.ts';
-import { encodePatches } from '../../models/vision/patch-encoder.ts';
-import type { RgbImage } from '../../models/vision/types.ts';
+import { CORRELATION_DEFAULTS, correlationCompress, densityBudgets, densityKeep, pickByScore, redundancy } from '../../models/visual/compress/correlation.ts';
+import { focusKeep, foregroundScores, foregroundSelect, scoreInputs, scorerInputs, shippedForegroundWeights, standardize } from '../../models/visual/compress/foreground.ts';
+import { bilinearResize, type CropGeometry, cropSelectionScores, cropValidPatches, globalCom2, globalViews, retentionRatios } from '../../models/visual/compress/globalcom2.ts';
+import { deserializePageTokens, serializePageTokens } from '../../models/visual/compress/token-blob.ts';
+import { mapBack, superTokens } from '../../models/visual/compress/super-tokens.ts';
+import { allocate, strideIndices, topk } from '../../models/visual/compress/topk.ts';
+import { seededRandom } from '../../models/math/random.ts';
+import { encodePatches } from '../../models/visual/encoders/patch-encoder.ts';
+import type { RgbImage } from '../../models/visual/encoders/types.ts';
 
 const random = seededRandom(42);
 const randomArray = (n: number) => Float32Array.from({ length: n }, () => random());

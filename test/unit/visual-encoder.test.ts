@@ -3,10 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadOnnxVisionEncoder, type OnnxVisionEncoder } from '../../models/vision/onnx-vision-encoder.ts';
-import { createPatchEncoder, PATCH_FEATURE_DIM, PATCH_FEATURES, patchFeatures } from '../../models/vision/patch-encoder.ts';
-import { parseImageProcessorConfig, toPixelValues } from '../../models/vision/preprocess.ts';
-import type { RgbImage } from '../../models/vision/types.ts';
+import { loadOnnxVisionEncoder, type OnnxVisionEncoder } from '../../models/visual/encoders/onnx-vision-encoder.ts';
+import { createPatchEncoder, PATCH_FEATURE_DIM, PATCH_FEATURES, patchFeatures } from '../../models/visual/encoders/patch-encoder.ts';
+import { parseImageProcessorConfig, toPixelValues } from '../../models/visual/encoders/preprocess.ts';
+import type { RgbImage } from '../../models/visual/encoders/types.ts';
 import { type TinyVitExport, tinyVitForward, writeTinyVit } from '../helpers/tiny-vit.ts';
 
 function solid(width: number, height: number, rgb: [number, number, number]): RgbImage {

@@ -12,7 +12,7 @@
  */
 import { expShifted, type Selection } from '../attention.ts';
 import { TopK } from '../top-k.ts';
-import { cosine } from '../../vector.ts';
+import { cosine } from '../../math/vector.ts';
 import type { AttentionPolicy, LayerQuery, LedgerSelection, PolicyShape } from './policy.ts';
 
 export interface TokenSelectOptions {

@@ -1,0 +1,44 @@
+/** What an answer carries: the text, its citations, and the ledger of every stage. */
+import type { Citation } from '../../models/document/types.ts';
+import type { EvidenceLedger } from '../retrieval/evidence.ts';
+
+export interface AnswerLedger extends EvidenceLedger {
+  reader: ExtractiveReaderLedger | LlmReaderLedger;
+  ms: { retrieve: number; sample: number; read: number; total: number };
+}
+
+export interface ExtractiveReaderLedger {
+  kind: 'extractive';
+  passagesScored: number;
+  coverage: number;
+  notFoundReason: string | null;
+  /** Set when an LLM was configured but its answer was not used, and why. */
+  llmRejected?: string;
+}
+
+export interface LlmReaderLedger {
+  kind: 'llm';
+  model: string;
+  policy: string;
+  budget: number | null;
+  promptTokens: number;
+  generatedTokens: number;
+  finishReason: string;
+  /** Cited pages that were not among the excerpts the model was given (dropped). */
+  rejectedPages: number[];
+  /** KV positions attended per generated token, summed over layers (the attention ledger). */
+  attendedPerToken: number[];
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export interface Answer {
+  answer: string;
+  /** The sentence the answer was taken from. */
+  evidence: string;
+  found: boolean;
+  citations: Citation[];
+  ledger: AnswerLedger;
+  /** When the LLM's answer was set aside for the extractive one: what the model wrote. */
+  llm?: { text: string; ledger: LlmReaderLedger };
+}

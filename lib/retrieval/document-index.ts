@@ -1,0 +1,170 @@
+/**
+ * The per-document search index, built once by the ingestion workflow and stored as blobs:
+ * BM25 over units (the baseline), the expanded inference-free sparse index over units, and a
+ * sparse index over whole pages. Readers load it lazily and keep a few in an LRU cache.
+ */
+import { buildBm25, type Bm25Index, deserializeBm25, serializeBm25 } from '../../models/retrieval/bm25.ts';
+import type { TextEmbedder } from '../../models/embed/text-embedder.ts';
+import { buildDenseIndex, type DenseIndex, deserializeDense, serializeDense } from '../../models/retrieval/dense.ts';
+import { buildSparseIndex, DEFAULT_EXPANSION, deserializeSparse, type SparseIndex, serializeSparse } from '../../models/retrieval/sparse.ts';
+import type { BlobStore } from '../store/blobs.ts';
+import type { MetadataStore } from '../store/metadata.ts';
+import { structureDocument } from '../pdf/text/structure.ts';
+import type { Paragraph } from '../../models/document/types.ts';
+
+export interface DocumentIndex {
+  docId: string;
+  /** Unit embeddings, when the index was built with a text embedder. */
+  dense: DenseIndex | null;
+  units: Paragraph[];
+  bm25: Bm25Index;
+  unitSparse: SparseIndex;
+  pageSparse: SparseIndex;
+  /** Page numbers in `pageSparse` order. */
+  pages: number[];
+  /** For each unit, the index of its page in `pages`. */
+  pageIndexOfUnit: Int32Array;
+}
+
+interface IndexManifest {
+  format: 'folio-document-index/1';
+  units: number;
+  bm25: string;
+  unitSparse: string;
+  pageSparse: string;
+  dense?: string;
+  pages: number[];
+}
+
+/** The innermost heading over a unit (a heading's own title is not repeated as its context). */
+function sectionTitle(unit: Paragraph): string {
+  const path = unit.section ?? [];
+  const own = unit.kind === 'heading' ? path.slice(0, -1) : path;
+  return own[own.length - 1] ?? '';
+}
+
+/**
+ * What a unit is found by: its text, and for a table or figure its caption and the sentences
+ * that refer to it too (one retrievable unit each).
+ */
+export function indexedText(unit: Paragraph): string {
+  return [unit.caption, unit.text, ...(unit.references ?? [])].filter(Boolean).join('\n');
+}
+
+function pageTexts(units: readonly Paragraph[]): { pages: number[]; texts: string[] } {
+  const byPage = new Map<number, string[]>();
+  for (const unit of units) {
+    const list = byPage.get(unit.page);
+    if (list) list.push(unit.text);
+    else byPage.set(unit.page, [unit.text]);
+  }
+  const pages = [...byPage.keys()];
+  return { pages, texts: pages.map((page) => (byPage.get(page) ?? []).join('\n')) };
+}
+
+function pageIndexOf(units: readonly Paragraph[], pages: readonly number[]): Int32Array {
+  const position = new Map(pages.map((page, i) => [page, i]));
+  return Int32Array.from(units, (unit) => position.get(unit.page) ?? -1);
+}
+
+/**
+ * Runs the document-level structure pass (headers/footers, headings, sections, captions) over
+ * the stored paragraphs, then builds every part of the index from the content units and
+ * records it on the document.
+ */
+export async function buildDocumentIndex(
+  store: MetadataStore,
+  blobs: BlobStore,
+  docId: string,
+  embedder?: { name: string; embedder: TextEmbedder },
+): Promise<{ units: number; key: string }> {
+  const all = store.paragraphs(docId);
+  store.setStructure(docId, all, structureDocument(all, store.pageGeometry(docId)));
+  const units = store.paragraphs(docId, { content: true });
+  const { pages, texts } = pageTexts(units);
+  const manifest: IndexManifest = {
+    format: 'folio-document-index/1',
+    units: units.length,
+    bm25: blobs.put(serializeBm25(buildBm25(units.map(indexedText)))),
+    unitSparse: blobs.put(serializeSparse(buildSparseIndex(units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }))))),
+    // Whole pages: their own words only, every term kept.
+    pageSparse: blobs.put(
+      serializeSparse(
+        buildSparseIndex(
+          pages.map((page, i) => ({ page, text: texts[i] })),
+          { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, sectionWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
+        ),
+      ),
+    ),
+    pages,
+  };
+  if (embedder) {
+    // A unit is embedded with its section title, the context a reader would have.
+    const texts = units.map((unit) => [sectionTitle(unit), indexedText(unit)].filter(Boolean).join('\n'));
+    const vectors = await embedder.embedder.embed(texts);
+    manifest.dense = blobs.put(serializeDense(buildDenseIndex(vectors, embedder.embedder.dimension, embedder.name)));
+  }
+  const key = blobs.put(Buffer.from(JSON.stringify(manifest)));
+  store.setIndexKey(docId, key);
+  return { units: units.length, key };
+}
+
+function readManifest(bytes: Buffer): IndexManifest | null {
+  try {
+    const manifest = JSON.parse(bytes.toString('utf8')) as IndexManifest;
+    return manifest.format === 'folio-document-index/1' ? manifest : null;
+  } catch {
+    return null;
+  }
+}
+
+export function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId: string): DocumentIndex | undefined {
+  const key = store.indexKeyOf(docId);
+  if (!key) return undefined;
+  const manifest = readManifest(blobs.get(key));
+  if (!manifest) {
+    throw new Error(`the index of ${docId} was written by an older Folio: rebuild it (re-run its ingestion)`);
+  }
+  const units = store.paragraphs(docId, { content: true });
+  if (units.length !== manifest.units) {
+    throw new Error(`index of ${docId} covers ${manifest.units} units but ${units.length} paragraphs are stored`);
+  }
+  return {
+    docId,
+    units,
+    bm25: deserializeBm25(blobs.get(manifest.bm25)),
+    unitSparse: deserializeSparse(blobs.get(manifest.unitSparse)),
+    pageSparse: deserializeSparse(blobs.get(manifest.pageSparse)),
+    dense: manifest.dense ? deserializeDense(blobs.get(manifest.dense)) : null,
+    pages: manifest.pages,
+    pageIndexOfUnit: pageIndexOf(units, manifest.pages),
+  };
+}
+
+export class DocumentIndexCache {
+  private readonly entries = new Map<string, DocumentIndex>();
+
+  constructor(
+    private readonly store: MetadataStore,
+    private readonly blobs: BlobStore,
+    private readonly capacity = 8,
+  ) {}
+
+  /** The document's index, or undefined when it has none yet. */
+  get(docId: string): DocumentIndex | undefined {
+    const cached = this.entries.get(docId);
+    if (cached) {
+      this.entries.delete(docId);
+      this.entries.set(docId, cached);
+      return cached;
+    }
+    const entry = loadDocumentIndex(this.store, this.blobs, docId);
+    if (!entry) return undefined;
+    this.entries.set(docId, entry);
+    while (this.entries.size > this.capacity) {
+      const oldest = this.entries.keys().next().value as string;
+      this.entries.delete(oldest);
+    }
+    return entry;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Retrieval over one document's units, behind one interface: each scorer ranks the units,
+ * and the rankings are fused by reciprocal rank. Scorers:
+ *  - `bm25`: Okapi BM25 over units (the baseline);
+ *  - `sparse`: the inference-free expanded sparse index over units (algorithms.md §4.2);
+ *  - `pages`: the same sparse scoring over whole pages, each unit taking its page's rank;
+ *  - `dense`: cosine of the question's embedding with the units' (only when the index has
+ *    unit embeddings and a question vector from the same embedder is given);
+ *  - `labels`: captions of the figures and tables the question names ("Figure 15.2"), which
+ *    go first: weighted as heavily as all other rankings together.
+ *
+ * Options (RetrieveOptions): a weight per scorer in the fusion; `denseWithin`, which lets the
+ * dense scorer rank only the best units of the other rankings' fusion (by default the top 100,
+ * at half a vote); and pseudo-relevance feedback, which re-scores `sparse` and `pages` with the
+ * question expanded by the words the first fused ranking's best units share
+ * (models/retrieval/feedback.ts), then fuses again.
+ */
+import { scoreBm25, topK } from '../../models/retrieval/bm25.ts';
+import { type FeedbackOptions, feedbackTerms } from '../../models/retrieval/feedback.ts';
+import { liftRanks, ranksOf, reciprocalRankFusion } from '../../models/retrieval/fusion.ts';
+import { scoreDense } from '../../models/retrieval/dense.ts';
+import { captionLabel, referencedLabels } from '../../models/document/labels.ts';
+import { idfOf, scoreSparseWeighted, sparseTermId } from '../../models/retrieval/sparse.ts';
+import { queryTerms, queryTermsWithPairs } from '../../models/text/tokenize.ts';
+import { type DocumentIndex, indexedText } from './document-index.ts';
+
+export type ScorerName = 'bm25' | 'sparse' | 'pages' | 'dense' | 'labels';
+
+export const DEFAULT_SCORERS: readonly ScorerName[] = ['sparse', 'pages', 'dense', 'labels'];
+
+export interface RetrieveOptions {
+  /** Fusion weight per scorer (1 when not given); `labels` always weighs as all others together. */
+  weights?: Partial<Record<ScorerName, number>>;
+  /**
+   * The dense scorer ranks only the best `denseWithin` units of the fusion without it (dense
+   * as a re-ranker of the lexical candidates); absent: it ranks every unit.
+   */
+  denseWithin?: number;
+  /** Pseudo-relevance feedback; null or absent: the question's terms only. */
+  feedback?: FeedbackOptions | null;
+}
+
+/**
+ * Dense, when the index has it, re-ranks the lexical top 100 at half a vote: fused over all
+ * units at a full vote it cost recall@1 and answer F1 on the development set (README,
+ * Evaluation, has the measurements). No feedback: it did not pay there.
+ */
+export const DEFAULT_RETRIEVE: RetrieveOptions = { denseWithin: 100, weights: { dense: 0.5 } };
+
+export interface Retrieval {
+  /** Fused score per unit (0 for units no scorer ranked). */
+  scores: Float32Array;
+  scorers: ScorerName[];
+  /** Stemmed question terms (with adjacent pairs for the sparse scorers). */
+  terms: string[];
+  labels: string[];
+  /** Terms pseudo-relevance feedback added, with their query weights (empty without feedback). */
+  expansion: [string, number][];
+}
+
+/** The question's sparse terms at weight 1, with any expansion terms at theirs. */
+type WeightedQuery = Map<string, number>;
+
+function questionQuery(question: string): WeightedQuery {
+  return new Map(queryTermsWithPairs(question).map((term) => [term, 1]));
+}
+
+/**
+ * Ranks by one lexical or label scorer (dense is ranked in `fuse`, which may restrict it to
+ * the lexical candidates); null when the scorer has nothing to say about this question.
+ */
+function lexicalRanks(index: DocumentIndex, name: Exclude<ScorerName, 'dense'>, question: string, labels: string[], query: WeightedQuery): Int32Array | null {
+  switch (name) {
+    case 'bm25':
+      return ranksOf(scoreBm25(index.bm25, queryTerms(question)));
+    case 'sparse':
+      return ranksOf(scoreSparseWeighted(index.unitSparse, query));
+    case 'pages':
+      return liftRanks(ranksOf(scoreSparseWeighted(index.pageSparse, query)), index.pageIndexOfUnit);
+    case 'labels': {
+      if (labels.length === 0) return null;
+      const named = new Set(labels);
+      const scores = new Float32Array(index.units.length);
+      index.units.forEach((unit, i) => {
+        const label = captionLabel(unit.text);
+        if (label && named.has(label)) scores[i] = 1;
+      });
+      return ranksOf(scores);
+    }
+  }
+}
+
+/** RRF of the rankings present, in `scorers` order, with the options' weights. */
+function fuseRankings(index: DocumentIndex, scorers: readonly ScorerName[], ranked: ReadonlyMap<ScorerName, Int32Array>, options: RetrieveOptions) {
+  const used = scorers.filter((name) => ranked.has(name));
+  // Ties in the fused score (rank 0 + rank 1 against rank 1 + rank 0) go to the unit's own
+  // ranking: the slight extra weight on `sparse` decides ties and nothing else.
+  const weights = used.map((name) => (options.weights?.[name] ?? 1) * (name === 'sparse' ? 1.001 : 1));
+  // Named captions go first: their ranking weighs as much as all the others together.
+  const labelIndex = used.indexOf('labels');
+  if (labelIndex >= 0) {
+    const others = used.reduce((sum, name) => (name === 'labels' ? sum : sum + (options.weights?.[name] ?? 1)), 0);
+    weights[labelIndex] = Math.max(1, others);
+  }
+  const rankings = used.map((name) => ranked.get(name) as Int32Array);
+  const scores = rankings.length ? reciprocalRankFusion(rankings, undefined, weights) : new Float32Array(index.units.length);
+  return { scores, used };
+}
+
+function fuse(
+  index: DocumentIndex,
+  question: string,
+  scorers: readonly ScorerName[],
+  labels: string[],
+  queryVector: Float32Array | undefined,
+  query: WeightedQuery,
+  options: RetrieveOptions,
+): { scores: Float32Array; used: ScorerName[] } {
+  const ranked = new Map<ScorerName, Int32Array>();
+  for (const name of scorers) {
+    if (name === 'dense') continue;
+    const ranks = lexicalRanks(index, name, question, labels, query);
+    if (ranks) ranked.set(name, ranks);
+  }
+  if (scorers.includes('dense') && index.dense && queryVector) {
+    let dense = scoreDense(index.dense, queryVector);
+    if (options.denseWithin !== undefined) {
+      // Dense re-ranks what the lexical scorers found instead of adding units none of them did;
+      // when they found fewer (a question in other words than the document's), dense's own
+      // best units fill the set up.
+      const keep = new Set(topK(fuseRankings(index, scorers, ranked, options).scores, options.denseWithin));
+      for (const unit of topK(dense, options.denseWithin)) {
+        if (keep.size >= options.denseWithin) break;
+        keep.add(unit);
+      }
+      dense = dense.map((score, i) => (keep.has(i) ? score : 0));
+    }
+    ranked.set('dense', ranksOf(dense));
+  }
+  return fuseRankings(index, scorers, ranked, options);
+}
+
+/** The first ranking's best units expand the question (pseudo-relevance feedback). */
+function expandQuery(index: DocumentIndex, query: WeightedQuery, firstPass: Float32Array, feedback: FeedbackOptions): WeightedQuery {
+  const units = topK(firstPass, feedback.units).map((i) => ({ text: indexedText(index.units[i]), score: firstPass[i] }));
+  const idf = (term: string) => {
+    const id = sparseTermId(index.unitSparse, term);
+    return id < 0 ? idfOf(0, index.unitSparse.unitCount) : index.unitSparse.idf[id];
+  };
+  const added = feedbackTerms(units, [...query.keys()], idf, feedback);
+  return new Map([...query, ...added]);
+}
+
+export function retrieve(
+  index: DocumentIndex,
+  question: string,
+  scorers: readonly ScorerName[] = DEFAULT_SCORERS,
+  queryVector?: Float32Array,
+  options: RetrieveOptions = DEFAULT_RETRIEVE,
+): Retrieval {
+  const labels = referencedLabels(question);
+  const query = questionQuery(question);
+  let { scores, used } = fuse(index, question, scorers, labels, queryVector, query, options);
+  let expansion: [string, number][] = [];
+  const lexical = used.includes('sparse') || used.includes('pages');
+  if (options.feedback && lexical) {
+    const expanded = expandQuery(index, query, scores, options.feedback);
+    expansion = [...expanded].filter(([term]) => !query.has(term));
+    if (expansion.length > 0) ({ scores, used } = fuse(index, question, scorers, labels, queryVector, expanded, options));
+  }
+  return { scores, scorers: used, terms: queryTermsWithPairs(question), labels, expansion };
+}

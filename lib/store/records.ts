@@ -1,0 +1,38 @@
+/** What the metadata store keeps per document and per page. */
+import type { CropPlan } from '../../models/visual/crop-plan.ts';
+
+export type DocumentStatus = 'queued' | 'ingesting' | 'indexing' | 'ready' | 'failed';
+
+export interface DocumentRecord {
+  id: string;
+  filename: string | null;
+  bytes: number;
+  status: DocumentStatus;
+  pageCount: number | null;
+  pagesDone: number;
+  /** Pages stored with a problem (unreadable, or no thumbnail); see each page's error. */
+  pagesWithErrors: number;
+  title: string | null;
+  failureReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** A page's AnyRes crop plan (models/visual/crop-plan.ts) and the blob keys of its images. */
+export interface PageCrops {
+  plan: CropPlan;
+  /** [visual thumbnail, tile 0, tile 1, …] */
+  keys: string[];
+}
+
+export interface PageRecord {
+  page: number;
+  width: number;
+  height: number;
+  thumbnailKey: string | null;
+  paragraphCount: number;
+  error: string | null;
+  crops: PageCrops | null;
+  /** The page's text was read by OCR (it had no usable text layer). */
+  ocr: boolean;
+}
