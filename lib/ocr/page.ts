@@ -6,13 +6,7 @@
 import { closeOcrEngine, createOcrEngine, type OcrEngine, recognize } from '../../models/ocr/index.ts';
 import type { PDFDocumentProxy, PDFPageProxy } from '../pdf/pdfjs.ts';
 import type { TextRun } from '../pdf/text/lines.ts';
-import { renderPagePixels } from '../pdf/render/canvas.ts';
-
-export interface OcrOptions {
-  enabled: boolean;
-  dpi: number;
-  maxPixels: number;
-}
+import { type RenderPixelsOptions, renderPagePixels } from '../pdf/render/canvas.ts';
 
 /** Fewer visible characters than this in the text layer means "no usable text layer". */
 const MIN_TEXT_CHARS = 20;
@@ -47,8 +41,8 @@ function inkShare(data: Uint8Array, channels: number): number {
   return ink / pixels;
 }
 
-/** The page's text as read by OCR, or null when the page is blank. */
-export async function ocrPageRuns(doc: PDFDocumentProxy, page: PDFPageProxy, options: OcrOptions): Promise<TextRun[] | null> {
+/** The page's text as read by OCR from a render at `options.dpi`, or null when the page is blank. */
+export async function ocrPageRuns(doc: PDFDocumentProxy, page: PDFPageProxy, options: RenderPixelsOptions): Promise<TextRun[] | null> {
   const image = await renderPagePixels(doc, page, { dpi: options.dpi, maxPixels: options.maxPixels });
   if (inkShare(image.data, image.channels) < MIN_INK) return null;
   const lines = await recognize(await ocrEngine(), image);

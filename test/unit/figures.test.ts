@@ -161,8 +161,8 @@ describe('cropRegion', () => {
       assert.match(error.message, /limit is/);
       return true;
     });
-    await assert.rejects(cropRegion(doc, page, [10, 10, 10, 50]), RangeError);
-    await assert.rejects(cropRegion(doc, page, [0, 0, Number.NaN, 5]), RangeError);
+    await assert.rejects(cropRegion(doc, page, [10, 10, 10, 50], { dpi: 150 }), RangeError);
+    await assert.rejects(cropRegion(doc, page, [0, 0, Number.NaN, 5], { dpi: 150 }), RangeError);
   });
 });
 

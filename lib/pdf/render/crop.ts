@@ -1,25 +1,24 @@
 /**
  * Crops a region of a PDF page (a figure, typically) to a PNG by rendering only that region at
  * the requested DPI: pdf.js draws the page shifted so the region's top-left corner lands at the
- * canvas origin, onto a canvas the size of the region, so the cost is the region's pixels, not
- * the page's. Canvases come from pdf.js's own `doc.canvasFactory` (a second copy of
- * @napi-rs/canvas crashes); sharp encodes the PNG from raw pixels (canvas PNG encoding is slow).
+ * canvas origin, onto a canvas the size of the region (`renderPixels`), so the cost is the
+ * region's pixels, not the page's. sharp encodes the PNG from raw pixels (canvas PNG encoding
+ * is slow).
  */
 import sharp from 'sharp';
 import type { Box } from '../../../models/document/types.ts';
 import type { PDFDocumentProxy, PDFPageProxy } from '../pdfjs.ts';
 import { PdfInputError } from '../errors.ts';
+import { DEFAULT_MAX_RENDER_PIXELS, renderPixels } from './canvas.ts';
 
 export interface CropOptions {
   /** Output resolution; the PNG is box size × dpi / 72 pixels. */
   dpi: number;
   /** Refuse crops larger than this many pixels. */
-  maxPixels: number;
+  maxPixels?: number;
   /** zlib level 0–9: 1 is several times faster than 6 and about 20% bigger. */
-  compressionLevel: number;
+  compressionLevel?: number;
 }
-
-export const defaultCropOptions: CropOptions = { dpi: 150, maxPixels: 40_000_000, compressionLevel: 6 };
 
 export interface Crop {
   png: Buffer;
@@ -28,19 +27,6 @@ export interface Crop {
   dpi: number;
   /** The region rendered, top-left page space, points. */
   box: Box;
-}
-
-interface CanvasPair {
-  canvas: unknown;
-  context: {
-    fillStyle: string;
-    fillRect(x: number, y: number, w: number, h: number): void;
-    getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray };
-  };
-}
-interface CanvasFactory {
-  create(width: number, height: number): CanvasPair;
-  destroy(pair: CanvasPair): void;
 }
 
 /** Pixel size of `box` at `dpi`: each side rounded, at least one pixel. */
@@ -56,39 +42,23 @@ export function cropSize(box: Box, dpi: number): { width: number; height: number
  * Renders `box` (top-left page space, points) of `page` as a PNG. Parts of the box outside the
  * page come out white.
  */
-export async function cropRegion(
-  doc: PDFDocumentProxy,
-  page: PDFPageProxy,
-  box: Box,
-  options: Partial<CropOptions> = {},
-): Promise<Crop> {
-  const { dpi, maxPixels, compressionLevel } = { ...defaultCropOptions, ...options };
+export async function cropRegion(doc: PDFDocumentProxy, page: PDFPageProxy, box: Box, options: CropOptions): Promise<Crop> {
+  const { dpi, maxPixels = DEFAULT_MAX_RENDER_PIXELS, compressionLevel = 6 } = options;
   if (!(dpi > 0 && Number.isFinite(dpi))) throw new RangeError(`Crop DPI must be a positive number, not ${dpi}.`);
   if (!box.every(Number.isFinite) || box[2] <= box[0] || box[3] <= box[1]) {
     throw new RangeError(`Cannot crop the empty or invalid box [${box.join(', ')}] on page ${page.pageNumber}.`);
   }
   const { width, height } = cropSize(box, dpi);
-  if (width * height > maxPixels) {
-    throw new PdfInputError(
-      'too_large',
-      `Cropping [${box.map((v) => Math.round(v)).join(', ')}] on page ${page.pageNumber} at ${dpi} dpi needs ${width}×${height} = ${width * height} pixels; the limit is ${maxPixels}.`,
-    );
-  }
-  const scale = dpi / 72;
-  const viewport = page.getViewport({ scale });
-  const factory = (doc as unknown as { canvasFactory: CanvasFactory }).canvasFactory;
-  const pair = factory.create(width, height);
   try {
-    pair.context.fillStyle = '#ffffff';
-    pair.context.fillRect(0, 0, width, height);
-    // `transform` applies before the viewport's, in canvas pixels: shift the region to the origin.
-    await page.render({
-      canvas: pair.canvas as never,
-      canvasContext: pair.context as never,
-      viewport,
-      transform: [1, 0, 0, 1, -box[0] * scale, -box[1] * scale],
-    }).promise;
-    const pixels = pair.context.getImageData(0, 0, width, height).data;
+    const pixels = await renderPixels(doc, page, {
+      scale: dpi / 72,
+      width,
+      height,
+      origin: [box[0], box[1]],
+      maxPixels,
+      tooLarge: () =>
+        `Cropping [${box.map((v) => Math.round(v)).join(', ')}] on page ${page.pageNumber} at ${dpi} dpi needs ${width}×${height} = ${width * height} pixels; the limit is ${maxPixels}.`,
+    });
     const png = await sharp(Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength), {
       raw: { width, height, channels: 4 },
       limitInputPixels: maxPixels,
@@ -98,8 +68,8 @@ export async function cropRegion(
       .toBuffer();
     return { png, width, height, dpi, box: [...box] };
   } catch (error) {
+    // Too many pixels is the file's fault and says so; anything else is a rendering failure.
+    if (error instanceof PdfInputError) throw error;
     throw new Error(`Cropping [${box.join(', ')}] on page ${page.pageNumber} at ${dpi} dpi failed`, { cause: error });
-  } finally {
-    factory.destroy(pair);
   }
 }
