@@ -7,6 +7,7 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { FolioConfig } from '../lib/config.ts';
 import { PdfInputError } from '../lib/pdf/errors.ts';
 import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pages/extractor.ts';
+import { defaultFigureCropSettings, defaultPageImageSettings } from '../lib/pages/settings.ts';
 import { buildDocumentIndex } from '../lib/retrieval/document-index.ts';
 import { embedderOf } from '../lib/embed/embedder-of.ts';
 import type { BlobStore } from '../lib/store/blobs.ts';
@@ -44,7 +45,11 @@ function limitsOf(config: FolioConfig): ExtractorLimits {
   return {
     maxPages: config.maxPages,
     pageTimeoutMs: config.pageTimeoutMs,
-    thumbnail: { maxSide: config.thumbnailMaxSide, maxPixels: config.maxRenderPixels, tile: config.cropTile, ocr: { enabled: config.ocrDpi > 0, dpi: config.ocrDpi } },
+    pageSettings: {
+      ocr: { enabled: config.ocrDpi > 0, dpi: config.ocrDpi, maxPixels: config.maxRenderPixels },
+      figureCrops: { ...defaultFigureCropSettings, maxPixels: config.maxRenderPixels },
+      images: { ...defaultPageImageSettings, thumbnailMaxSide: config.thumbnailMaxSide, tile: config.cropTile, maxPixels: config.maxRenderPixels },
+    },
     threadHeapMb: 2048,
     threads: config.extractionThreads,
   };

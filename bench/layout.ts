@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pages/extractor.ts';
+import { textOnlyPageSettings } from '../lib/pages/settings.ts';
 import type { Paragraph } from '../models/document/types.ts';
 import { corpus } from '../test/helpers/stack.ts';
 
@@ -34,7 +35,7 @@ const rounds = Math.max(1, Number(option('rounds', '3')));
 const limits: ExtractorLimits = {
   maxPages: 100_000,
   pageTimeoutMs: 60_000,
-  thumbnail: { maxSide: 0, maxPixels: 40_000_000, tile: 0 },
+  pageSettings: textOnlyPageSettings,
   threadHeapMb: 2048,
   threads,
 };

@@ -11,6 +11,7 @@ import { cropValidPatches } from '../models/visual/compress/globalcom2.ts';
 import { cropBoxes, thumbnailBoxes } from '../models/visual/compress/token-boxes.ts';
 import { type CropPlan, validBand } from '../models/visual/crop-plan.ts';
 import { extractPagesInThreads } from '../lib/pages/extractor.ts';
+import { defaultFigureCropSettings, defaultOcrSettings, defaultPageImageSettings } from '../lib/pages/settings.ts';
 import type { Box } from '../models/document/types.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -59,7 +60,11 @@ export async function loadCorpusPages(slices: CorpusSlice[], options: { tile?: n
       {
         maxPages: 10_000,
         pageTimeoutMs: 60_000,
-        thumbnail: { maxSide: 64, maxPixels: 40_000_000, tile: options.tile ?? 336, ocr: { enabled: false, dpi: 0 } },
+        pageSettings: {
+          ocr: { ...defaultOcrSettings, enabled: false },
+          figureCrops: defaultFigureCropSettings,
+          images: { ...defaultPageImageSettings, thumbnailMaxSide: 64, tile: options.tile ?? 336 },
+        },
         threadHeapMb: 2048,
         threads: options.threads ?? 2,
       },

@@ -6,6 +6,8 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { DecodeAttentionKernel } from '../models/llm/model.ts';
 import { WEIGHT_FORMATS, type WeightFormat } from '../models/llm/quantize.ts';
+import { defaultOcrSettings, defaultPageImageSettings } from './pages/settings.ts';
+import { DEFAULT_MAX_RENDER_PIXELS } from './pdf/render/canvas.ts';
 
 export interface FolioConfig {
   /** HTTP port of the API. */
@@ -143,10 +145,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     workerActivitySlots: Math.max(1, intFrom(env, 'FOLIO_WORKER_ACTIVITIES', 4)),
     extractionThreads: Math.max(1, intFrom(env, 'FOLIO_EXTRACTION_THREADS', availableParallelism())),
     embedderDir: env.FOLIO_EMBEDDER_DIR ? path.resolve(env.FOLIO_EMBEDDER_DIR) : undefined,
-    thumbnailMaxSide: Math.max(16, intFrom(env, 'FOLIO_THUMBNAIL_SIDE', 512)),
-    cropTile: intFrom(env, 'FOLIO_CROP_TILE', 336),
-    ocrDpi: intFrom(env, 'FOLIO_OCR_DPI', 144),
-    maxRenderPixels: intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', 40_000_000),
+    thumbnailMaxSide: Math.max(16, intFrom(env, 'FOLIO_THUMBNAIL_SIDE', defaultPageImageSettings.thumbnailMaxSide)),
+    cropTile: intFrom(env, 'FOLIO_CROP_TILE', defaultPageImageSettings.tile),
+    ocrDpi: intFrom(env, 'FOLIO_OCR_DPI', defaultOcrSettings.dpi),
+    maxRenderPixels: intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', DEFAULT_MAX_RENDER_PIXELS),
     visionEncoder: visionEncoderFrom(env.FOLIO_VISION_ENCODER),
     visualRetention: ratioFrom(env, 'FOLIO_VISUAL_RETENTION', 0.25),
     hubEndpoint: env.HF_ENDPOINT || 'https://huggingface.co',

@@ -8,7 +8,8 @@
  */
 import fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { type ExtractedPage, extractPage, type ThumbnailOptions } from './pipeline.ts';
+import { type ExtractedPage, extractPage } from './pipeline.ts';
+import type { PageSettings } from './settings.ts';
 import { inspectPdf, openPdf } from '../pdf/open.ts';
 import type { PDFDocumentProxy } from '../pdf/pdfjs.ts';
 import { PdfInputError } from '../pdf/errors.ts';
@@ -18,7 +19,7 @@ export interface ThreadRequest {
   pdfPath: string;
   pages: number[];
   maxPages: number;
-  thumbnail: ThumbnailOptions;
+  pageSettings: PageSettings;
 }
 
 export type ThreadMessage =
@@ -73,7 +74,7 @@ async function run(id: number, request: ThreadRequest): Promise<void> {
   for (const pageNumber of request.pages) {
     post({ type: 'page-started', page: pageNumber });
     try {
-      const page = await extractPage(doc, pageNumber, request.thumbnail);
+      const page = await extractPage(doc, pageNumber, request.pageSettings);
       // Copies into fresh buffers that can be transferred (sharp's may share a pool).
       const png = page.thumbnailPng ? new Uint8Array(page.thumbnailPng) : null;
       const crops = page.cropPngs.map((crop) => new Uint8Array(crop));

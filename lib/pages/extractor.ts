@@ -7,7 +7,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { threadEntry } from '../threads/entry.ts';
-import type { PageContent, ThumbnailOptions } from './pipeline.ts';
+import type { PageContent } from './pipeline.ts';
+import type { PageSettings } from './settings.ts';
 import { PdfInputError } from '../pdf/errors.ts';
 import type { Envelope, ThreadMessage, ThreadRequest } from './extract-thread.ts';
 
@@ -21,7 +22,7 @@ export interface PageResult extends PageContent {
 export interface ExtractorLimits {
   maxPages: number;
   pageTimeoutMs: number;
-  thumbnail: ThumbnailOptions;
+  pageSettings: PageSettings;
   /** Heap limit of one extraction thread, so a hostile file cannot exhaust the worker. */
   threadHeapMb: number;
   /** Extraction threads in the pool (one per core is the natural choice). */
@@ -176,7 +177,7 @@ export async function inspectInThread(pdfPath: string, limits: ExtractorLimits):
   let timer: NodeJS.Timeout | undefined;
   const outcome = await runRequest(
     limits,
-    { task: 'inspect', pdfPath, pages: [], maxPages: limits.maxPages, thumbnail: limits.thumbnail },
+    { task: 'inspect', pdfPath, pages: [], maxPages: limits.maxPages, pageSettings: limits.pageSettings },
     (message) => {
       if (message.type === 'inspected') result = { pageCount: message.pageCount, title: message.title };
       if (message.type === 'failed') failure = inputErrorFrom(message);
@@ -223,7 +224,7 @@ export async function extractPagesInThreads(
     signal?.addEventListener('abort', onAbort, { once: true });
     const outcome = await runRequest(
       limits,
-      { task: 'extract', pdfPath, pages: remaining, maxPages: limits.maxPages, thumbnail: limits.thumbnail },
+      { task: 'extract', pdfPath, pages: remaining, maxPages: limits.maxPages, pageSettings: limits.pageSettings },
       (message, control) => {
         if (message.type === 'page-started') {
           current = message.page;

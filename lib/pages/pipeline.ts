@@ -1,28 +1,25 @@
 /**
- * One page through extraction: figures, text runs (OCR when the page has no text layer),
- * paragraphs and tables, figure crops, and the page's images (thumbnail and crop plan).
+ * One page through extraction, as a list of stages: figures, text runs (OCR when the page has
+ * no text layer), paragraphs and tables, figure crops, and the page's images (thumbnail and
+ * crop plan). Each stage reads its own part of `PageSettings` (`settings.ts`).
  */
 import type { Paragraph } from '../../models/document/types.ts';
 import type { CropPlan } from '../../models/visual/crop-plan.ts';
-import { needsOcr, ocrPageRuns } from '../ocr/page.ts';
-import { type Figure, findPageFigures } from '../pdf/figures/detect.ts';
 import type { PDFDocumentProxy } from '../pdf/pdfjs.ts';
-import { cropRegion } from '../pdf/render/crop.ts';
-import { layoutParagraphs } from '../pdf/text/paragraphs.ts';
-import { pageTextRuns } from '../pdf/text/runs.ts';
-import { type PageImages, renderPageImages } from '../visual/page-images.ts';
+import { reportedFailure, runStages, type StageEntry } from './run-stages.ts';
+import type { PageSettings } from './settings.ts';
+import { figureCropStage, figureStage, imageStage, ocrStage, type PageState, pageState, paragraphStage, textRunStage } from './stages.ts';
 
-export interface ThumbnailOptions {
-  maxSide: number;
-  maxPixels: number;
-  /** Tile side of the AnyRes crop plan (0: no crops). */
-  tile: number;
-  /** OCR of pages without a usable text layer. */
-  ocr?: { enabled: boolean; dpi: number };
-}
-
-/** Figure crops are stored at this resolution (full resolution for a reader, 150 dpi). */
-const FIGURE_DPI = 150;
+/** The stages, in the order they run. */
+export const pageStages: readonly StageEntry<PageState, PageSettings>[] = [
+  // Before the text runs: reading the operator list loads the fonts that say which runs are bold.
+  { stage: figureStage, settings: 'figures' },
+  { stage: textRunStage },
+  { stage: ocrStage, settings: 'ocr' },
+  { stage: paragraphStage },
+  { stage: figureCropStage, settings: 'figureCrops' },
+  { stage: imageStage, settings: 'images' },
+];
 
 /**
  * What a page yields, whichever side of the thread boundary holds it: the extraction thread,
@@ -48,66 +45,24 @@ export interface ExtractedPage extends PageContent {
   renderError: string | null;
 }
 
-/** Extracts one page: layout paragraphs and a thumbnail. Frees the page's resources after. */
-export async function extractPage(
-  doc: PDFDocumentProxy,
-  pageNumber: number,
-  thumbnail: ThumbnailOptions,
-): Promise<ExtractedPage> {
+/** Extracts one page through `pageStages`. Frees the page's resources after. */
+export async function extractPage(doc: PDFDocumentProxy, pageNumber: number, settings: PageSettings): Promise<ExtractedPage> {
   const page = await doc.getPage(pageNumber);
   try {
     const viewport = page.getViewport({ scale: 1 });
-    // Figures: raster images and clustered vector drawing. A page whose operators cannot be
-    // read keeps its text; the failure is reported with the page. Built before the text runs,
-    // because the operator list is what loads the fonts whose names say which runs are bold.
-    let figures: Figure[] = [];
-    let figureError: string | null = null;
-    try {
-      figures = (await findPageFigures(page)).figures;
-    } catch (error) {
-      figureError = (error as Error)?.message ?? String(error);
-    }
-    let runs = await pageTextRuns(page);
-    let ocr = false;
-    if (thumbnail.ocr?.enabled && needsOcr(runs)) {
-      const read = await ocrPageRuns(doc, page, { ...thumbnail.ocr, maxPixels: thumbnail.maxPixels });
-      if (read) {
-        runs = read;
-        ocr = true;
-      }
-    }
-    const paragraphs = layoutParagraphs(runs, pageNumber, figures);
-    const figureCrops: { index: number; png: Buffer }[] = [];
-    if (thumbnail.maxSide > 0) {
-      for (const unit of paragraphs) {
-        if (unit.kind !== 'figure') continue;
-        try {
-          figureCrops.push({ index: unit.index, png: (await cropRegion(doc, page, unit.bbox, { dpi: FIGURE_DPI, maxPixels: thumbnail.maxPixels })).png });
-        } catch (error) {
-          figureError ??= `figure crop: ${(error as Error)?.message ?? String(error)}`;
-        }
-      }
-    }
-    let images: PageImages | null = null;
-    let renderError: string | null = null;
-    try {
-      // maxSide 0: text only (layout benchmarks, text-only ingestion).
-      if (thumbnail.maxSide > 0) images = await renderPageImages(doc, page, { thumbnailMaxSide: thumbnail.maxSide, maxPixels: thumbnail.maxPixels, tile: thumbnail.tile });
-    } catch (error) {
-      // A page that will not render still has its text; keep the text and say why.
-      renderError = (error as Error)?.message ?? String(error);
-    }
+    const state = pageState(doc, page, pageNumber);
+    const failures = await runStages(pageStages, state, settings);
     return {
       page: pageNumber,
       width: viewport.width,
       height: viewport.height,
-      paragraphs,
-      thumbnailPng: images?.thumbnailPng ?? null,
-      cropPlan: images?.plan ?? null,
-      cropPngs: images?.cropPngs ?? [],
-      figureCrops,
-      ocr,
-      renderError: renderError ?? figureError,
+      paragraphs: state.paragraphs,
+      thumbnailPng: state.images?.thumbnailPng ?? null,
+      cropPlan: state.images?.plan ?? null,
+      cropPngs: state.images?.cropPngs ?? [],
+      figureCrops: state.figureCrops,
+      ocr: state.ocr,
+      renderError: reportedFailure(failures)?.message ?? null,
     };
   } finally {
     page.cleanup();

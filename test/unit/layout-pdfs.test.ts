@@ -6,12 +6,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { extractPage } from '../../lib/pages/pipeline.ts';
+import { defaultFigureCropSettings, defaultOcrSettings, defaultPageImageSettings, type PageSettings } from '../../lib/pages/settings.ts';
 import { openPdf } from '../../lib/pdf/open.ts';
 import { structureDocument } from '../../lib/pdf/text/structure.ts';
 import type { Box, Paragraph } from '../../models/document/types.ts';
 import { boldHeadingPdf, figurePdf, tablePdf, twoColumnPdf } from '../helpers/make-pdfs.ts';
 
-const OPTIONS = { maxSide: 256, maxPixels: 40_000_000, tile: 0 };
+const OPTIONS: PageSettings = {
+  ocr: { ...defaultOcrSettings, enabled: false },
+  figureCrops: defaultFigureCropSettings,
+  images: { ...defaultPageImageSettings, thumbnailMaxSide: 256, tile: 0 },
+};
 
 async function units(bytes: Uint8Array): Promise<{ paragraphs: Paragraph[]; height: number }> {
   const doc = await openPdf(new Uint8Array(bytes), { maxPages: 10 });

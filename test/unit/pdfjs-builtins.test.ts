@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { extractPage } from '../../lib/pages/pipeline.ts';
+import { textOnlyPageSettings } from '../../lib/pages/settings.ts';
 import { openPdf } from '../../lib/pdf/open.ts';
 import { restoredBuiltins } from '../../lib/pdf/pdfjs.ts';
 import { twoColumnPdf } from '../helpers/make-pdfs.ts';
@@ -25,7 +26,7 @@ describe('pdf.js loading', () => {
     assert.ok((globalThis as { pdfjsWorker?: { WorkerMessageHandler?: unknown } }).pdfjsWorker?.WorkerMessageHandler);
     const doc = await openPdf(new Uint8Array((await twoColumnPdf()).bytes), { maxPages: 10 });
     try {
-      const page = await extractPage(doc, 1, { maxSide: 0, maxPixels: 40_000_000, tile: 0 });
+      const page = await extractPage(doc, 1, textOnlyPageSettings);
       assert.match(page.paragraphs.map((p) => p.text).join(' '), /Sentence 1\b/);
     } finally {
       await doc.destroy();

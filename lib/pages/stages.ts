@@ -1,0 +1,123 @@
+/**
+ * The stages a page goes through. They read and write one `PageState`, each given its own
+ * settings (`settings.ts`, with their defaults); `pipeline.ts` lists them in order and
+ * `run-stages.ts` runs the list.
+ */
+import type { Paragraph } from '../../models/document/types.ts';
+import { needsOcr, ocrPageRuns } from '../ocr/page.ts';
+import { type Figure, findPageFigures } from '../pdf/figures/detect.ts';
+import type { PDFDocumentProxy, PDFPageProxy } from '../pdf/pdfjs.ts';
+import { cropRegion } from '../pdf/render/crop.ts';
+import type { TextRun } from '../pdf/text/lines.ts';
+import { layoutParagraphs } from '../pdf/text/paragraphs.ts';
+import { pageTextRuns } from '../pdf/text/runs.ts';
+import { type PageImages, renderPageImages } from '../visual/page-images.ts';
+import type { Stage } from './run-stages.ts';
+import type { FigureCropSettings, FigureSettings, OcrSettings, PageImageSettings } from './settings.ts';
+
+/** One page on its way through the stages: what they have found so far. */
+export interface PageState {
+  readonly doc: PDFDocumentProxy;
+  readonly page: PDFPageProxy;
+  readonly pageNumber: number;
+  figures: Figure[];
+  runs: TextRun[];
+  /** The runs came from OCR (no usable text layer). */
+  ocr: boolean;
+  paragraphs: Paragraph[];
+  /** Full-resolution crops of the page's figure units, by unit index. */
+  figureCrops: { index: number; png: Buffer }[];
+  images: PageImages | null;
+}
+
+/** An empty state for `page` of `doc`, before any stage. */
+export function pageState(doc: PDFDocumentProxy, page: PDFPageProxy, pageNumber: number): PageState {
+  return { doc, page, pageNumber, figures: [], runs: [], ocr: false, paragraphs: [], figureCrops: [], images: null };
+}
+
+// ---- figures ------------------------------------------------------------------------------
+
+/**
+ * Figures: raster images and clustered vector drawing. Must run before the text runs, because
+ * the operator list it reads is what loads the fonts whose names say which runs are bold. A
+ * page whose operators cannot be read keeps its text; the failure is reported with the page.
+ */
+export const figureStage: Stage<PageState, FigureSettings | undefined> = {
+  name: 'figures',
+  onFailure: { precedence: 0 },
+  run: async (state, settings) => {
+    state.figures = (await findPageFigures(state.page, settings)).figures;
+  },
+};
+
+// ---- text ---------------------------------------------------------------------------------
+
+/** The page's text layer as positioned runs. */
+export const textRunStage: Stage<PageState> = {
+  name: 'text runs',
+  run: async (state) => {
+    state.runs = await pageTextRuns(state.page);
+  },
+};
+
+/** Replaces the runs by OCR's reading when the page has no usable text layer (and is not blank). */
+export const ocrStage: Stage<PageState, OcrSettings> = {
+  name: 'ocr',
+  run: async (state, settings) => {
+    if (!settings.enabled || !needsOcr(state.runs)) return;
+    const read = await ocrPageRuns(state.doc, state.page, settings);
+    if (read) {
+      state.runs = read;
+      state.ocr = true;
+    }
+  },
+};
+
+/** Runs → paragraphs and tables, with the figures as units of their own. */
+export const paragraphStage: Stage<PageState> = {
+  name: 'paragraphs',
+  run: (state) => {
+    state.paragraphs = layoutParagraphs(state.runs, state.pageNumber, state.figures);
+  },
+};
+
+// ---- figure crops -------------------------------------------------------------------------
+
+/**
+ * A PNG of every figure unit. A figure that will not crop does not keep the others from being
+ * cropped: all are tried, and the first failure is then the stage's.
+ */
+export const figureCropStage: Stage<PageState, FigureCropSettings> = {
+  name: 'figure crops',
+  onFailure: { prefix: 'figure crop: ', precedence: 0 },
+  run: async (state, settings) => {
+    if (!settings.enabled) return;
+    let failed: { error: unknown } | null = null;
+    for (const unit of state.paragraphs) {
+      if (unit.kind !== 'figure') continue;
+      try {
+        const crop = await cropRegion(state.doc, state.page, unit.bbox, { dpi: settings.dpi, maxPixels: settings.maxPixels });
+        state.figureCrops.push({ index: unit.index, png: crop.png });
+      } catch (error) {
+        failed ??= { error };
+      }
+    }
+    if (failed) throw failed.error;
+  },
+};
+
+// ---- page images --------------------------------------------------------------------------
+
+/**
+ * The stored thumbnail and the AnyRes crop plan's images. A page that will not render still
+ * has its text: the failure is reported with the page, ahead of any figure failure, since it
+ * says why the thumbnail is missing.
+ */
+export const imageStage: Stage<PageState, PageImageSettings> = {
+  name: 'images',
+  onFailure: { precedence: 1 },
+  run: async (state, settings) => {
+    if (!settings.enabled) return;
+    state.images = await renderPageImages(state.doc, state.page, settings);
+  },
+};
