@@ -1,5 +1,5 @@
 /**
- * The LLM runtime (issue 6 part B): ONNX graphs + Folio's KV cache + attention policies, checked
+ * The LLM runtime: ONNX graphs + Folio's KV cache + attention policies, checked
  * against the plain-TypeScript reference forward pass on tiny random checkpoints of each
  * architecture's config features; sparse policies against dense; sampling, stop ids, streaming,
  * cancellation and multi-turn cache reuse.
