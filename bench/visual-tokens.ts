@@ -1,5 +1,5 @@
 /**
- * Visual-token benchmark (issue 4) on the held-out pages of bench/visual-corpus.ts (documents the
+ * Visual-token benchmark on the held-out pages of bench/visual-corpus.ts (documents the
  * foreground scorer never saw):
  *
  * - Foreground recall: the share of text + figure area (boxes from the PDF's own text and image
