@@ -14,6 +14,8 @@ import { VisualTokenThread } from '../../lib/visual/token-worker.ts';
 import { createApp } from '../../api/app.ts';
 import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
 import { compressPage, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../../models/visual/compress/pipeline.ts';
+import { DENSITY_DEFAULTS } from '../../models/visual/compress/stages/density.ts';
+import { SUPER_TOKEN_DEFAULTS } from '../../models/visual/compress/stages/super-tokens.ts';
 import { planCrops, validBand } from '../../models/visual/crop-plan.ts';
 import { loadOnnxVisionEncoder } from '../../models/visual/encoders/onnx-vision-encoder.ts';
 import { encodePatches } from '../../models/visual/encoders/patch-encoder.ts';
@@ -46,7 +48,7 @@ function input(): PageVisualInput {
   return { page: PAGE, plan, thumbnail: encoded[0], crops: encoded.slice(1), pixelFeatures: { thumbnail: encoded[0].patches, crops: encoded.slice(1).map((e) => e.patches) } };
 }
 
-const options = (retention: number, extra: Partial<PipelineOptions> = {}): PipelineOptions => ({ ...PIPELINE_DEFAULTS, foreground: shippedForegroundWeights(), retention, ...extra });
+const options = (retention: number, extra: Partial<PipelineOptions> = {}): PipelineOptions => ({ ...PIPELINE_DEFAULTS, foreground: { weights: shippedForegroundWeights() }, retention, ...extra });
 
 describe('visual-token pipeline', () => {
   const source = input();
@@ -99,14 +101,17 @@ describe('visual-token pipeline', () => {
   });
 
   it('still meets the budget with stages switched off', () => {
-    for (const extra of [{ foreground: null }, { superCell: 0 }, { theta: 1 }, { foreground: null, superCell: 0, theta: 1 }]) {
+    const noForeground = { foreground: { weights: null } };
+    const noSuperTokens = { superTokens: { ...SUPER_TOKEN_DEFAULTS, cell: 0 } };
+    const noDensity = { density: { ...DENSITY_DEFAULTS, theta: 1 } };
+    for (const extra of [noForeground, noSuperTokens, noDensity, { ...noForeground, ...noSuperTokens, ...noDensity }]) {
       const { tokens, ledger } = compressPage(source, options(0.25, extra));
       assert.equal(tokens.count, ledger.budget);
     }
   });
 
   it('keeps the text blocks and drops blank paper', () => {
-    const { tokens } = compressPage(source, options(0.25, { superCell: 0 }));
+    const { tokens } = compressPage(source, options(0.25, { superTokens: { ...SUPER_TOKEN_DEFAULTS, cell: 0 } }));
     // Kept thumbnail patches lie in or next to the block [120,220)×[40,300) px (patches 8..15 × 2..21).
     const thumb = Array.from(tokens.patch).filter((p, t) => tokens.image[t] === 0 && p >= 0);
     const near = thumb.filter((p) => {
