@@ -110,6 +110,42 @@ describe('visual-token pipeline', () => {
     }
   });
 
+  it('writes one ledger entry per stage, in order, after the steps timed before it', () => {
+    const { tokens, ledger } = compressPage(source, options(0.25), [{ stage: 'encode', ms: 1.23456 }]);
+    assert.deepEqual(
+      ledger.stages.map((s) => s.stage),
+      ['encode', 'density', 'globalcom2', 'foreground', 'super-tokens'],
+    );
+    assert.deepEqual(ledger.stages[0], { stage: 'encode', tokensIn: total, tokensOut: total, ms: 1.235 });
+    assert.equal(ledger.stages[1].tokensIn, total);
+    for (let i = 1; i < ledger.stages.length; i++) {
+      assert.ok(ledger.stages[i].ms >= 0);
+      if (i > 1) assert.equal(ledger.stages[i].tokensIn, ledger.stages[i - 1].tokensOut, `${ledger.stages[i].stage} takes what the stage before gave`);
+    }
+    assert.equal(ledger.stages[4].tokensOut, tokens.count);
+    // GlobalCom² proposes cascade × the final count for the foreground stage to narrow.
+    assert.ok(ledger.stages[2].tokensOut > ledger.stages[3].tokensOut);
+
+    const all = compressPage(source, options(1), [{ stage: 'encode', ms: 2 }]).ledger;
+    assert.deepEqual(all.stages, [
+      { stage: 'encode', tokensIn: total, tokensOut: total, ms: 2 },
+      ...['density', 'globalcom2', 'foreground', 'super-tokens'].map((stage) => ({ stage, tokensIn: total, tokensOut: total, ms: 0 })),
+    ]);
+  });
+
+  it('passes each stage its own settings', () => {
+    const measured = compressPage(source, options(0.25)).ledger;
+    assert.ok(measured.images.slice(1).some((im) => im.density < 1));
+    const unmeasured = compressPage(source, options(0.25, { density: { ...DENSITY_DEFAULTS, theta: 1 } })).ledger;
+    assert.ok(unmeasured.images.every((im) => im.density === 1));
+    const single = compressPage(source, options(0.25, { globalcom2: { ...PIPELINE_DEFAULTS.globalcom2, cascade: 1 } })).ledger;
+    const out = (stage: string) => single.stages.find((s) => s.stage === stage)?.tokensOut;
+    assert.equal(out('globalcom2'), out('foreground'));
+    const unmerged = compressPage(source, options(0.25, { superTokens: { ...SUPER_TOKEN_DEFAULTS, cell: 0 } })).ledger;
+    assert.equal(unmerged.superTokens, 0);
+    assert.ok(measured.superTokens > 0);
+  });
+
   it('keeps the text blocks and drops blank paper', () => {
     const { tokens } = compressPage(source, options(0.25, { superTokens: { ...SUPER_TOKEN_DEFAULTS, cell: 0 } }));
     // Kept thumbnail patches lie in or next to the block [120,220)×[40,300) px (patches 8..15 × 2..21).
