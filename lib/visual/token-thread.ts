@@ -42,7 +42,7 @@ port.on('message', async (request: TokenThreadRequest) => {
   try {
     const { tokens, ledger } = await pageVisualTokens(encoder, request.page, request.plan, request.pngs, {
       retention: request.retention,
-      foreground: shippedForegroundWeights(),
+      foreground: { weights: shippedForegroundWeights() },
     });
     const buffers = [tokens.image, tokens.patch, tokens.box, tokens.score, tokens.mergedFrom, tokens.vectors].map((array) => array.buffer as ArrayBuffer);
     port.postMessage({ id: request.id, ok: true, name: encoder.name, tokens, ledger } satisfies TokenThreadReply, [...new Set(buffers)]);
