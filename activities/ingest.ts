@@ -11,6 +11,7 @@ import { buildDocumentIndex } from '../lib/retrieval/document-index.ts';
 import { embedderOf } from '../lib/embed/embedder-of.ts';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';
+import { DOCUMENT_MISSING, PDF_INPUT_ERROR } from '../lib/temporal/failures.ts';
 
 export interface IngestDeps {
   config: FolioConfig;
@@ -37,9 +38,6 @@ interface BatchProgress {
   nextPage: number;
 }
 
-/** Errors that belong to the input file: the workflow must not retry them. */
-export const NON_RETRYABLE_TYPES = ['PdfInputError', 'DocumentMissing'];
-
 function limitsOf(config: FolioConfig): ExtractorLimits {
   return {
     maxPages: config.maxPages,
@@ -52,7 +50,7 @@ function limitsOf(config: FolioConfig): ExtractorLimits {
 
 function asFailure(error: unknown): unknown {
   if (error instanceof PdfInputError) {
-    return ApplicationFailure.create({ type: 'PdfInputError', message: error.message, nonRetryable: true, details: [error.code] });
+    return ApplicationFailure.create({ type: PDF_INPUT_ERROR, message: error.message, nonRetryable: true, details: [error.code] });
   }
   return error;
 }
@@ -68,7 +66,7 @@ export function createIngestActivities({ config, store, blobs }: IngestDeps) {
 
   function pdfPathOf(docId: string): string {
     if (!blobs.has(docId)) {
-      throw ApplicationFailure.create({ type: 'DocumentMissing', message: `No stored PDF for document ${docId}.`, nonRetryable: true });
+      throw ApplicationFailure.create({ type: DOCUMENT_MISSING, message: `No stored PDF for document ${docId}.`, nonRetryable: true });
     }
     return blobs.pathOf(docId);
   }

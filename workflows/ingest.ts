@@ -6,6 +6,7 @@
 import { ActivityFailure, ApplicationFailure, defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { IngestActivities } from '../activities/ingest.ts';
 import type { VisualTokenActivities } from '../activities/visual-tokens.ts';
+import { NON_RETRYABLE_TYPES, PDF_INPUT_ERROR } from '../lib/temporal/failures.ts';
 
 export interface IngestInput {
   docId: string;
@@ -34,12 +35,10 @@ export interface IngestResult {
 
 export const progressQuery = defineQuery<IngestProgress>('progress');
 
-const NON_RETRYABLE = ['PdfInputError', 'DocumentMissing'];
-
 const quick = proxyActivities<IngestActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
 /** The deepest readable message of a failure chain: what went wrong with the document. */
@@ -61,7 +60,7 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
     startToCloseTimeout: input.pageBatchSize * input.pageTimeoutMs + 60_000,
     // A killed worker is noticed within this long; its batch then resumes on another worker.
     heartbeatTimeout: '10 seconds',
-    retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
   });
 
   try {
@@ -90,7 +89,7 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
     };
     await Promise.all(Array.from({ length: Math.max(1, input.batchParallelism) }, lane));
     if (pagesFailed === pageCount) {
-      throw ApplicationFailure.nonRetryable(`None of the ${pageCount} pages could be read (${firstFailure}).`, 'PdfInputError');
+      throw ApplicationFailure.nonRetryable(`None of the ${pageCount} pages could be read (${firstFailure}).`, PDF_INPUT_ERROR);
     }
 
     progress.phase = 'indexing';
