@@ -15,22 +15,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AnswerView, DocumentView, TextEventView, UploadView } from '../api/views.ts';
 import { loadConfig } from '../lib/config.ts';
 import { downloadLlmCheckpoint } from '../lib/llm/download-checkpoint.ts';
-
-interface DocumentView {
-  id: string;
-  status: string;
-  pages: { done: number; total: number | null };
-  failureReason: string | null;
-}
-
-interface AnswerView {
-  answer: string;
-  found: boolean;
-  citations: { page: number; bbox: number[]; quote: string }[];
-  ledger: { reader: { kind: string; llmRejected?: string } };
-}
 
 export class CliError extends Error {}
 
@@ -85,7 +72,7 @@ async function ingest(env: NodeJS.ProcessEnv, file: string, progress: NodeJS.Wri
   if (!fs.existsSync(file)) throw new CliError(`No such file: ${file}`);
   const bytes = fs.readFileSync(file);
   const name = encodeURIComponent(path.basename(file));
-  const created = await call<{ id: string }>(env, 'POST', `/v1/documents?filename=${name}`, bytes, 'application/pdf');
+  const created = await call<UploadView>(env, 'POST', `/v1/documents?filename=${name}`, bytes, 'application/pdf');
   const doc = await waitUntilSettled(env, created.id, progress);
   if (doc.status === 'failed') throw new CliError(`Ingestion of ${file} failed: ${doc.failureReason}`);
   return doc;
@@ -139,14 +126,16 @@ async function askStreaming(env: NodeJS.ProcessEnv, id: string, question: string
   let streamed = '';
   for await (const { event, data } of serverEvents(response.body)) {
     if (event === 'token') {
-      const text = (data as { text: string }).text;
+      const { text } = data as TextEventView;
       streamed += text;
       out.write(text);
     } else if (event === 'error') {
       throw new CliError((data as { error: { message: string } }).error.message);
     } else if (event === 'answer') {
       const answer = data as AnswerView;
-      const rejected = answer.ledger.reader.llmRejected;
+      const { reader } = answer.ledger;
+      // Only the extractive reader records a set-aside LLM answer.
+      const rejected = reader.kind === 'extractive' ? reader.llmRejected : undefined;
       // The streamed text was the model's; when it was set aside, say so and show the answer used.
       const lines = streamed.trim() === answer.answer.trim() ? [''] : ['', ...(rejected ? [`(not used: ${rejected}; extractive answer follows)`] : []), answer.answer];
       out.write(`${lines.join('\n')}\n${formatCitations(answer)}`);
