@@ -5,11 +5,12 @@
  * encoder and retention is skipped, and blobs are content-addressed. Heartbeats every page.
  */
 import { Context } from '@temporalio/activity';
-import { serializePageTokens } from '../models/visual/compress/token-blob.ts';
 import type { FolioConfig } from '../lib/config.ts';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';
-import { EncoderLoadError, VisualTokenThread } from '../lib/visual/token-worker.ts';
+import { EncoderLoadError } from '../lib/visual/encoder-of.ts';
+import { VisualTokenThread } from '../lib/visual/token-worker.ts';
+import { serializePageTokens } from '../models/visual/compress/token-blob.ts';
 
 export interface VisualTokenDeps {
   config: FolioConfig;

@@ -7,6 +7,11 @@ import { createPatchEncoder } from '../../models/visual/encoders/patch-encoder.t
 import type { VisionEncoder } from '../../models/visual/encoders/types.ts';
 import type { FolioConfig } from '../config.ts';
 
+/** The encoder could not be loaded: the stage is skipped, not the document failed. */
+export class EncoderLoadError extends Error {
+  override name = 'EncoderLoadError';
+}
+
 const loaded = new Map<string, Promise<VisionEncoder>>();
 
 export function visionEncoderOf(config: Pick<FolioConfig, 'visionEncoder'>): Promise<VisionEncoder | null> {

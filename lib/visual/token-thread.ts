@@ -5,12 +5,11 @@
  * loop. The encoder is loaded once per thread.
  */
 import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
-import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import type { PageTokens, VisualLedger } from '../../models/visual/compress/pipeline.ts';
+import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import { serveThread } from '../threads/serve.ts';
-import { visionEncoderOf } from './encoder-of.ts';
+import { EncoderLoadError, visionEncoderOf } from './encoder-of.ts';
 import { pageVisualTokens } from './page-tokens.ts';
-import { EncoderLoadError } from './token-worker.ts';
 
 export type TokenThreadRequest =
   | { task: 'describe'; encoder: string }

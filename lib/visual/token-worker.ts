@@ -6,12 +6,8 @@
 import type { PageTokens, VisualLedger } from '../../models/visual/compress/pipeline.ts';
 import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import { ThreadHost } from '../threads/host.ts';
+import { EncoderLoadError } from './encoder-of.ts';
 import type { TokenThreadReply, TokenThreadRequest } from './token-thread.ts';
-
-/** The encoder could not be loaded: the stage is skipped, not the document failed. */
-export class EncoderLoadError extends Error {
-  override name = 'EncoderLoadError';
-}
 
 export class VisualTokenThread {
   private readonly host = new ThreadHost<TokenThreadRequest, TokenThreadReply>({
