@@ -4,23 +4,32 @@
  */
 import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
-import type { FolioConfig } from '../lib/config.ts';
 import type { LlmReader } from '../lib/answer/llm.ts';
+import type { ApiSettings, FolioConfig } from '../lib/config.ts';
+import type { EmbedderSettings } from '../lib/embed/embedder-of.ts';
 import type { DocumentIndexCache } from '../lib/retrieval/document-index.ts';
 import type { Stores } from '../lib/store/open.ts';
 import { requireApiKey } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
+import type { IngestionTarget } from './ingestion.ts';
 import { answerRoutes } from './routes/answers.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { imageRoutes } from './routes/images.ts';
 import { pageRoutes } from './routes/pages.ts';
 
 export interface AppDeps extends Stores {
-  config: FolioConfig;
+  settings: ApiSettings;
+  ingestion: IngestionTarget;
+  embedder: EmbedderSettings;
   client: Client;
   indexes: DocumentIndexCache;
   /** The LLM reader when FOLIO_LLM_DIR is set; answers are extractive without it. */
   llm?: LlmReader | null;
+}
+
+/** The API process's slices of the configuration, in the shape `createApp` takes them. */
+export function appSettingsOf(config: Pick<FolioConfig, 'api' | 'temporal' | 'ingest' | 'embedder'>): Pick<AppDeps, 'settings' | 'ingestion' | 'embedder'> {
+  return { settings: config.api, ingestion: { taskQueue: config.temporal.taskQueue, ingest: config.ingest }, embedder: config.embedder };
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -36,7 +45,7 @@ export function createApp(deps: AppDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ ok: true }));
   // Before the routes are mounted, so the key check runs ahead of every one of them.
-  app.use('/v1/*', requireApiKey(deps.config.apiKeys));
+  app.use('/v1/*', requireApiKey(deps.settings.keys));
 
   app.route('/v1/documents', documentRoutes(deps));
   app.route('/v1/documents', answerRoutes(deps));

@@ -64,7 +64,7 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
   });
 
   try {
-    const { pageCount } = await quick.inspectDocument(input.docId);
+    const { pageCount } = await quick.inspectDocument(input.docId, input.pageTimeoutMs);
     progress.pageCount = pageCount;
     progress.phase = 'extracting';
 
@@ -78,7 +78,7 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
     const lane = async () => {
       while (next < batches.length) {
         const batch = batches[next++];
-        const summary = await batchActivities.extractPageBatch({ docId: input.docId, ...batch });
+        const summary = await batchActivities.extractPageBatch({ docId: input.docId, ...batch, pageTimeoutMs: input.pageTimeoutMs });
         // Visual tokens of the batch's stored crops (a no-op when FOLIO_VISION_ENCODER=off);
         // patched() keeps histories recorded before this step replayable.
         if (patched('visual-tokens')) await batchActivities.encodeVisualTokens({ docId: input.docId, ...batch });

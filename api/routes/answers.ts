@@ -1,10 +1,9 @@
 /** Questions about a ready document: POST /v1/documents/:id/answers. */
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { FolioConfig } from '../../lib/config.ts';
 import { readEvidenceExtractively } from '../../lib/answer/extractive.ts';
 import type { LlmReader } from '../../lib/answer/llm.ts';
-import { embedderOf } from '../../lib/embed/embedder-of.ts';
+import { type EmbedderSettings, embedderOf } from '../../lib/embed/embedder-of.ts';
 import type { DocumentIndex, DocumentIndexCache } from '../../lib/retrieval/document-index.ts';
 import { gatherEvidence } from '../../lib/retrieval/evidence.ts';
 import type { MetadataStore } from '../../lib/store/metadata.ts';
@@ -13,7 +12,7 @@ import { findDocument } from '../lookup.ts';
 import { type AnswerView, evidenceEventView, type TextEventView } from '../views.ts';
 
 export interface AnswerRouteDeps {
-  config: FolioConfig;
+  embedder: EmbedderSettings;
   store: MetadataStore;
   indexes: DocumentIndexCache;
   /** The LLM reader when FOLIO_LLM_DIR is set; answers are extractive without it. */
@@ -23,13 +22,13 @@ export interface AnswerRouteDeps {
 const MAX_QUESTION_CHARS = 2000;
 
 /** Routes under /v1/documents. */
-export function answerRoutes({ config, store, indexes, llm }: AnswerRouteDeps): Hono {
+export function answerRoutes({ embedder, store, indexes, llm }: AnswerRouteDeps): Hono {
   const app = new Hono();
 
   /** The question's embedding when the document has unit embeddings from the configured embedder. */
   const questionVector = async (index: DocumentIndex, question: string): Promise<Float32Array | undefined> => {
     if (!index.dense) return undefined;
-    const named = await embedderOf(config);
+    const named = await embedderOf(embedder);
     if (!named || named.name !== index.dense.model) return undefined;
     return named.embedder.embed([question]);
   };

@@ -2,16 +2,17 @@
 import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { FolioConfig } from '../../lib/config.ts';
+import type { ApiSettings } from '../../lib/config.ts';
 import { sha256Hex } from '../../lib/store/blobs.ts';
 import type { Stores } from '../../lib/store/open.ts';
 import { ApiError, errorResponse } from '../errors.ts';
-import { startIngestion } from '../ingestion.ts';
+import { type IngestionTarget, startIngestion } from '../ingestion.ts';
 import { findDocument } from '../lookup.ts';
 import { documentView, type UploadView } from '../views.ts';
 
 export interface DocumentRouteDeps extends Stores {
-  config: FolioConfig;
+  settings: Pick<ApiSettings, 'maxUploadBytes'>;
+  ingestion: IngestionTarget;
   client: Client;
 }
 
@@ -41,17 +42,17 @@ async function readUpload(req: Request): Promise<{ bytes: Uint8Array; filename: 
 }
 
 /** Routes under /v1/documents. */
-export function documentRoutes({ config, store, blobs, client }: DocumentRouteDeps): Hono {
+export function documentRoutes({ settings, ingestion, store, blobs, client }: DocumentRouteDeps): Hono {
   const app = new Hono();
 
   app.post(
     '/',
     bodyLimit({
-      maxSize: config.maxUploadBytes,
+      maxSize: settings.maxUploadBytes,
       onError: (c) => {
         // The rest of the body is never read: close the connection rather than reuse it.
         c.header('connection', 'close');
-        return errorResponse(c, 413, 'too_large', `The upload exceeds ${config.maxUploadBytes} bytes.`);
+        return errorResponse(c, 413, 'too_large', `The upload exceeds ${settings.maxUploadBytes} bytes.`);
       },
     }),
     async (c) => {
@@ -62,7 +63,7 @@ export function documentRoutes({ config, store, blobs, client }: DocumentRouteDe
       // Store first, acknowledge after: an accepted upload survives a crash right after 202.
       blobs.put(bytes);
       const isNew = store.insertDocument({ id, filename, bytes: bytes.length });
-      if (isNew || store.getDocument(id)?.status === 'queued') await startIngestion(client, config, id);
+      if (isNew || store.getDocument(id)?.status === 'queued') await startIngestion(client, ingestion, id);
       const doc = findDocument(store, id);
       const upload: UploadView = { id, status: doc.status, created: isNew };
       return c.json(upload, isNew ? 202 : 200);

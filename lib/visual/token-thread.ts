@@ -29,7 +29,7 @@ function messageOf(error: unknown): string {
 
 serveThread<TokenThreadRequest, TokenThreadReply>(
   async (request) => {
-    const encoder = await visionEncoderOf({ visionEncoder: request.encoder }).catch((error: unknown) => {
+    const encoder = await visionEncoderOf({ encoder: request.encoder }).catch((error: unknown) => {
       throw new EncoderLoadError(messageOf(error), { cause: error });
     });
     if (request.task === 'describe' || !encoder) return { name: encoder?.name ?? null };

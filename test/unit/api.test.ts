@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { createApp } from '../../api/app.ts';
+import { appSettingsOf, createApp } from '../../api/app.ts';
 import { ApiError } from '../../api/errors.ts';
 import { findDocument, findPage } from '../../api/lookup.ts';
 import { looksLikePdf } from '../../api/routes/documents.ts';
@@ -21,7 +21,7 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function appWith(env: Record<string, string>) {
   const config = loadConfig({ FOLIO_DATA_DIR: dir, ...env });
-  const stores = openStores(config);
+  const stores = openStores(config.dataDir);
   const started: { workflowId: string; args: unknown[] }[] = [];
   const client = {
     workflow: {
@@ -30,7 +30,7 @@ function appWith(env: Record<string, string>) {
       },
     },
   } as unknown as Client;
-  const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
+  const app = createApp({ ...appSettingsOf(config), client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
   return { app, started, stores };
 }
 

@@ -10,20 +10,20 @@ import { after, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import sharp from 'sharp';
 import { encodeBatchVisualTokens } from '../../activities/visual-tokens.ts';
+import { appSettingsOf, createApp } from '../../api/app.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { DocumentIndexCache } from '../../lib/retrieval/document-index.ts';
+import { openStores } from '../../lib/store/open.ts';
+import { encodePageImages } from '../../lib/visual/page-tokens.ts';
 import { VisualTokenThread } from '../../lib/visual/token-worker.ts';
-import { createApp } from '../../api/app.ts';
 import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
-import { compressPage, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../../models/visual/compress/pipeline.ts';
+import { compressPage, type PageVisualInput, PIPELINE_DEFAULTS, type PipelineOptions } from '../../models/visual/compress/pipeline.ts';
 import { DENSITY_DEFAULTS } from '../../models/visual/compress/stages/density.ts';
 import { SUPER_TOKEN_DEFAULTS } from '../../models/visual/compress/stages/super-tokens.ts';
 import { planCrops, validBand } from '../../models/visual/crop-plan.ts';
 import { loadOnnxVisionEncoder } from '../../models/visual/encoders/onnx-vision-encoder.ts';
 import { encodePatches } from '../../models/visual/encoders/patch-encoder.ts';
 import type { RgbImage } from '../../models/visual/encoders/types.ts';
-import { loadConfig } from '../../lib/config.ts';
-import { DocumentIndexCache } from '../../lib/retrieval/document-index.ts';
-import { openStores } from '../../lib/store/open.ts';
-import { encodePageImages } from '../../lib/visual/page-tokens.ts';
 import { writeTinyVit } from '../helpers/tiny-vit.ts';
 
 const PAGE = { width: 612, height: 792 };
@@ -195,7 +195,7 @@ describe('visual tokens: activity work and route', () => {
 
   it('encodes stored crops once, and serves the kept tokens with the ledger', async () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir });
-    const stores = openStores(config);
+    const stores = openStores(config.dataDir);
     const docId = 'a'.repeat(64);
     stores.store.insertDocument({ id: docId, filename: 'x.pdf', bytes: 1 });
     const pngs = await Promise.all(images.map((im) => sharp(im.data, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toBuffer()));
@@ -204,14 +204,14 @@ describe('visual tokens: activity work and route', () => {
     stores.store.savePage(docId, { page: 2, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: null });
 
     const beats: number[] = [];
-    const first = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, (d) => beats.push(d.page));
+    const first = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, (d) => beats.push(d.page));
     assert.deepEqual([first.pagesEncoded, first.pagesSkipped, first.pagesFailed], [1, 1, 0]);
     assert.ok(beats.includes(1) && beats.includes(2), 'a heartbeat per page');
-    const again = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, () => {});
+    const again = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, () => {});
     assert.equal(again.pagesEncoded, 0, 'a rerun skips encoded pages');
 
     const client = {} as Client;
-    const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
+    const app = createApp({ ...appSettingsOf(config), client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
     const response = await app.request(`/v1/documents/${docId}/pages/1/tokens`);
     assert.equal(response.status, 200);
     const body = (await response.json()) as {
@@ -238,8 +238,8 @@ describe('visual tokens: activity work and route', () => {
 
   it('does nothing when the stage is off', async () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir, FOLIO_VISION_ENCODER: 'off' });
-    const stores = openStores(config);
-    const summary = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId: 'b'.repeat(64), firstPage: 1, lastPage: 3 }, () => {});
+    const stores = openStores(config.dataDir);
+    const summary = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId: 'b'.repeat(64), firstPage: 1, lastPage: 3 }, () => {});
     assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 3]);
     stores.store.close();
     assert.throws(() => loadConfig({ FOLIO_VISUAL_RETENTION: '1.5' }), /FOLIO_VISUAL_RETENTION/);
@@ -247,8 +247,8 @@ describe('visual tokens: activity work and route', () => {
 
   it('skips the stage, with the reason, when the configured encoder cannot be loaded', async () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir, FOLIO_VISION_ENCODER: path.join(dir, 'no-such-export') });
-    const stores = openStores(config);
-    const summary = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId: 'c'.repeat(64), firstPage: 1, lastPage: 2 }, () => {});
+    const stores = openStores(config.dataDir);
+    const summary = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId: 'c'.repeat(64), firstPage: 1, lastPage: 2 }, () => {});
     assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 2]);
     assert.match(summary.encoderError ?? '', /none of model\.onnx/);
     stores.store.close();
