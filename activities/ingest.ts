@@ -4,17 +4,30 @@
  * skips the pages a previous attempt already stored.
  */
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { FolioConfig } from '../lib/config.ts';
-import { PdfInputError } from '../lib/pdf/errors.ts';
+import type { IngestSettings, WorkerSettings } from '../lib/config.ts';
+import { type EmbedderSettings, embedderOf } from '../lib/embed/embedder-of.ts';
 import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pages/extractor.ts';
-import { defaultFigureCropSettings, defaultPageImageSettings } from '../lib/pages/settings.ts';
+import type { PageSettings } from '../lib/pages/settings.ts';
+import { PdfInputError } from '../lib/pdf/errors.ts';
 import { buildDocumentIndex } from '../lib/retrieval/document-index.ts';
-import { embedderOf } from '../lib/embed/embedder-of.ts';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';
+import { DOCUMENT_MISSING, PDF_INPUT_ERROR } from '../lib/temporal/failures.ts';
+
+/** The worker's slices of the configuration that ingestion reads. */
+export interface IngestActivitySettings {
+  worker: WorkerSettings;
+  pages: PageSettings;
+  embedder: EmbedderSettings;
+  /**
+   * Only for workflows started before the page time limit travelled in their input: the limit
+   * is the one the API sized the workflow's timeouts with, so it comes from the workflow.
+   */
+  ingest: Pick<IngestSettings, 'pageTimeoutMs'>;
+}
 
 export interface IngestDeps {
-  config: FolioConfig;
+  settings: IngestActivitySettings;
   store: MetadataStore;
   blobs: BlobStore;
 }
@@ -23,6 +36,8 @@ export interface PageBatch {
   docId: string;
   firstPage: number;
   lastPage: number;
+  /** Time limit for one page, from the workflow's input (absent in workflows started before it was). */
+  pageTimeoutMs?: number;
 }
 
 export interface BatchSummary {
@@ -38,26 +53,19 @@ interface BatchProgress {
   nextPage: number;
 }
 
-/** Errors that belong to the input file: the workflow must not retry them. */
-export const NON_RETRYABLE_TYPES = ['PdfInputError', 'DocumentMissing'];
-
-function limitsOf(config: FolioConfig): ExtractorLimits {
+function limitsOf(settings: IngestActivitySettings, pageTimeoutMs: number | undefined): ExtractorLimits {
   return {
-    maxPages: config.maxPages,
-    pageTimeoutMs: config.pageTimeoutMs,
-    pageSettings: {
-      ocr: { enabled: config.ocrDpi > 0, dpi: config.ocrDpi, maxPixels: config.maxRenderPixels },
-      figureCrops: { ...defaultFigureCropSettings, maxPixels: config.maxRenderPixels },
-      images: { ...defaultPageImageSettings, thumbnailMaxSide: config.thumbnailMaxSide, tile: config.cropTile, maxPixels: config.maxRenderPixels },
-    },
+    maxPages: settings.worker.maxPages,
+    pageTimeoutMs: pageTimeoutMs ?? settings.ingest.pageTimeoutMs,
+    pageSettings: settings.pages,
     threadHeapMb: 2048,
-    threads: config.extractionThreads,
+    threads: settings.worker.extractionThreads,
   };
 }
 
 function asFailure(error: unknown): unknown {
   if (error instanceof PdfInputError) {
-    return ApplicationFailure.create({ type: 'PdfInputError', message: error.message, nonRetryable: true, details: [error.code] });
+    return ApplicationFailure.create({ type: PDF_INPUT_ERROR, message: error.message, nonRetryable: true, details: [error.code] });
   }
   return error;
 }
@@ -68,22 +76,21 @@ function heartbeatWhile<T>(work: Promise<T>, details: () => unknown, everyMs = 2
   return work.finally(() => clearInterval(timer));
 }
 
-export function createIngestActivities({ config, store, blobs }: IngestDeps) {
-  const limits = limitsOf(config);
+export function createIngestActivities({ settings, store, blobs }: IngestDeps) {
 
   function pdfPathOf(docId: string): string {
     if (!blobs.has(docId)) {
-      throw ApplicationFailure.create({ type: 'DocumentMissing', message: `No stored PDF for document ${docId}.`, nonRetryable: true });
+      throw ApplicationFailure.create({ type: DOCUMENT_MISSING, message: `No stored PDF for document ${docId}.`, nonRetryable: true });
     }
     return blobs.pathOf(docId);
   }
 
   return {
     /** Opens the PDF, records page count and title. Fails non-retryably on bad input. */
-    async inspectDocument(docId: string): Promise<{ pageCount: number }> {
+    async inspectDocument(docId: string, pageTimeoutMs?: number): Promise<{ pageCount: number }> {
       store.setStatus(docId, 'ingesting');
       try {
-        const info = await heartbeatWhile(inspectInThread(pdfPathOf(docId), limits), () => ({ phase: 'inspect' }));
+        const info = await heartbeatWhile(inspectInThread(pdfPathOf(docId), limitsOf(settings, pageTimeoutMs)), () => ({ phase: 'inspect' }));
         store.setInspection(docId, info);
         return { pageCount: info.pageCount };
       } catch (error) {
@@ -107,7 +114,7 @@ export function createIngestActivities({ config, store, blobs }: IngestDeps) {
           extractPagesInThreads(
             pdfPathOf(batch.docId),
             todo,
-            limits,
+            limitsOf(settings, batch.pageTimeoutMs),
             (result) => {
               const thumbnailKey = result.thumbnailPng ? blobs.put(result.thumbnailPng) : null;
               const crops = result.cropPlan ? { plan: result.cropPlan, keys: result.cropPngs.map((png) => blobs.put(png)) } : null;
@@ -135,7 +142,7 @@ export function createIngestActivities({ config, store, blobs }: IngestDeps) {
     /** Builds the document's search index (and unit embeddings, if configured) and marks it ready. */
     async buildIndex(docId: string): Promise<{ units: number }> {
       store.setStatus(docId, 'indexing');
-      const embedder = await embedderOf(config);
+      const embedder = await embedderOf(settings.embedder);
       const { units } = await heartbeatWhile(buildDocumentIndex(store, blobs, docId, embedder ?? undefined), () => ({ phase: 'index' }));
       store.setStatus(docId, 'ready');
       return { units };

@@ -5,14 +5,14 @@
  * encoder and retention is skipped, and blobs are content-addressed. Heartbeats every page.
  */
 import { Context } from '@temporalio/activity';
-import { serializePageTokens } from '../models/visual/compress/token-blob.ts';
-import type { FolioConfig } from '../lib/config.ts';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';
-import { EncoderLoadError, VisualTokenThread } from '../lib/visual/token-worker.ts';
+import { EncoderLoadError, type VisualSettings } from '../lib/visual/encoder-of.ts';
+import { VisualTokenThread } from '../lib/visual/token-worker.ts';
+import { serializePageTokens } from '../models/visual/compress/token-blob.ts';
 
 export interface VisualTokenDeps {
-  config: FolioConfig;
+  settings: VisualSettings;
   store: MetadataStore;
   blobs: BlobStore;
   /** Where the CPU-bound work runs (one thread per worker process). */
@@ -41,19 +41,19 @@ export interface VisualBatchSummary {
  * every 2 s while one page takes long).
  */
 export async function encodeBatchVisualTokens(
-  { config, store, blobs, thread }: VisualTokenDeps,
+  { settings, store, blobs, thread }: VisualTokenDeps,
   batch: VisualBatch,
   heartbeat: (details: { page: number }) => void,
 ): Promise<VisualBatchSummary> {
   const summary: VisualBatchSummary = { pagesEncoded: 0, pagesSkipped: 0, pagesFailed: 0, tokensIn: 0, tokensOut: 0, encoderError: null };
   let encoderName: string | null;
   try {
-    encoderName = await thread.describe(config.visionEncoder);
+    encoderName = await thread.describe(settings.encoder);
   } catch (error) {
     if (!(error instanceof EncoderLoadError)) throw error;
     // A misconfigured encoder must not fail documents whose text is fine: skip the optional stage, loudly.
     summary.encoderError = error.message;
-    console.error(`folio visual tokens: encoder ${config.visionEncoder} could not be loaded: ${error.message}`);
+    console.error(`folio visual tokens: encoder ${settings.encoder} could not be loaded: ${error.message}`);
     encoderName = null;
   }
   if (!encoderName) {
@@ -69,14 +69,14 @@ export async function encodeBatchVisualTokens(
       heartbeat({ page });
       const stored = store.getPage(batch.docId, page);
       const done = store.visualTokens(batch.docId, page);
-      if (!stored?.crops || (done && done.ledger.encoder === encoderName && done.ledger.retention === config.visualRetention && blobs.has(done.key))) {
+      if (!stored?.crops || (done && done.ledger.encoder === encoderName && done.ledger.retention === settings.retention && blobs.has(done.key))) {
         summary.pagesSkipped++;
         continue;
       }
       try {
         const pngs = stored.crops.keys.map((key) => new Uint8Array(blobs.get(key)));
         // Decoding, encoding and compressing run on the stage's own thread.
-        const { tokens, ledger } = await thread.encodePage(config.visionEncoder, config.visualRetention, { width: stored.width, height: stored.height }, stored.crops.plan, pngs);
+        const { tokens, ledger } = await thread.encodePage(settings.encoder, settings.retention, { width: stored.width, height: stored.height }, stored.crops.plan, pngs);
         const key = blobs.put(serializePageTokens(tokens, encoderName, ledger));
         store.setVisualTokens(batch.docId, page, key, { encoder: encoderName, ...ledger });
         summary.pagesEncoded++;

@@ -1,5 +1,5 @@
 /**
- * Decode speed and fidelity of the LLM runtime's attention policies (issue 6: dense, TidalDecode,
+ * Decode speed and fidelity of the LLM runtime's attention policies (dense, TidalDecode,
  * TokenSelect, Quest, StreamingLLM), all in one run on
  * a mid-size random checkpoint (12 layers, hidden 768, 12 heads, 4 KV heads, MLP 2048, vocab
  * 32000; test/helpers/llm-checkpoint.ts's weights):

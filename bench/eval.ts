@@ -9,11 +9,11 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { answerQuestion } from '../lib/answer/extractive.ts';
+import { loadConfig } from '../lib/config.ts';
+import { embedderOf } from '../lib/embed/embedder-of.ts';
 import { distinctPages, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
 import { readQuestionFile } from '../lib/eval/questions.ts';
-import { loadConfig } from '../lib/config.ts';
-import { answerQuestion } from '../lib/answer/extractive.ts';
-import { embedderOf } from '../lib/embed/embedder-of.ts';
 import { buildDocumentIndex, DocumentIndexCache } from '../lib/retrieval/document-index.ts';
 import { openStores } from '../lib/store/open.ts';
 import { buildBm25, scoreBm25, topK } from '../models/retrieval/bm25.ts';
@@ -38,7 +38,7 @@ function parseArgs(argv: string[]) {
 
 async function ingestAll(pdfDir: string, docs: string[], dataDir: string): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
-  const { store } = openStores({ dataDir } as never);
+  const { store } = openStores(dataDir);
   const pending = docs.filter((doc) => {
     const id = createHash('sha256').update(fs.readFileSync(path.join(pdfDir, doc))).digest('hex');
     ids.set(doc, id);
@@ -74,10 +74,10 @@ async function main(): Promise<void> {
   const docs = [...new Set(questions.map((q) => q.doc))];
   const ids = await ingestAll(args.pdfDir, docs, args.dataDir);
 
-  const stores = openStores({ dataDir: path.resolve(args.dataDir) } as never);
+  const stores = openStores(path.resolve(args.dataDir));
   // Rebuild the indexes so the run measures this code's retrieval, not a stored older build.
   const loadMs: number[] = [];
-  const embedder = await embedderOf(loadConfig());
+  const embedder = await embedderOf(loadConfig().embedder);
   for (const doc of docs) {
     await buildDocumentIndex(stores.store, stores.blobs, ids.get(doc) as string, embedder ?? undefined);
   }

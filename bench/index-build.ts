@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../lib/config.ts';
-import { buildDocumentIndex } from '../lib/retrieval/document-index.ts';
 import { embedderOf } from '../lib/embed/embedder-of.ts';
+import { buildDocumentIndex } from '../lib/retrieval/document-index.ts';
 import { openStores } from '../lib/store/open.ts';
 
 async function main(): Promise<void> {
@@ -22,12 +22,12 @@ async function main(): Promise<void> {
     if (argv[i] === '--data-dir') dataDir = argv[++i];
     else pdfs.push(argv[i]);
   }
-  const embedder = await embedderOf(loadConfig());
+  const embedder = await embedderOf(loadConfig().embedder);
   if (pdfs.length === 0 || !embedder) {
     console.error('usage: FOLIO_EMBEDDER_DIR=<export> npm run bench:index -- <pdf>... [--data-dir DIR]');
     process.exit(2);
   }
-  const { store, blobs } = openStores({ dataDir: path.resolve(dataDir) } as never);
+  const { store, blobs } = openStores(path.resolve(dataDir));
   console.log(`embedder ${embedder.name} (dimension ${embedder.embedder.dimension})`);
   console.log(`${'document'.padEnd(28)} units    sparse only    with embeddings    ×       units/s embedded`);
   for (const pdf of pdfs) {

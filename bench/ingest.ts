@@ -51,9 +51,9 @@ async function main(): Promise<void> {
       pdftotext_pages_per_s: Number((pages / popplerSeconds).toFixed(1)),
       ratio_folio_to_pdftotext: Number((popplerSeconds / folioSeconds).toFixed(3)),
       worker_peak_rss_mb: workerPeakRssMb,
-      batch_size: stack.config.pageBatchSize,
-      batch_parallelism: stack.config.batchParallelism,
-      thumbnail_side: stack.config.thumbnailMaxSide,
+      batch_size: stack.config.ingest.pageBatchSize,
+      batch_parallelism: stack.config.ingest.batchParallelism,
+      thumbnail_side: stack.config.pages.images.thumbnailMaxSide,
     };
     console.log(`${result.file}: ${pages} pages`);
     console.log(`  folio ingestion (layout + thumbnails + index): ${result.folio_seconds} s, ${result.folio_pages_per_s} pages/s`);

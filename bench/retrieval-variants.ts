@@ -14,13 +14,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { readEvidenceExtractively } from '../lib/answer/extractive.ts';
+import { loadConfig } from '../lib/config.ts';
+import { embedderOf } from '../lib/embed/embedder-of.ts';
 import { distinctPages, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
 import { readQuestionFile } from '../lib/eval/questions.ts';
-import { loadConfig } from '../lib/config.ts';
-import { type Evidence, gatherEvidence } from '../lib/retrieval/evidence.ts';
-import { readEvidenceExtractively } from '../lib/answer/extractive.ts';
 import { type DocumentIndex, DocumentIndexCache } from '../lib/retrieval/document-index.ts';
-import { embedderOf } from '../lib/embed/embedder-of.ts';
+import { type Evidence, gatherEvidence } from '../lib/retrieval/evidence.ts';
 import { DEFAULT_RETRIEVE, DEFAULT_SCORERS, type RetrieveOptions, type ScorerName } from '../lib/retrieval/retrieve.ts';
 import { openStores } from '../lib/store/open.ts';
 import { DEFAULT_FEEDBACK } from '../models/retrieval/feedback.ts';
@@ -87,7 +87,7 @@ function parseArgs(argv: string[]) {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const questions = readQuestionFile(args.questionsFile);
-  const stores = openStores({ dataDir: path.resolve(args.dataDir) } as never);
+  const stores = openStores(path.resolve(args.dataDir));
   const indexes = new DocumentIndexCache(stores.store, stores.blobs, 16);
   const idOf = new Map<string, string>();
   for (const doc of new Set(questions.map((q) => q.doc))) {
@@ -98,7 +98,7 @@ async function main(): Promise<void> {
     if (!index) throw new Error(`${doc} has no index in ${args.dataDir}: run npm run eval with this data dir first`);
     return index;
   };
-  const embedder = await embedderOf(loadConfig());
+  const embedder = await embedderOf(loadConfig().embedder);
   const withDense = questions.every((q) => indexFor(q.doc).dense);
   if (embedder && !withDense) throw new Error('FOLIO_EMBEDDER_DIR is set but the stored indexes have no unit embeddings: run npm run eval with it first');
   const vectors = new Map<string, Float32Array | undefined>();

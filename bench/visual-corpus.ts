@@ -1,7 +1,7 @@
 /**
  * Pages of the QA corpus with the labels PDFs give for free: each page's AnyRes crop images
  * (as ingestion renders them) and the boxes of its text and figure units (as extraction finds
- * them). Shared by the foreground scorer's training (scripts/train-foreground.ts) and the
+ * them). Shared by the foreground scorer's training (bench/train-foreground.ts) and the
  * visual-token benchmark (bench/visual-tokens.ts), with one fixed train / held-out split by
  * document, so the benchmark never scores pages the scorer was trained on.
  */

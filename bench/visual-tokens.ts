@@ -1,5 +1,5 @@
 /**
- * Visual-token benchmark (issue 4) on the held-out pages of bench/visual-corpus.ts (documents the
+ * Visual-token benchmark on the held-out pages of bench/visual-corpus.ts (documents the
  * foreground scorer never saw):
  *
  * - Foreground recall: the share of text + figure area (boxes from the PDF's own text and image
@@ -19,7 +19,10 @@ import sharp from 'sharp';
 import { densityBudgets, pickByScore, redundancy } from '../models/visual/compress/correlation.ts';
 import { foregroundScores, shippedForegroundWeights } from '../models/visual/compress/foreground.ts';
 import { seededRandom } from '../models/math/random.ts';
-import { compressPage, correlationKeys, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../models/visual/compress/pipeline.ts';
+import { compressPage, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../models/visual/compress/pipeline.ts';
+import { correlationKeys, DENSITY_DEFAULTS } from '../models/visual/compress/stages/density.ts';
+import { GLOBALCOM2_DEFAULTS } from '../models/visual/compress/stages/globalcom2.ts';
+import { SUPER_TOKEN_DEFAULTS } from '../models/visual/compress/stages/super-tokens.ts';
 import { strideIndices, topk } from '../models/visual/compress/topk.ts';
 import { loadOnnxVisionEncoder } from '../models/visual/encoders/onnx-vision-encoder.ts';
 import { createPatchEncoder } from '../models/visual/encoders/patch-encoder.ts';
@@ -79,7 +82,7 @@ const methods: Record<string, (c: PageCase, r: number) => Selection> = {
       valid.forEach((p, i) => {
         validKeys.set(keys.subarray(p * enc.dim, (p + 1) * enc.dim), i * enc.dim);
       });
-      return redundancy(validKeys, valid.length, enc.dim, PIPELINE_DEFAULTS.theta).density;
+      return redundancy(validKeys, valid.length, enc.dim, DENSITY_DEFAULTS.theta).density;
     });
     const budgets = densityBudgets(densities, c.pool.valid.map((v) => v.length), Math.round(r * c.total), 16);
     return images.map((enc, k) => {
@@ -88,7 +91,12 @@ const methods: Record<string, (c: PageCase, r: number) => Selection> = {
       return Int32Array.from(picked, (i) => valid[i]);
     });
   },
-  globalcom2: (c, r) => pipelineSelection(c, { retention: r, theta: 1, foreground: null, superCell: 0 }),
+  globalcom2: (c, r) => pipelineSelection(c, {
+    retention: r,
+    density: { ...DENSITY_DEFAULTS, theta: 1 },
+    foreground: { weights: null },
+    superTokens: { ...SUPER_TOKEN_DEFAULTS, cell: 0 },
+  }),
   foreground: (c, r) => {
     const images = [c.input.thumbnail, ...c.input.crops];
     const features = [c.input.pixelFeatures.thumbnail, ...c.input.pixelFeatures.crops];
@@ -99,13 +107,13 @@ const methods: Record<string, (c: PageCase, r: number) => Selection> = {
     });
     return fromFlat(c, topk(Float32Array.from(flatScores), Math.round(r * c.total)));
   },
-  'pipeline, GlobalCom² thumb.': (c, r) => pipelineSelection(c, { retention: r, thumbnailCap: 0 }),
-  'pipeline, no super tokens': (c, r) => pipelineSelection(c, { retention: r, superCell: 0 }),
+  'pipeline, GlobalCom² thumb.': (c, r) => pipelineSelection(c, { retention: r, globalcom2: { ...GLOBALCOM2_DEFAULTS, thumbnailCap: 0 } }),
+  'pipeline, no super tokens': (c, r) => pipelineSelection(c, { retention: r, superTokens: { ...SUPER_TOKEN_DEFAULTS, cell: 0 } }),
   pipeline: (c, r) => pipelineSelection(c, { retention: r }),
 };
 
 function pipelineSelection(c: PageCase, options: Partial<PipelineOptions>): Selection {
-  const { tokens } = compressPage(c.input, { ...PIPELINE_DEFAULTS, foreground: weights, ...options });
+  const { tokens } = compressPage(c.input, { ...PIPELINE_DEFAULTS, foreground: { weights }, ...options });
   const out: number[][] = c.pool.valid.map(() => []);
   for (let t = 0; t < tokens.count; t++) if (tokens.patch[t] >= 0) out[tokens.image[t]].push(tokens.patch[t]);
   return out.map((a) => Int32Array.from(a));
@@ -146,7 +154,7 @@ async function main(): Promise<void> {
   // One warm-up page so JIT compilation is not billed to the first measurement.
   if (pages.length > 0) {
     const { input } = await encodePageImages(encoder, pages[0], pages[0].plan, pages[0].pngs);
-    compressPage(input, { ...PIPELINE_DEFAULTS, foreground: weights });
+    compressPage(input, { ...PIPELINE_DEFAULTS, foreground: { weights } });
   }
   // Timing pass first, holding nothing but the pages, so garbage from the recall pass is not
   // billed to it. Each step runs 3 times per page and the page's median counts, which damps
@@ -181,7 +189,7 @@ async function main(): Promise<void> {
       median3(() => {
         const c = process.cpuUsage();
         const t = performance.now();
-        compressPage(input, { ...PIPELINE_DEFAULTS, foreground: weights });
+        compressPage(input, { ...PIPELINE_DEFAULTS, foreground: { weights } });
         compressCpu.push(cpuMs(c));
         return performance.now() - t;
       }),

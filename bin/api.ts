@@ -2,11 +2,11 @@
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { createApp } from '../api/app.ts';
+import { appSettingsOf, createApp } from '../api/app.ts';
 import { resumeQueued } from '../api/ingestion.ts';
+import { LlmReader } from '../lib/answer/llm.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
 import { DocumentIndexCache } from '../lib/retrieval/document-index.ts';
-import { LlmReader } from '../lib/answer/llm.ts';
 import { openStores } from '../lib/store/open.ts';
 
 export interface RunningApi {
@@ -15,25 +15,26 @@ export interface RunningApi {
 }
 
 export async function startApi(config: FolioConfig): Promise<RunningApi> {
-  const stores = openStores(config);
-  const connection = await Connection.connect({ address: temporalAddressOf(config) });
-  const client = new Client({ connection, namespace: config.temporalNamespace });
-  const resumed = await resumeQueued(client, config, stores.store);
+  const stores = openStores(config.dataDir);
+  const connection = await Connection.connect({ address: temporalAddressOf(config.temporal) });
+  const client = new Client({ connection, namespace: config.temporal.namespace });
+  const settings = appSettingsOf(config);
+  const resumed = await resumeQueued(client, settings.ingestion, stores.store);
   if (resumed > 0) console.log(`folio api: restarted ingestion of ${resumed} queued document(s)`);
-  const llm = LlmReader.fromConfig(config);
+  const llm = LlmReader.fromSettings(config.llm);
   if (llm) {
     // Load at start-up, so a bad checkpoint is reported now rather than at the first question.
     const model = await llm.load();
-    console.log(`folio api: LLM reader ${llm.name} (${config.llmPolicy}, budget ${config.llmBudget}, ${config.llmWeights} weights, ${model.attentionKernel} decode attention)`);
+    console.log(`folio api: LLM reader ${llm.name} (${config.llm.policy}, budget ${config.llm.budget}, ${config.llm.weights} weights, ${model.attentionKernel} decode attention)`);
   }
-  const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), llm, ...stores });
+  const app = createApp({ ...settings, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), llm, ...stores });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.host }, () => resolve(s));
   });
   const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
+  const port = typeof address === 'object' && address ? address.port : config.api.port;
   return {
-    url: `http://${config.host}:${port}`,
+    url: `http://${config.api.host}:${port}`,
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();

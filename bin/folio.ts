@@ -15,38 +15,24 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig } from '../lib/config.ts';
+import type { AnswerView, DocumentView, TextEventView, UploadView } from '../api/views.ts';
+import { type FolioConfig, loadConfig } from '../lib/config.ts';
 import { downloadLlmCheckpoint } from '../lib/llm/download-checkpoint.ts';
-
-interface DocumentView {
-  id: string;
-  status: string;
-  pages: { done: number; total: number | null };
-  failureReason: string | null;
-}
-
-interface AnswerView {
-  answer: string;
-  found: boolean;
-  citations: { page: number; bbox: number[]; quote: string }[];
-  ledger: { reader: { kind: string; llmRejected?: string } };
-}
 
 export class CliError extends Error {}
 
-function apiBase(env: NodeJS.ProcessEnv): string {
-  return (env.FOLIO_URL || `http://127.0.0.1:${env.PORT || 8080}`).replace(/\/+$/, '');
-}
+/** What the command line reads of the configuration. */
+export type CliConfig = Pick<FolioConfig, 'cli' | 'hub' | 'dataDir'>;
 
-async function call<T>(env: NodeJS.ProcessEnv, method: string, route: string, body?: string | Uint8Array, type?: string): Promise<T> {
+async function call<T>(config: CliConfig, method: string, route: string, body?: string | Uint8Array, type?: string): Promise<T> {
   const headers: Record<string, string> = {};
   if (type) headers['content-type'] = type;
-  if (env.FOLIO_API_KEY) headers.authorization = `Bearer ${env.FOLIO_API_KEY}`;
+  if (config.cli.apiKey) headers.authorization = `Bearer ${config.cli.apiKey}`;
   let response: Response;
   try {
-    response = await fetch(`${apiBase(env)}${route}`, { method, body, headers });
+    response = await fetch(`${config.cli.url}${route}`, { method, body, headers });
   } catch (error) {
-    throw new CliError(`Cannot reach the Folio API at ${apiBase(env)} (${(error as Error).message}). Is \`npm start\` running?`);
+    throw new CliError(`Cannot reach the Folio API at ${config.cli.url} (${(error as Error).message}). Is \`npm start\` running?`);
   }
   const payload = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
   if (!response.ok) {
@@ -63,11 +49,11 @@ function progressBar(doc: DocumentView, width = 30): string {
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${count} ${doc.status}`;
 }
 
-async function waitUntilSettled(env: NodeJS.ProcessEnv, id: string, out: NodeJS.WritableStream): Promise<DocumentView> {
+async function waitUntilSettled(config: CliConfig, id: string, out: NodeJS.WritableStream): Promise<DocumentView> {
   const tty = (out as { isTTY?: boolean }).isTTY === true;
   let last = '';
   for (;;) {
-    const doc = await call<DocumentView>(env, 'GET', `/v1/documents/${id}`);
+    const doc = await call<DocumentView>(config, 'GET', `/v1/documents/${id}`);
     const line = progressBar(doc);
     if (line !== last) {
       out.write(tty ? `\r${line}` : `${line}\n`);
@@ -81,12 +67,12 @@ async function waitUntilSettled(env: NodeJS.ProcessEnv, id: string, out: NodeJS.
   }
 }
 
-async function ingest(env: NodeJS.ProcessEnv, file: string, progress: NodeJS.WritableStream): Promise<DocumentView> {
+async function ingest(config: CliConfig, file: string, progress: NodeJS.WritableStream): Promise<DocumentView> {
   if (!fs.existsSync(file)) throw new CliError(`No such file: ${file}`);
   const bytes = fs.readFileSync(file);
   const name = encodeURIComponent(path.basename(file));
-  const created = await call<{ id: string }>(env, 'POST', `/v1/documents?filename=${name}`, bytes, 'application/pdf');
-  const doc = await waitUntilSettled(env, created.id, progress);
+  const created = await call<UploadView>(config, 'POST', `/v1/documents?filename=${name}`, bytes, 'application/pdf');
+  const doc = await waitUntilSettled(config, created.id, progress);
   if (doc.status === 'failed') throw new CliError(`Ingestion of ${file} failed: ${doc.failureReason}`);
   return doc;
 }
@@ -123,14 +109,14 @@ async function* serverEvents(body: ReadableStream<Uint8Array>): AsyncGenerator<S
  * Asks over SSE: the answer's text is printed as the reader writes it (token by token with an
  * LLM reader), then its citations.
  */
-async function askStreaming(env: NodeJS.ProcessEnv, id: string, question: string, out: NodeJS.WritableStream): Promise<void> {
+async function askStreaming(config: CliConfig, id: string, question: string, out: NodeJS.WritableStream): Promise<void> {
   const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'text/event-stream' };
-  if (env.FOLIO_API_KEY) headers.authorization = `Bearer ${env.FOLIO_API_KEY}`;
+  if (config.cli.apiKey) headers.authorization = `Bearer ${config.cli.apiKey}`;
   let response: Response;
   try {
-    response = await fetch(`${apiBase(env)}/v1/documents/${id}/answers`, { method: 'POST', body: JSON.stringify({ question }), headers });
+    response = await fetch(`${config.cli.url}/v1/documents/${id}/answers`, { method: 'POST', body: JSON.stringify({ question }), headers });
   } catch (error) {
-    throw new CliError(`Cannot reach the Folio API at ${apiBase(env)} (${(error as Error).message}). Is \`npm start\` running?`);
+    throw new CliError(`Cannot reach the Folio API at ${config.cli.url} (${(error as Error).message}). Is \`npm start\` running?`);
   }
   if (!response.ok || !response.body) {
     const payload = (await response.json().catch(() => null)) as { error?: { message?: string } } | null;
@@ -139,14 +125,16 @@ async function askStreaming(env: NodeJS.ProcessEnv, id: string, question: string
   let streamed = '';
   for await (const { event, data } of serverEvents(response.body)) {
     if (event === 'token') {
-      const text = (data as { text: string }).text;
+      const { text } = data as TextEventView;
       streamed += text;
       out.write(text);
     } else if (event === 'error') {
       throw new CliError((data as { error: { message: string } }).error.message);
     } else if (event === 'answer') {
       const answer = data as AnswerView;
-      const rejected = answer.ledger.reader.llmRejected;
+      const { reader } = answer.ledger;
+      // Only the extractive reader records a set-aside LLM answer.
+      const rejected = reader.kind === 'extractive' ? reader.llmRejected : undefined;
       // The streamed text was the model's; when it was set aside, say so and show the answer used.
       const lines = streamed.trim() === answer.answer.trim() ? [''] : ['', ...(rejected ? [`(not used: ${rejected}; extractive answer follows)`] : []), answer.answer];
       out.write(`${lines.join('\n')}\n${formatCitations(answer)}`);
@@ -186,13 +174,12 @@ function parsePullArgs(args: string[]): { repo: string; revision?: string; dir?:
   return repo === undefined ? null : { repo, revision, dir };
 }
 
-async function pullModel(env: NodeJS.ProcessEnv, args: { repo: string; revision?: string; dir?: string }, progress: NodeJS.WritableStream): Promise<string> {
-  const config = loadConfig(env);
+async function pullModel(config: CliConfig, args: { repo: string; revision?: string; dir?: string }, progress: NodeJS.WritableStream): Promise<string> {
   const dir = path.resolve(args.dir ?? path.join(config.dataDir, 'models', ...args.repo.split('/')));
-  progress.write(`downloading ${args.repo}@${args.revision ?? 'main'} from ${config.hubEndpoint} into ${dir}\n`);
+  progress.write(`downloading ${args.repo}@${args.revision ?? 'main'} from ${config.hub.endpoint} into ${dir}\n`);
   let files: string[];
   try {
-    files = await downloadLlmCheckpoint(args.repo, dir, { revision: args.revision, endpoint: config.hubEndpoint, token: config.hubToken });
+    files = await downloadLlmCheckpoint(args.repo, dir, { revision: args.revision, endpoint: config.hub.endpoint, token: config.hub.token });
   } catch (error) {
     // The causes say what went wrong underneath (HTTP status, refused connection, disk full).
     const messages: string[] = [];
@@ -205,13 +192,13 @@ async function pullModel(env: NodeJS.ProcessEnv, args: { repo: string; revision?
 
 export async function runCli(
   argv: string[],
-  env: NodeJS.ProcessEnv,
+  config: CliConfig,
   io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream },
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'ingest' && rest.length === 1) {
-      const doc = await ingest(env, rest[0], io.err);
+      const doc = await ingest(config, rest[0], io.err);
       io.out.write(`${doc.id}\n`);
       return 0;
     }
@@ -223,19 +210,19 @@ export async function runCli(
           ? createHash('sha256').update(fs.readFileSync(target)).digest('hex')
           : null;
       if (!id) throw new CliError(`"${target}" is neither a document id nor a file.`);
-      if (id !== target) await ingest(env, target, io.err);
-      await askStreaming(env, id, question, io.out);
+      if (id !== target) await ingest(config, target, io.err);
+      await askStreaming(config, id, question, io.out);
       return 0;
     }
     if (command === 'models' && rest[0] === 'pull') {
       const args = parsePullArgs(rest.slice(1));
       if (args) {
-        io.out.write(`${await pullModel(env, args, io.err)}\n`);
+        io.out.write(`${await pullModel(config, args, io.err)}\n`);
         return 0;
       }
     }
     if (command === 'status' && rest.length === 1) {
-      io.out.write(`${JSON.stringify(await call<DocumentView>(env, 'GET', `/v1/documents/${rest[0]}`), null, 2)}\n`);
+      io.out.write(`${JSON.stringify(await call<DocumentView>(config, 'GET', `/v1/documents/${rest[0]}`), null, 2)}\n`);
       return 0;
     }
     io.err.write(`${USAGE}\n`);
@@ -250,7 +237,7 @@ export async function runCli(
 }
 
 if (process.argv[1] && fs.realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  runCli(process.argv.slice(2), process.env, { out: process.stdout, err: process.stderr }).then(
+  runCli(process.argv.slice(2), loadConfig(), { out: process.stdout, err: process.stderr }).then(
     (code) => process.exit(code),
     (error) => {
       console.error(error);

@@ -5,17 +5,18 @@
  */
 import path from 'node:path';
 import { loadConfig } from '../lib/config.ts';
-import { type DevServer, startDevServer } from '../lib/temporal/dev-server.ts';
+import { type DevServer, findTemporalCli, startDevServer } from '../lib/temporal/dev-server.ts';
 import { startApi } from './api.ts';
 import { createFolioWorker } from './worker.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   let devServer: DevServer | null = null;
-  if (!config.temporalAddress) {
+  if (!config.temporal.address) {
     devServer = await startDevServer({
-      port: config.devServerPort,
-      uiPort: config.devServerUiPort,
+      cli: findTemporalCli(config.temporal),
+      port: config.temporal.devServerPort,
+      uiPort: config.temporal.devServerUiPort,
       dbFile: path.join(config.dataDir, 'temporal.sqlite'),
     });
     console.log(`temporal: dev server on ${devServer.address}, Web UI at ${devServer.uiUrl}`);

@@ -17,18 +17,18 @@ let runtimeInstalled = false;
 export async function createFolioWorker(config: FolioConfig): Promise<{ worker: Worker; close: () => Promise<void> }> {
   if (!runtimeInstalled) {
     // Warnings and errors only: the SDK's info logs drown the worker's own output.
-    Runtime.install({ logger: new DefaultLogger((process.env.FOLIO_LOG_LEVEL as 'WARN' | undefined) ?? 'WARN') });
+    Runtime.install({ logger: new DefaultLogger(config.worker.logLevel) });
     runtimeInstalled = true;
   }
-  const stores = openStores(config);
-  const connection = await NativeConnection.connect({ address: temporalAddressOf(config) });
+  const stores = openStores(config.dataDir);
+  const connection = await NativeConnection.connect({ address: temporalAddressOf(config.temporal) });
   const worker = await Worker.create({
     connection,
-    namespace: config.temporalNamespace,
-    taskQueue: config.taskQueue,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
     workflowsPath,
-    activities: { ...createIngestActivities({ config, ...stores }), ...createVisualTokenActivities({ config, ...stores }) },
-    maxConcurrentActivityTaskExecutions: config.workerActivitySlots,
+    activities: { ...createIngestActivities({ settings: config, ...stores }), ...createVisualTokenActivities({ settings: config.visual, ...stores }) },
+    maxConcurrentActivityTaskExecutions: config.worker.activitySlots,
   });
   return {
     worker,
@@ -42,7 +42,7 @@ export async function createFolioWorker(config: FolioConfig): Promise<{ worker: 
 async function main(): Promise<void> {
   const config = loadConfig();
   const { worker, close } = await createFolioWorker(config);
-  console.log(`folio worker: task queue ${config.taskQueue} on ${temporalAddressOf(config)}`);
+  console.log(`folio worker: task queue ${config.temporal.taskQueue} on ${temporalAddressOf(config.temporal)}`);
   // Worker.run() installs SIGINT/SIGTERM handlers that shut it down gracefully.
   await worker.run();
   await close();

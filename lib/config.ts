@@ -1,77 +1,89 @@
 /**
- * All configuration comes from the environment, read once here. README's configuration table
- * lists every variable below; keep the two in step.
+ * Configuration comes from the environment, read here and nowhere else. `loadConfig` parses it
+ * into one slice per process or stage; each stage owns its settings type and defaults beside its
+ * code, and this file only turns variables into them. README's configuration table lists every
+ * variable below; keep the two in step.
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { DecodeAttentionKernel } from '../models/llm/model.ts';
-import { WEIGHT_FORMATS, type WeightFormat } from '../models/llm/quantize.ts';
-import { defaultOcrSettings, defaultPageImageSettings } from './pages/settings.ts';
+import { DEFAULT_BUDGET, POLICY_NAMES } from '../models/llm/policies/index.ts';
+import { WEIGHT_FORMATS } from '../models/llm/quantize.ts';
+import { DEFAULT_RETENTION } from '../models/visual/compress/pipeline.ts';
+import type { LlmReaderSettings } from './answer/llm.ts';
+import type { EmbedderSettings } from './embed/embedder-of.ts';
+import { DEFAULT_HUB_ENDPOINT, type HubOptions } from './hub/download.ts';
+import { defaultFigureCropSettings, defaultOcrSettings, defaultPageImageSettings, type PageSettings } from './pages/settings.ts';
 import { DEFAULT_MAX_RENDER_PIXELS } from './pdf/render/canvas.ts';
+import type { VisualSettings } from './visual/encoder-of.ts';
 
-export interface FolioConfig {
-  /** HTTP port of the API. */
-  port: number;
-  /** Host/interface the API binds to. */
-  host: string;
-  /** Root of SQLite metadata, blob store and the embedded Temporal dev server's database. */
-  dataDir: string;
-  /** Temporal frontend address; when unset, `npm start` runs an embedded dev server. */
-  temporalAddress: string | undefined;
-  temporalNamespace: string;
+/** Where Temporal is and how the embedded dev server runs when there is no cluster. */
+export interface TemporalSettings {
+  /** A frontend address; when unset, `npm start` runs an embedded dev server. */
+  address: string | undefined;
+  namespace: string;
   taskQueue: string;
-  /** Port of the embedded dev server (frontend) and its Web UI. */
+  /** Ports of the embedded dev server's frontend and Web UI. */
   devServerPort: number;
   devServerUiPort: number;
+  /** A `temporal` binary named explicitly (TEMPORAL_CLI), and the PATH to search otherwise. */
+  cli: string | undefined;
+  searchPath: string;
+}
+
+/** The HTTP API process. */
+export interface ApiSettings {
+  port: number;
+  host: string;
   /** Bearer keys accepted by /v1 routes; empty means no auth. */
-  apiKeys: string[];
-  /** Limits: bad or hostile input must fail its own document, never the worker. */
+  keys: string[];
   maxUploadBytes: number;
-  maxPages: number;
-  pageTimeoutMs: number;
+}
+
+/**
+ * How a document's ingestion is cut up and bounded. The API puts these in the workflow's input,
+ * so the workflow's timeouts and the worker's limits come from one reading of them.
+ */
+export interface IngestSettings {
   /** Pages per extraction activity, and how many such activities run at once per document. */
   pageBatchSize: number;
   batchParallelism: number;
-  /** Activities one worker runs at once. */
-  workerActivitySlots: number;
-  /** PDF extraction threads per worker process, shared by its activities. */
-  extractionThreads: number;
-  /** A sentence-transformers ONNX export folder; when set, retrieval adds dense scoring. */
-  embedderDir: string | undefined;
-  /** Longest side of a stored page thumbnail, in pixels. */
-  thumbnailMaxSide: number;
-  /** Read pages without a usable text layer with OCR, rendered at this DPI (0 turns OCR off). */
-  ocrDpi: number;
-  /** Tile side of the AnyRes crop plan stored for every page (0 turns crops off). */
-  cropTile: number;
-  /** Largest rendered image (width × height) that sharp/canvas may be asked to produce. */
-  maxRenderPixels: number;
-  /** Visual-token stage: `builtin` (weight-free patch encoder), an ONNX export folder, or `off`. */
-  visionEncoder: string;
-  /** Share of a page's visual tokens the compression keeps, in (0, 1]. */
-  visualRetention: number;
-  /** Hugging Face hub origin for model downloads (`folio models pull`), e.g. a mirror. */
-  hubEndpoint: string;
-  /** Hub access token for gated or private repositories. */
-  hubToken: string | undefined;
-  /** A Hugging Face Llama/Qwen2/Mistral checkpoint folder; when set, answers come from this LLM. */
-  llmDir: string | undefined;
-  /** Attention policy of the LLM reader at decode time. */
-  llmPolicy: LlmPolicyName;
-  /** KV positions per head the sparse policies attend to. */
-  llmBudget: number;
-  /** Longest answer the LLM reader writes, in tokens. */
-  llmMaxNewTokens: number;
-  /** The LLM's Linear weights at run time: fp32 as stored, or block-quantised int8/int4. */
-  llmWeights: WeightFormat;
-  /** Weights per scale when `llmWeights` is quantised: a power of two from 16 to 256. */
-  llmWeightBlock: number;
-  /** Where decode attention runs: Folio's native kernel, onnxruntime, or the default (native when built). */
-  llmAttention: LlmAttentionKernel | undefined;
+  /** Time limit for one page (and for opening the file). */
+  pageTimeoutMs: number;
 }
 
-const LLM_POLICIES = ['dense', 'streaming', 'tidaldecode', 'tokenselect', 'quest'] as const;
-export type LlmPolicyName = (typeof LLM_POLICIES)[number];
+/** The worker process. */
+export interface WorkerSettings {
+  /** Activities one worker runs at once. */
+  activitySlots: number;
+  /** PDF extraction threads per worker process, shared by its activities. */
+  extractionThreads: number;
+  /** Documents with more pages fail with a clear reason. */
+  maxPages: number;
+  /** Temporal SDK log level. */
+  logLevel: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+/** Where the `folio` command line finds the API, and the key it sends. */
+export interface CliSettings {
+  url: string;
+  apiKey: string | undefined;
+}
+
+export interface FolioConfig {
+  /** Root of SQLite metadata, blob store and the embedded Temporal dev server's database. */
+  dataDir: string;
+  temporal: TemporalSettings;
+  api: ApiSettings;
+  ingest: IngestSettings;
+  worker: WorkerSettings;
+  pages: PageSettings;
+  visual: VisualSettings;
+  embedder: EmbedderSettings;
+  hub: Required<Pick<HubOptions, 'endpoint'>> & Pick<HubOptions, 'token'>;
+  /** The LLM reader; answers are extractive when `dir` is unset. */
+  llm: Omit<LlmReaderSettings, 'dir'> & { dir: string | undefined };
+  cli: CliSettings;
+}
 
 /** `raw` (case-insensitive; unset or empty means `fallback`) if it is one of `allowed`, else an error naming `name`. */
 function oneOf<T extends string>(name: string, raw: string | undefined, allowed: readonly T[], fallback: T): T {
@@ -81,9 +93,7 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
 }
 
 /** FOLIO_LLM_ATTENTION: `auto` (undefined: the model picks native when built, else ort), `native` or `ort`. */
-export type LlmAttentionKernel = Exclude<DecodeAttentionKernel, 'ts'>;
-
-function llmAttentionFrom(raw: string | undefined): LlmAttentionKernel | undefined {
+function llmAttentionFrom(raw: string | undefined): LlmReaderSettings['attention'] {
   const value = oneOf('FOLIO_LLM_ATTENTION', raw, ['auto', 'native', 'ort'] as const, 'auto');
   return value === 'auto' ? undefined : value;
 }
@@ -122,48 +132,86 @@ function ratioFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): numb
   return value;
 }
 
+/**
+ * The page stages' settings: each stage's defaults, with what the environment says. One render
+ * limit (FOLIO_MAX_RENDER_PIXELS) bounds OCR renders, figure crops and page images alike, and an
+ * OCR DPI of 0 turns OCR off.
+ */
+function pageSettingsFrom(env: NodeJS.ProcessEnv): PageSettings {
+  const maxPixels = intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', DEFAULT_MAX_RENDER_PIXELS);
+  const ocrDpi = intFrom(env, 'FOLIO_OCR_DPI', defaultOcrSettings.dpi);
+  return {
+    ocr: { ...defaultOcrSettings, enabled: ocrDpi > 0, dpi: ocrDpi, maxPixels },
+    figureCrops: { ...defaultFigureCropSettings, maxPixels },
+    images: {
+      ...defaultPageImageSettings,
+      thumbnailMaxSide: Math.max(16, intFrom(env, 'FOLIO_THUMBNAIL_SIDE', defaultPageImageSettings.thumbnailMaxSide)),
+      tile: intFrom(env, 'FOLIO_CROP_TILE', defaultPageImageSettings.tile),
+      maxPixels,
+    },
+  };
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
   const dataDir = path.resolve(env.FOLIO_DATA_DIR || 'data');
+  const port = intFrom(env, 'PORT', 8080);
   return {
-    port: intFrom(env, 'PORT', 8080),
-    host: env.HOST || '127.0.0.1',
     dataDir,
-    temporalAddress: env.TEMPORAL_ADDRESS || undefined,
-    temporalNamespace: env.TEMPORAL_NAMESPACE || 'default',
-    taskQueue: env.FOLIO_TASK_QUEUE || 'folio-ingest',
-    devServerPort: intFrom(env, 'FOLIO_TEMPORAL_DEV_PORT', 7233),
-    devServerUiPort: intFrom(env, 'FOLIO_TEMPORAL_UI_PORT', 8233),
-    apiKeys: (env.FOLIO_API_KEYS || '')
-      .split(',')
-      .map((key) => key.trim())
-      .filter(Boolean),
-    maxUploadBytes: intFrom(env, 'FOLIO_MAX_UPLOAD_BYTES', 200 * 1024 * 1024),
-    maxPages: intFrom(env, 'FOLIO_MAX_PAGES', 5000),
-    pageTimeoutMs: intFrom(env, 'FOLIO_PAGE_TIMEOUT_MS', 30_000),
-    pageBatchSize: Math.max(1, intFrom(env, 'FOLIO_PAGE_BATCH', 64)),
-    batchParallelism: Math.max(1, intFrom(env, 'FOLIO_BATCH_PARALLELISM', 2)),
-    workerActivitySlots: Math.max(1, intFrom(env, 'FOLIO_WORKER_ACTIVITIES', 4)),
-    extractionThreads: Math.max(1, intFrom(env, 'FOLIO_EXTRACTION_THREADS', availableParallelism())),
-    embedderDir: env.FOLIO_EMBEDDER_DIR ? path.resolve(env.FOLIO_EMBEDDER_DIR) : undefined,
-    thumbnailMaxSide: Math.max(16, intFrom(env, 'FOLIO_THUMBNAIL_SIDE', defaultPageImageSettings.thumbnailMaxSide)),
-    cropTile: intFrom(env, 'FOLIO_CROP_TILE', defaultPageImageSettings.tile),
-    ocrDpi: intFrom(env, 'FOLIO_OCR_DPI', defaultOcrSettings.dpi),
-    maxRenderPixels: intFrom(env, 'FOLIO_MAX_RENDER_PIXELS', DEFAULT_MAX_RENDER_PIXELS),
-    visionEncoder: visionEncoderFrom(env.FOLIO_VISION_ENCODER),
-    visualRetention: ratioFrom(env, 'FOLIO_VISUAL_RETENTION', 0.25),
-    hubEndpoint: env.HF_ENDPOINT || 'https://huggingface.co',
-    hubToken: env.HF_TOKEN || undefined,
-    llmDir: env.FOLIO_LLM_DIR ? path.resolve(env.FOLIO_LLM_DIR) : undefined,
-    llmPolicy: oneOf('FOLIO_LLM_POLICY', env.FOLIO_LLM_POLICY, LLM_POLICIES, 'tidaldecode'),
-    llmBudget: Math.max(1, intFrom(env, 'FOLIO_LLM_BUDGET', 2048)),
-    llmMaxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),
-    llmWeights: oneOf('FOLIO_LLM_WEIGHTS', env.FOLIO_LLM_WEIGHTS, WEIGHT_FORMATS, 'fp32'),
-    llmWeightBlock: weightBlockFrom(env.FOLIO_LLM_WEIGHT_BLOCK),
-    llmAttention: llmAttentionFrom(env.FOLIO_LLM_ATTENTION),
+    temporal: {
+      address: env.TEMPORAL_ADDRESS || undefined,
+      namespace: env.TEMPORAL_NAMESPACE || 'default',
+      taskQueue: env.FOLIO_TASK_QUEUE || 'folio-ingest',
+      devServerPort: intFrom(env, 'FOLIO_TEMPORAL_DEV_PORT', 7233),
+      devServerUiPort: intFrom(env, 'FOLIO_TEMPORAL_UI_PORT', 8233),
+      cli: env.TEMPORAL_CLI || undefined,
+      searchPath: env.PATH ?? '',
+    },
+    api: {
+      port,
+      host: env.HOST || '127.0.0.1',
+      keys: (env.FOLIO_API_KEYS || '')
+        .split(',')
+        .map((key) => key.trim())
+        .filter(Boolean),
+      maxUploadBytes: intFrom(env, 'FOLIO_MAX_UPLOAD_BYTES', 200 * 1024 * 1024),
+    },
+    ingest: {
+      pageBatchSize: Math.max(1, intFrom(env, 'FOLIO_PAGE_BATCH', 64)),
+      batchParallelism: Math.max(1, intFrom(env, 'FOLIO_BATCH_PARALLELISM', 2)),
+      pageTimeoutMs: intFrom(env, 'FOLIO_PAGE_TIMEOUT_MS', 30_000),
+    },
+    worker: {
+      activitySlots: Math.max(1, intFrom(env, 'FOLIO_WORKER_ACTIVITIES', 4)),
+      extractionThreads: Math.max(1, intFrom(env, 'FOLIO_EXTRACTION_THREADS', availableParallelism())),
+      maxPages: intFrom(env, 'FOLIO_MAX_PAGES', 5000),
+      logLevel: oneOf('FOLIO_LOG_LEVEL', env.FOLIO_LOG_LEVEL, LOG_LEVELS, 'warn').toUpperCase() as WorkerSettings['logLevel'],
+    },
+    pages: pageSettingsFrom(env),
+    visual: {
+      encoder: visionEncoderFrom(env.FOLIO_VISION_ENCODER),
+      retention: ratioFrom(env, 'FOLIO_VISUAL_RETENTION', DEFAULT_RETENTION),
+    },
+    embedder: { dir: env.FOLIO_EMBEDDER_DIR ? path.resolve(env.FOLIO_EMBEDDER_DIR) : undefined },
+    hub: { endpoint: env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT, token: env.HF_TOKEN || undefined },
+    llm: {
+      dir: env.FOLIO_LLM_DIR ? path.resolve(env.FOLIO_LLM_DIR) : undefined,
+      policy: oneOf('FOLIO_LLM_POLICY', env.FOLIO_LLM_POLICY, POLICY_NAMES, 'tidaldecode'),
+      budget: Math.max(1, intFrom(env, 'FOLIO_LLM_BUDGET', DEFAULT_BUDGET)),
+      maxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),
+      weights: oneOf('FOLIO_LLM_WEIGHTS', env.FOLIO_LLM_WEIGHTS, WEIGHT_FORMATS, 'fp32'),
+      weightBlock: weightBlockFrom(env.FOLIO_LLM_WEIGHT_BLOCK),
+      attention: llmAttentionFrom(env.FOLIO_LLM_ATTENTION),
+    },
+    cli: {
+      url: (env.FOLIO_URL || `http://127.0.0.1:${env.PORT || 8080}`).replace(/\/+$/, ''),
+      apiKey: env.FOLIO_API_KEY || undefined,
+    },
   };
 }
 
 /** Where the Temporal address resolves to: an explicit cluster or the embedded dev server. */
-export function temporalAddressOf(config: FolioConfig): string {
-  return config.temporalAddress ?? `127.0.0.1:${config.devServerPort}`;
+export function temporalAddressOf(temporal: TemporalSettings): string {
+  return temporal.address ?? `127.0.0.1:${temporal.devServerPort}`;
 }

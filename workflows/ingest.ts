@@ -6,6 +6,7 @@
 import { ActivityFailure, ApplicationFailure, defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow';
 import type { IngestActivities } from '../activities/ingest.ts';
 import type { VisualTokenActivities } from '../activities/visual-tokens.ts';
+import { NON_RETRYABLE_TYPES, PDF_INPUT_ERROR } from '../lib/temporal/failures.ts';
 
 export interface IngestInput {
   docId: string;
@@ -34,12 +35,10 @@ export interface IngestResult {
 
 export const progressQuery = defineQuery<IngestProgress>('progress');
 
-const NON_RETRYABLE = ['PdfInputError', 'DocumentMissing'];
-
 const quick = proxyActivities<IngestActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '20 seconds',
-  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+  retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
 });
 
 /** The deepest readable message of a failure chain: what went wrong with the document. */
@@ -61,11 +60,11 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
     startToCloseTimeout: input.pageBatchSize * input.pageTimeoutMs + 60_000,
     // A killed worker is noticed within this long; its batch then resumes on another worker.
     heartbeatTimeout: '10 seconds',
-    retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE },
+    retry: { initialInterval: '1 second', maximumAttempts: 5, nonRetryableErrorTypes: NON_RETRYABLE_TYPES },
   });
 
   try {
-    const { pageCount } = await quick.inspectDocument(input.docId);
+    const { pageCount } = await quick.inspectDocument(input.docId, input.pageTimeoutMs);
     progress.pageCount = pageCount;
     progress.phase = 'extracting';
 
@@ -79,7 +78,7 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
     const lane = async () => {
       while (next < batches.length) {
         const batch = batches[next++];
-        const summary = await batchActivities.extractPageBatch({ docId: input.docId, ...batch });
+        const summary = await batchActivities.extractPageBatch({ docId: input.docId, ...batch, pageTimeoutMs: input.pageTimeoutMs });
         // Visual tokens of the batch's stored crops (a no-op when FOLIO_VISION_ENCODER=off);
         // patched() keeps histories recorded before this step replayable.
         if (patched('visual-tokens')) await batchActivities.encodeVisualTokens({ docId: input.docId, ...batch });
@@ -90,7 +89,7 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
     };
     await Promise.all(Array.from({ length: Math.max(1, input.batchParallelism) }, lane));
     if (pagesFailed === pageCount) {
-      throw ApplicationFailure.nonRetryable(`None of the ${pageCount} pages could be read (${firstFailure}).`, 'PdfInputError');
+      throw ApplicationFailure.nonRetryable(`None of the ${pageCount} pages could be read (${firstFailure}).`, PDF_INPUT_ERROR);
     }
 
     progress.phase = 'indexing';

@@ -6,17 +6,16 @@
  * why.
  */
 import path from 'node:path';
-import { generate } from '../../models/llm/generate.ts';
-import type { LlmModel } from '../../models/llm/model.ts';
-import type { PolicyName } from '../../models/llm/policies/index.ts';
-import type { WeightFormat } from '../../models/llm/quantize.ts';
 import { NOT_FOUND } from '../../models/answer/extractive.ts';
 import { checkCitations, readerMessages, readerPlainPrompt, stripCitations } from '../../models/answer/llm-prompt.ts';
-import type { FolioConfig, LlmAttentionKernel } from '../config.ts';
+import { generate } from '../../models/llm/generate.ts';
+import type { DecodeAttentionKernel, LlmModel } from '../../models/llm/model.ts';
+import type { PolicyName } from '../../models/llm/policies/index.ts';
+import type { WeightFormat } from '../../models/llm/quantize.ts';
 import { loadLlmModel } from '../llm/load-model.ts';
-import type { Answer, LlmReaderLedger } from './types.ts';
 import type { Evidence } from '../retrieval/evidence.ts';
 import { readEvidenceExtractively } from './extractive.ts';
+import type { Answer, LlmReaderLedger } from './types.ts';
 
 export interface LlmReaderSettings {
   dir: string;
@@ -27,7 +26,7 @@ export interface LlmReaderSettings {
   weights?: WeightFormat;
   weightBlock?: number;
   /** Decode attention kernel (default: native when built, else onnxruntime). */
-  attention?: LlmAttentionKernel;
+  attention?: Exclude<DecodeAttentionKernel, 'ts'>;
 }
 
 export interface LlmAnswerOptions {
@@ -46,9 +45,10 @@ export class LlmReader {
 
   constructor(readonly settings: LlmReaderSettings) {}
 
-  static fromConfig(config: FolioConfig): LlmReader | null {
-    if (!config.llmDir) return null;
-    return new LlmReader({ dir: config.llmDir, policy: config.llmPolicy, budget: config.llmBudget, maxNewTokens: config.llmMaxNewTokens, weights: config.llmWeights, weightBlock: config.llmWeightBlock, attention: config.llmAttention });
+  /** The configured reader, or null when no checkpoint folder is set (answers are extractive). */
+  static fromSettings(settings: Omit<LlmReaderSettings, 'dir'> & { dir: string | undefined }): LlmReader | null {
+    const { dir } = settings;
+    return dir ? new LlmReader({ ...settings, dir }) : null;
   }
 
   get name(): string {

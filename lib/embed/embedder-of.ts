@@ -5,7 +5,6 @@
 import path from 'node:path';
 import { loadOnnxSentenceEmbedder } from '../../models/embed/onnx-embedder.ts';
 import type { TextEmbedder } from '../../models/embed/text-embedder.ts';
-import type { FolioConfig } from '../config.ts';
 
 export interface NamedEmbedder {
   /** Recorded with the vectors: a question must be embedded by the same model. */
@@ -15,8 +14,13 @@ export interface NamedEmbedder {
 
 const loaded = new Map<string, Promise<NamedEmbedder>>();
 
-export function embedderOf(config: Pick<FolioConfig, 'embedderDir'>): Promise<NamedEmbedder | null> {
-  const dir = config.embedderDir;
+export interface EmbedderSettings {
+  /** A sentence-transformers ONNX export folder; when set, retrieval adds dense scoring. */
+  dir: string | undefined;
+}
+
+export function embedderOf(settings: EmbedderSettings): Promise<NamedEmbedder | null> {
+  const dir = settings.dir;
   if (!dir) return Promise.resolve(null);
   let entry = loaded.get(dir);
   if (!entry) {

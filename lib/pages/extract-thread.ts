@@ -7,12 +7,11 @@
  * continue the same file (the next page batch).
  */
 import fs from 'node:fs';
-import { parentPort } from 'node:worker_threads';
 import { type ExtractedPage, extractPage } from './pipeline.ts';
 import type { PageSettings } from './settings.ts';
-import { inspectPdf, openPdf } from '../pdf/open.ts';
+import { inspectPdf, openPdf, type PdfInspection } from '../pdf/open.ts';
 import type { PDFDocumentProxy } from '../pdf/pdfjs.ts';
-import { PdfInputError } from '../pdf/errors.ts';
+import { type PostMessage, serveThread } from '../threads/serve.ts';
 
 export interface ThreadRequest {
   task: 'inspect' | 'extract';
@@ -22,19 +21,14 @@ export interface ThreadRequest {
   pageSettings: PageSettings;
 }
 
-export type ThreadMessage =
-  | { type: 'inspected'; pageCount: number; title: string | null; encrypted: boolean }
+/** The reply: the inspection, or null once every page of an extraction has been posted. */
+export type ThreadReply = PdfInspection | null;
+
+/** Posted for each page of an extraction, before the reply. */
+export type PageMessage =
   | { type: 'page-started'; page: number }
   | ({ type: 'page' } & ExtractedPage)
-  | { type: 'page-failed'; page: number; message: string }
-  | { type: 'failed'; inputError: boolean; code: string | null; message: string }
-  | { type: 'done' };
-
-/** What crosses the thread boundary: a message of one request. */
-export interface Envelope {
-  id: number;
-  message: ThreadMessage;
-}
+  | { type: 'page-failed'; page: number; message: string };
 
 const IDLE_CLOSE_MS = 30_000;
 
@@ -64,13 +58,9 @@ async function documentFor(request: ThreadRequest): Promise<PDFDocumentProxy> {
   return doc;
 }
 
-async function run(id: number, request: ThreadRequest): Promise<void> {
-  const post = (message: ThreadMessage, transfer: ArrayBuffer[] = []) => parentPort?.postMessage({ id, message } satisfies Envelope, transfer);
+async function run(request: ThreadRequest, post: PostMessage<PageMessage>): Promise<ThreadReply> {
   const doc = await documentFor(request);
-  if (request.task === 'inspect') {
-    post({ type: 'inspected', ...(await inspectPdf(doc)) });
-    return;
-  }
+  if (request.task === 'inspect') return inspectPdf(doc);
   for (const pageNumber of request.pages) {
     post({ type: 'page-started', page: pageNumber });
     try {
@@ -85,27 +75,19 @@ async function run(id: number, request: ThreadRequest): Promise<void> {
       post({ type: 'page-failed', page: pageNumber, message: (error as Error)?.message ?? String(error) });
     }
   }
+  return null;
 }
 
-// Requests arrive one at a time: the pool sends the next only after `done` or `failed`.
-parentPort?.on('message', ({ id, request }: { id: number; request: ThreadRequest }) => {
+serveThread<ThreadRequest, ThreadReply, PageMessage>(async (request, post) => {
   clearTimeout(idleTimer);
-  const post = (message: ThreadMessage) => parentPort?.postMessage({ id, message } satisfies Envelope);
-  run(id, request)
-    .then(() => post({ type: 'done' }))
-    .catch(async (error: unknown) => {
-      await closeOpen();
-      const inputError = error instanceof PdfInputError;
-      post({
-        type: 'failed',
-        inputError,
-        code: inputError ? error.code : null,
-        message: (error as Error)?.message ?? String(error),
-      });
-    })
-    .finally(() => {
-      // Let go of the document when no more work comes for it.
-      idleTimer = setTimeout(() => void closeOpen(), IDLE_CLOSE_MS);
-      idleTimer.unref();
-    });
+  try {
+    return await run(request, post);
+  } catch (error) {
+    await closeOpen();
+    throw error;
+  } finally {
+    // Let go of the document when no more work comes for it.
+    idleTimer = setTimeout(() => void closeOpen(), IDLE_CLOSE_MS);
+    idleTimer.unref();
+  }
 });

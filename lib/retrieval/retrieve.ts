@@ -2,7 +2,7 @@
  * Retrieval over one document's units, behind one interface: each scorer ranks the units,
  * and the rankings are fused by reciprocal rank. Scorers:
  *  - `bm25`: Okapi BM25 over units (the baseline);
- *  - `sparse`: the inference-free expanded sparse index over units (algorithms.md §4.2);
+ *  - `sparse`: the inference-free expanded sparse index over units (models/retrieval/sparse.ts);
  *  - `pages`: the same sparse scoring over whole pages, each unit taking its page's rank;
  *  - `dense`: cosine of the question's embedding with the units' (only when the index has
  *    unit embeddings and a question vector from the same embedder is given);

@@ -1,6 +1,5 @@
 /** Opens the stores under the configured data directory: one way to lay the folder out. */
 import path from 'node:path';
-import type { FolioConfig } from '../config.ts';
 import { BlobStore } from './blobs.ts';
 import { MetadataStore } from './metadata.ts';
 
@@ -9,9 +8,9 @@ export interface Stores {
   blobs: BlobStore;
 }
 
-export function openStores(config: FolioConfig): Stores {
+export function openStores(dataDir: string): Stores {
   return {
-    store: new MetadataStore(path.join(config.dataDir, 'folio.sqlite')),
-    blobs: new BlobStore(path.join(config.dataDir, 'blobs')),
+    store: new MetadataStore(path.join(dataDir, 'folio.sqlite')),
+    blobs: new BlobStore(path.join(dataDir, 'blobs')),
   };
 }

@@ -11,11 +11,12 @@ import { fileURLToPath } from 'node:url';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export function findTemporalCli(env: NodeJS.ProcessEnv = process.env): string {
+/** The Temporal CLI: the one named explicitly, the project-local install, or the first on the search path. */
+export function findTemporalCli(settings: { cli: string | undefined; searchPath: string }): string {
   const candidates = [
-    env.TEMPORAL_CLI,
+    settings.cli,
     path.join(projectRoot, '.tools', 'temporal', 'bin', 'temporal'),
-    ...(env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'temporal')),
+    ...settings.searchPath.split(path.delimiter).map((dir) => path.join(dir, 'temporal')),
   ].filter((candidate): candidate is string => Boolean(candidate));
   const found = candidates.find((candidate) => fs.existsSync(candidate));
   if (!found) {
@@ -49,6 +50,8 @@ function canConnect(port: number): Promise<boolean> {
 
 export interface DevServerOptions {
   port: number;
+  /** The `temporal` binary (findTemporalCli). */
+  cli: string;
   /** Web UI port; omit for a headless server. */
   uiPort?: number;
   /** SQLite file that keeps workflow state across restarts; omit for in-memory. */
@@ -64,7 +67,7 @@ export interface DevServer {
 }
 
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const cli = findTemporalCli();
+  const { cli } = options;
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(options.port), '--log-level', 'error'];
   if (options.uiPort) args.push('--ui-port', String(options.uiPort));
   else args.push('--headless');

@@ -5,12 +5,23 @@
 import { loadOnnxVisionEncoder } from '../../models/visual/encoders/onnx-vision-encoder.ts';
 import { createPatchEncoder } from '../../models/visual/encoders/patch-encoder.ts';
 import type { VisionEncoder } from '../../models/visual/encoders/types.ts';
-import type { FolioConfig } from '../config.ts';
+
+/** The encoder could not be loaded: the stage is skipped, not the document failed. */
+export class EncoderLoadError extends Error {
+  override name = 'EncoderLoadError';
+}
 
 const loaded = new Map<string, Promise<VisionEncoder>>();
 
-export function visionEncoderOf(config: Pick<FolioConfig, 'visionEncoder'>): Promise<VisionEncoder | null> {
-  const choice = config.visionEncoder;
+export interface VisualSettings {
+  /** `builtin` (weight-free patch encoder), an ONNX export folder, or `off`. */
+  encoder: string;
+  /** Share of a page's visual tokens the compression keeps, in (0, 1]. */
+  retention: number;
+}
+
+export function visionEncoderOf(settings: Pick<VisualSettings, 'encoder'>): Promise<VisionEncoder | null> {
+  const choice = settings.encoder;
   if (choice === 'off') return Promise.resolve(null);
   let entry = loaded.get(choice);
   if (!entry) {

@@ -1,5 +1,5 @@
 /**
- * Decode-step attention in TypeScript over the positions a policy chose (algorithms.md §5):
+ * Decode-step attention in TypeScript over the positions a policy chose:
  * o_h = softmax(q_h · K_Sᵀ / √d) V_S for every query head h, reading KV head ⌊h / groupSize⌋
  * (transformers' repeat_kv grouping). Keys are read once per KV head and dotted with all query
  * heads of its group while the row is in cache; scores live in a reused buffer; no allocation per

@@ -1,6 +1,6 @@
 /**
  * The dense math of the decoder as ONNX graphs built in code, weights as initializers, one set
- * per model (issue 6). Attention is kept out of the weighted graphs, so that Folio owns the KV
+ * per model. Attention is kept out of the weighted graphs, so that Folio owns the KV
  * cache and a policy can choose, per decode step and layer, which positions are read: decode
  * attention runs in small weight-free graphs (one call per layer) over the chosen positions
  * (decode-attention.ts; attention.ts is the TypeScript equivalent), prefill attention in a

@@ -1,5 +1,5 @@
 /**
- * The KV cache Folio owns (issue 6): per layer, K and V as Float32Array laid out
+ * The KV cache Folio owns: per layer, K and V as Float32Array laid out
  * [kvHead][position][headDim], so one KV head's keys are one contiguous run that a policy or
  * the attention kernel can scan without striding. Capacity grows geometrically (copying once per
  * doubling); `reserve` preallocates when the final length is known, which avoids the copy and

@@ -1,5 +1,5 @@
 /**
- * The decode ledger (ARCHITECTURE.md "Budget ledger"): for every generated token, how many cached
+ * The decode ledger (the budget ledger, see ARCHITECTURE.md): for every generated token, how many cached
  * positions each layer attended (per KV head, averaged over KV heads when a policy picks per
  * head), and the positions chosen at the policy's selection layers. The API returns it with each
  * answer; tests and benchmarks read it to check that sparse layers stayed inside their budget.

@@ -1,5 +1,5 @@
 /**
- * The LLM reader's runtime (issue 6): a decoder-only model whose dense math runs in ONNX graphs
+ * The LLM reader's runtime: a decoder-only model whose dense math runs in ONNX graphs
  * Folio builds (graphs.ts) and whose attention runs over a KV cache Folio owns (kv-cache.ts), so
  * that at every generated token an attention policy (policies/) can choose which cached positions
  * each layer reads.

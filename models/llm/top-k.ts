@@ -1,5 +1,5 @@
 /**
- * Partial top-k selection for attention policies (algorithms.md §1): the k highest scores among
+ * Partial top-k selection for attention policies: the k highest scores among
  * `count` candidates, ties to the lower index, returned in ascending index order.
  *
  * The k-th highest score (the threshold) is found by quickselect; one pass in index order then

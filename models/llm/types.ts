@@ -1,5 +1,5 @@
 /**
- * Shared shapes of the LLM reader (issue 6). Two parts build on them: the checkpoint side
+ * Shared shapes of the LLM reader. Two parts build on them: the checkpoint side
  * (config.json, safetensors, tokenizer, generator, plain-TypeScript reference forward) and the
  * runtime (KV cache, ONNX graphs, attention policies, sampling). Keep this file the one place
  * these types are defined.

@@ -1,6 +1,6 @@
 /**
  * Reciprocal rank fusion: each ranking gives an item 1/(k + rank); items a ranking does not
- * rank get nothing from it. k = 60 as in Cormack et al. and the algorithms brief (§4.1).
+ * rank get nothing from it. k = 60 as in Cormack et al.
  */
 
 export const RRF_K = 60;

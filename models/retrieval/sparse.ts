@@ -1,5 +1,5 @@
 /**
- * Inference-free sparse retrieval (algorithms.md §4.2): every unit gets an expanded, weighted
+ * Inference-free sparse retrieval: every unit gets an expanded, weighted
  * term vector offline; a query is weighted by IDF alone, with no model at query time, and
  * scored as s(q, d) = Σ_{t∈q} idf(t) · w_d(t) from an inverted index.
  *

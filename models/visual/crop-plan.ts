@@ -1,5 +1,5 @@
 /**
- * AnyRes crop planning (LLaVA-NeXT; algorithms.md §2.1): a page is resized into the candidate
+ * AnyRes crop planning (as LLaVA-NeXT does it): a page is resized into the candidate
  * grid ("pinpoint") that keeps the most of its resolution with the least waste, padded
  * (centred) to the grid and cut into square tiles; a thumbnail of the whole page comes first.
  * The token canvas is (rows·24)×(cols·24) patches; rows/columns that fall in the padding are

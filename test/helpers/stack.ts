@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunningApi, startApi } from '../../bin/api.ts';
 import { type FolioConfig, loadConfig } from '../../lib/config.ts';
-import { type DevServer, freePort, startDevServer } from '../../lib/temporal/dev-server.ts';
+import { type DevServer, findTemporalCli, freePort, startDevServer } from '../../lib/temporal/dev-server.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const corpus = process.env.FOLIO_CORPUS ?? path.resolve(projectRoot, '..', 'shared', 'corpus');
@@ -36,7 +36,7 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
   const keepData = Boolean(options.dataDir);
   const dataDir = options.dataDir ? path.resolve(options.dataDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'folio-test-'));
   fs.mkdirSync(dataDir, { recursive: true });
-  const devServer = await startDevServer({ port: await freePort() });
+  const devServer = await startDevServer({ port: await freePort(), cli: findTemporalCli(loadConfig().temporal) });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FOLIO_DATA_DIR: dataDir,

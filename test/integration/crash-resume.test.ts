@@ -61,7 +61,7 @@ describe('crash and resume (octave.pdf)', () => {
       const extractedTwice = [...counts.values()].filter((n) => n > 1).length;
       t.diagnostic(`stored before kill: ${storedBeforeKill.length}; pages extracted more than once (in flight at the kill): ${extractedTwice}`);
       // Only pages in flight at the moment of the kill may be extracted twice: at most one per running batch.
-      assert.ok(extractedTwice <= stack.config.batchParallelism, `extracted twice: ${extractedTwice}`);
+      assert.ok(extractedTwice <= stack.config.ingest.batchParallelism, `extracted twice: ${extractedTwice}`);
     } finally {
       store.close();
     }

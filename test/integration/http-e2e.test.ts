@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import sharp from 'sharp';
 import { ingestWorkflowId } from '../../api/ingestion.ts';
 import { runCli } from '../../bin/folio.ts';
+import { loadConfig } from '../../lib/config.ts';
 import { corpus, readQuestions, startStack, type TestStack, uploadPdf, waitForDocument } from '../helpers/stack.ts';
 
 const COMET = path.join(corpus, 'qa', 'pdfs', 'comet-paper.pdf');
@@ -100,7 +101,7 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
     assert.equal(response.headers.get('content-type'), 'image/png');
     const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
     assert.equal(meta.format, 'png');
-    assert.equal(Math.max(meta.width ?? 0, meta.height ?? 0), stack.config.thumbnailMaxSide);
+    assert.equal(Math.max(meta.width ?? 0, meta.height ?? 0), stack.config.pages.images.thumbnailMaxSide);
     const missing = await fetch(`${stack.api.url}/v1/documents/${docId}/pages/99/thumbnail.png`);
     assert.equal(missing.status, 404);
     assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'page_not_found');
@@ -184,7 +185,7 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
   it('the CLI asks by file and prints the answer with page citations', async () => {
     const out = new Capture();
     const err = new Capture();
-    const code = await runCli(['ask', COMET, 'On what hardware were the COMET experiments run?'], { FOLIO_URL: stack.api.url }, {
+    const code = await runCli(['ask', COMET, 'On what hardware were the COMET experiments run?'], loadConfig({ FOLIO_URL: stack.api.url }), {
       out: out as unknown as NodeJS.WritableStream,
       err: err as unknown as NodeJS.WritableStream,
     });

@@ -8,7 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
-import { createApp, looksLikePdf } from '../../api/app.ts';
+import { appSettingsOf, createApp } from '../../api/app.ts';
+import { ApiError } from '../../api/errors.ts';
+import { findDocument, findPage } from '../../api/lookup.ts';
+import { looksLikePdf } from '../../api/routes/documents.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { DocumentIndexCache } from '../../lib/retrieval/document-index.ts';
 import { openStores } from '../../lib/store/open.ts';
@@ -18,7 +21,7 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function appWith(env: Record<string, string>) {
   const config = loadConfig({ FOLIO_DATA_DIR: dir, ...env });
-  const stores = openStores(config);
+  const stores = openStores(config.dataDir);
   const started: { workflowId: string; args: unknown[] }[] = [];
   const client = {
     workflow: {
@@ -27,7 +30,7 @@ function appWith(env: Record<string, string>) {
       },
     },
   } as unknown as Client;
-  const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
+  const app = createApp({ ...appSettingsOf(config), client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
   return { app, started, stores };
 }
 
@@ -92,5 +95,32 @@ describe('api', () => {
     assert.equal(looksLikePdf(new TextEncoder().encode('PK\u0003\u0004')), false);
     assert.equal(looksLikePdf(new TextEncoder().encode('%\u00e2\n1 0 obj\n<< /Type /Catalog >>\nendobj\n')), true, 'headerless but PDF syntax');
     assert.equal(looksLikePdf(new TextEncoder().encode('<html>1 0 obj</html>')), false);
+  });
+
+  it('looks pages up by whole numbers from 1, and answers a missing page by what the URL named', async () => {
+    const { app, stores } = appWith({});
+    const upload = await app.request('/v1/documents', { method: 'POST', body: new TextEncoder().encode('%PDF-1.4 pages') });
+    const { id } = (await upload.json()) as { id: string };
+    stores.store.savePage(id, { page: 1, width: 612, height: 792, thumbnailKey: null, paragraphs: [], error: null, crops: null });
+    const doc = findDocument(stores.store, id);
+    assert.equal(findPage(stores.store, doc, '1').page, 1);
+    assert.equal(findPage(stores.store, doc, '01').page, 1);
+    for (const n of ['0', '-1', '1.5', 'one', '2']) {
+      assert.throws(() => findPage(stores.store, doc, n), (error: unknown) => error instanceof ApiError && error.status === 404 && error.code === 'page_not_found');
+    }
+    assert.throws(() => findDocument(stores.store, 'abc'), (error: unknown) => error instanceof ApiError && error.code === 'document_not_found');
+    const code = async (url: string) => ((await (await app.request(url)).json()) as { error: { code: string } }).error.code;
+    assert.equal(await code(`/v1/documents/${id}/pages/1.5`), 'page_not_found');
+    assert.equal(await code(`/v1/documents/${id}/pages/1/thumbnail.png`), 'thumbnail_missing');
+    assert.equal(await code(`/v1/documents/${id}/pages/2/thumbnail.png`), 'page_not_found');
+    assert.equal(await code(`/v1/documents/${id}/pages/2/crops/0.png`), 'crop_not_found', 'a crop URL names one image');
+  });
+
+  it('keeps the lower error as the cause of an ApiError', () => {
+    const cause = new SyntaxError('Unexpected token');
+    const error = new ApiError(400, 'invalid_json', 'The body must be JSON.', { cause });
+    assert.equal(error.cause, cause);
+    assert.equal(error.message, 'The body must be JSON.');
+    assert.equal('cause' in new ApiError(404, 'x', 'y'), false, 'no cause property when none is given');
   });
 });

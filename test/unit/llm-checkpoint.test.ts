@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runCli } from '../../bin/folio.ts';
+import { loadConfig } from '../../lib/config.ts';
 import { loadCheckpoint } from '../../lib/llm/checkpoint.ts';
 import { layerSlidingWindow, parseLlmConfig } from '../../models/llm/config.ts';
 import { referenceLogits } from '../../models/llm/reference.ts';
@@ -598,7 +599,7 @@ describe('folio models pull', () => {
     out.on('data', (c) => chunks.push(String(c)));
     err.on('data', (c) => errors.push(String(c)));
     const env = { FOLIO_DATA_DIR: join(root, 'data'), HF_ENDPOINT: endpoint, HF_TOKEN: 'hf_test_token' };
-    const code = await runCli(['models', 'pull', ...args], env, { out, err });
+    const code = await runCli(['models', 'pull', ...args], loadConfig(env), { out, err });
     return { code, out: chunks.join(''), err: errors.join('') };
   };
 

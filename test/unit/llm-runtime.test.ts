@@ -1,5 +1,5 @@
 /**
- * The LLM runtime (issue 6 part B): ONNX graphs + Folio's KV cache + attention policies, checked
+ * The LLM runtime: ONNX graphs + Folio's KV cache + attention policies, checked
  * against the plain-TypeScript reference forward pass on tiny random checkpoints of each
  * architecture's config features; sparse policies against dense; sampling, stop ids, streaming,
  * cancellation and multi-turn cache reuse.
@@ -9,22 +9,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../../lib/config.ts';
+import { loadLlmModel } from '../../lib/llm/load-model.ts';
 import { AttentionScratch, attendDecode, type Selection } from '../../models/llm/attention.ts';
 import { parseLlmConfig } from '../../models/llm/config.ts';
 import { OrtDecodeAttention } from '../../models/llm/decode-attention.ts';
+import { generate } from '../../models/llm/generate.ts';
 import { LlmGraphs } from '../../models/llm/graphs.ts';
 import { KvCache } from '../../models/llm/kv-cache.ts';
-import { loadConfig } from '../../lib/config.ts';
-import { loadLlmModel } from '../../lib/llm/load-model.ts';
-import { generate } from '../../models/llm/generate.ts';
 import { LlmModel } from '../../models/llm/model.ts';
 import {
   type AttentionPolicy,
   createPolicy,
   DensePolicy,
   POLICY_NAMES,
-  QuestPolicy,
   type PolicyName,
+  QuestPolicy,
   TidalDecodePolicy,
   TokenSelectPolicy,
 } from '../../models/llm/policies/index.ts';
@@ -33,8 +33,8 @@ import { referenceLogits } from '../../models/llm/reference.ts';
 import { argmax, nucleus, Sampler, softmax } from '../../models/llm/sampling.ts';
 import { TopK } from '../../models/llm/top-k.ts';
 import type { LlmConfig } from '../../models/llm/types.ts';
-import { randomLlmWeights, writeLlmCheckpoint } from '../helpers/llm-checkpoint.ts';
 import { maxAbsDiff } from '../helpers/arrays.ts';
+import { randomLlmWeights, writeLlmCheckpoint } from '../helpers/llm-checkpoint.ts';
 
 const VOCAB = 101;
 
@@ -129,19 +129,19 @@ describe('LLM runtime: quantised weights (MatMulNBits)', () => {
   });
 
   it('FOLIO_LLM_WEIGHTS: fp32 by default, int8/int4 accepted, anything else refused by name', () => {
-    assert.equal(loadConfig({}).llmWeights, 'fp32');
-    assert.equal(loadConfig({ FOLIO_LLM_WEIGHTS: 'INT4' }).llmWeights, 'int4');
+    assert.equal(loadConfig({}).llm.weights, 'fp32');
+    assert.equal(loadConfig({ FOLIO_LLM_WEIGHTS: 'INT4' }).llm.weights, 'int4');
     assert.throws(() => loadConfig({ FOLIO_LLM_WEIGHTS: 'q4_k' }), /FOLIO_LLM_WEIGHTS must be one of fp32, int8, int4/);
-    assert.equal(loadConfig({}).llmWeightBlock, 32);
-    assert.equal(loadConfig({ FOLIO_LLM_WEIGHT_BLOCK: '128' }).llmWeightBlock, 128);
+    assert.equal(loadConfig({}).llm.weightBlock, 32);
+    assert.equal(loadConfig({ FOLIO_LLM_WEIGHT_BLOCK: '128' }).llm.weightBlock, 128);
     assert.throws(() => loadConfig({ FOLIO_LLM_WEIGHT_BLOCK: '100' }), /FOLIO_LLM_WEIGHT_BLOCK must be a power of two/);
   });
 
   it('FOLIO_LLM_ATTENTION: auto (the model picks) by default, native or ort by name, anything else refused', () => {
-    assert.equal(loadConfig({}).llmAttention, undefined);
-    assert.equal(loadConfig({ FOLIO_LLM_ATTENTION: 'auto' }).llmAttention, undefined);
-    assert.equal(loadConfig({ FOLIO_LLM_ATTENTION: 'ORT' }).llmAttention, 'ort');
-    assert.equal(loadConfig({ FOLIO_LLM_ATTENTION: 'native' }).llmAttention, 'native');
+    assert.equal(loadConfig({}).llm.attention, undefined);
+    assert.equal(loadConfig({ FOLIO_LLM_ATTENTION: 'auto' }).llm.attention, undefined);
+    assert.equal(loadConfig({ FOLIO_LLM_ATTENTION: 'ORT' }).llm.attention, 'ort');
+    assert.equal(loadConfig({ FOLIO_LLM_ATTENTION: 'native' }).llm.attention, 'native');
     assert.throws(() => loadConfig({ FOLIO_LLM_ATTENTION: 'gpu' }), /FOLIO_LLM_ATTENTION must be one of auto, native, ort/);
   });
 

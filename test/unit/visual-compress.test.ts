@@ -52,7 +52,7 @@ describe('topk', () => {
   });
 });
 
-describe('correlation-guided compression (§3.2)', () => {
+describe('correlation-guided compression', () => {
   const n = 64;
   const dim = 8;
 
@@ -120,7 +120,7 @@ describe('correlation-guided compression (§3.2)', () => {
   });
 });
 
-describe('GlobalCom² (§3.1)', () => {
+describe('GlobalCom²', () => {
   it('per-crop ratios average to the target when none is clipped, and favour important crops', () => {
     const ratios = retentionRatios([5, 30, 12, 0], 0.25);
     const mean = ratios.reduce((a, b) => a + b, 0) / 4;
@@ -215,7 +215,7 @@ function pageTile(block: [number, number, number, number]): RgbImage {
   return { width: size, height: size, data };
 }
 
-describe('foreground scoring (§3.4)', () => {
+describe('foreground scoring', () => {
   const weights = shippedForegroundWeights();
 
   it('keep-everything paths: ρ = 1 and k ≥ n', () => {
@@ -257,7 +257,7 @@ describe('foreground scoring (§3.4)', () => {
   });
 });
 
-describe('super tokens (§3.3)', () => {
+describe('super tokens', () => {
   it('1×1 cells with no iterations return the input', () => {
     const x = randomArray(6 * 5 * 3);
     const s = superTokens(x, 6, 5, 3, { cellRows: 1, cellCols: 1, iterations: 0 });

@@ -10,18 +10,20 @@ import { after, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import sharp from 'sharp';
 import { encodeBatchVisualTokens } from '../../activities/visual-tokens.ts';
-import { VisualTokenThread } from '../../lib/visual/token-worker.ts';
-import { createApp } from '../../api/app.ts';
-import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
-import { compressPage, PIPELINE_DEFAULTS, type PageVisualInput, type PipelineOptions } from '../../models/visual/compress/pipeline.ts';
-import { planCrops, validBand } from '../../models/visual/crop-plan.ts';
-import { loadOnnxVisionEncoder } from '../../models/visual/encoders/onnx-vision-encoder.ts';
-import { encodePatches } from '../../models/visual/encoders/patch-encoder.ts';
-import type { RgbImage } from '../../models/visual/encoders/types.ts';
+import { appSettingsOf, createApp } from '../../api/app.ts';
 import { loadConfig } from '../../lib/config.ts';
 import { DocumentIndexCache } from '../../lib/retrieval/document-index.ts';
 import { openStores } from '../../lib/store/open.ts';
 import { encodePageImages } from '../../lib/visual/page-tokens.ts';
+import { VisualTokenThread } from '../../lib/visual/token-worker.ts';
+import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
+import { compressPage, type PageVisualInput, PIPELINE_DEFAULTS, type PipelineOptions } from '../../models/visual/compress/pipeline.ts';
+import { DENSITY_DEFAULTS } from '../../models/visual/compress/stages/density.ts';
+import { SUPER_TOKEN_DEFAULTS } from '../../models/visual/compress/stages/super-tokens.ts';
+import { planCrops, validBand } from '../../models/visual/crop-plan.ts';
+import { loadOnnxVisionEncoder } from '../../models/visual/encoders/onnx-vision-encoder.ts';
+import { encodePatches } from '../../models/visual/encoders/patch-encoder.ts';
+import type { RgbImage } from '../../models/visual/encoders/types.ts';
 import { writeTinyVit } from '../helpers/tiny-vit.ts';
 
 const PAGE = { width: 612, height: 792 };
@@ -46,7 +48,7 @@ function input(): PageVisualInput {
   return { page: PAGE, plan, thumbnail: encoded[0], crops: encoded.slice(1), pixelFeatures: { thumbnail: encoded[0].patches, crops: encoded.slice(1).map((e) => e.patches) } };
 }
 
-const options = (retention: number, extra: Partial<PipelineOptions> = {}): PipelineOptions => ({ ...PIPELINE_DEFAULTS, foreground: shippedForegroundWeights(), retention, ...extra });
+const options = (retention: number, extra: Partial<PipelineOptions> = {}): PipelineOptions => ({ ...PIPELINE_DEFAULTS, foreground: { weights: shippedForegroundWeights() }, retention, ...extra });
 
 describe('visual-token pipeline', () => {
   const source = input();
@@ -99,14 +101,53 @@ describe('visual-token pipeline', () => {
   });
 
   it('still meets the budget with stages switched off', () => {
-    for (const extra of [{ foreground: null }, { superCell: 0 }, { theta: 1 }, { foreground: null, superCell: 0, theta: 1 }]) {
+    const noForeground = { foreground: { weights: null } };
+    const noSuperTokens = { superTokens: { ...SUPER_TOKEN_DEFAULTS, cell: 0 } };
+    const noDensity = { density: { ...DENSITY_DEFAULTS, theta: 1 } };
+    for (const extra of [noForeground, noSuperTokens, noDensity, { ...noForeground, ...noSuperTokens, ...noDensity }]) {
       const { tokens, ledger } = compressPage(source, options(0.25, extra));
       assert.equal(tokens.count, ledger.budget);
     }
   });
 
+  it('writes one ledger entry per stage, in order, after the steps timed before it', () => {
+    const { tokens, ledger } = compressPage(source, options(0.25), [{ stage: 'encode', ms: 1.23456 }]);
+    assert.deepEqual(
+      ledger.stages.map((s) => s.stage),
+      ['encode', 'density', 'globalcom2', 'foreground', 'super-tokens'],
+    );
+    assert.deepEqual(ledger.stages[0], { stage: 'encode', tokensIn: total, tokensOut: total, ms: 1.235 });
+    assert.equal(ledger.stages[1].tokensIn, total);
+    for (let i = 1; i < ledger.stages.length; i++) {
+      assert.ok(ledger.stages[i].ms >= 0);
+      if (i > 1) assert.equal(ledger.stages[i].tokensIn, ledger.stages[i - 1].tokensOut, `${ledger.stages[i].stage} takes what the stage before gave`);
+    }
+    assert.equal(ledger.stages[4].tokensOut, tokens.count);
+    // GlobalCom² proposes cascade × the final count for the foreground stage to narrow.
+    assert.ok(ledger.stages[2].tokensOut > ledger.stages[3].tokensOut);
+
+    const all = compressPage(source, options(1), [{ stage: 'encode', ms: 2 }]).ledger;
+    assert.deepEqual(all.stages, [
+      { stage: 'encode', tokensIn: total, tokensOut: total, ms: 2 },
+      ...['density', 'globalcom2', 'foreground', 'super-tokens'].map((stage) => ({ stage, tokensIn: total, tokensOut: total, ms: 0 })),
+    ]);
+  });
+
+  it('passes each stage its own settings', () => {
+    const measured = compressPage(source, options(0.25)).ledger;
+    assert.ok(measured.images.slice(1).some((im) => im.density < 1));
+    const unmeasured = compressPage(source, options(0.25, { density: { ...DENSITY_DEFAULTS, theta: 1 } })).ledger;
+    assert.ok(unmeasured.images.every((im) => im.density === 1));
+    const single = compressPage(source, options(0.25, { globalcom2: { ...PIPELINE_DEFAULTS.globalcom2, cascade: 1 } })).ledger;
+    const out = (stage: string) => single.stages.find((s) => s.stage === stage)?.tokensOut;
+    assert.equal(out('globalcom2'), out('foreground'));
+    const unmerged = compressPage(source, options(0.25, { superTokens: { ...SUPER_TOKEN_DEFAULTS, cell: 0 } })).ledger;
+    assert.equal(unmerged.superTokens, 0);
+    assert.ok(measured.superTokens > 0);
+  });
+
   it('keeps the text blocks and drops blank paper', () => {
-    const { tokens } = compressPage(source, options(0.25, { superCell: 0 }));
+    const { tokens } = compressPage(source, options(0.25, { superTokens: { ...SUPER_TOKEN_DEFAULTS, cell: 0 } }));
     // Kept thumbnail patches lie in or next to the block [120,220)×[40,300) px (patches 8..15 × 2..21).
     const thumb = Array.from(tokens.patch).filter((p, t) => tokens.image[t] === 0 && p >= 0);
     const near = thumb.filter((p) => {
@@ -154,7 +195,7 @@ describe('visual tokens: activity work and route', () => {
 
   it('encodes stored crops once, and serves the kept tokens with the ledger', async () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir });
-    const stores = openStores(config);
+    const stores = openStores(config.dataDir);
     const docId = 'a'.repeat(64);
     stores.store.insertDocument({ id: docId, filename: 'x.pdf', bytes: 1 });
     const pngs = await Promise.all(images.map((im) => sharp(im.data, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toBuffer()));
@@ -163,14 +204,14 @@ describe('visual tokens: activity work and route', () => {
     stores.store.savePage(docId, { page: 2, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: null });
 
     const beats: number[] = [];
-    const first = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, (d) => beats.push(d.page));
+    const first = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, (d) => beats.push(d.page));
     assert.deepEqual([first.pagesEncoded, first.pagesSkipped, first.pagesFailed], [1, 1, 0]);
     assert.ok(beats.includes(1) && beats.includes(2), 'a heartbeat per page');
-    const again = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, () => {});
+    const again = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, () => {});
     assert.equal(again.pagesEncoded, 0, 'a rerun skips encoded pages');
 
     const client = {} as Client;
-    const app = createApp({ config, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
+    const app = createApp({ ...appSettingsOf(config), client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
     const response = await app.request(`/v1/documents/${docId}/pages/1/tokens`);
     assert.equal(response.status, 200);
     const body = (await response.json()) as {
@@ -197,8 +238,8 @@ describe('visual tokens: activity work and route', () => {
 
   it('does nothing when the stage is off', async () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir, FOLIO_VISION_ENCODER: 'off' });
-    const stores = openStores(config);
-    const summary = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId: 'b'.repeat(64), firstPage: 1, lastPage: 3 }, () => {});
+    const stores = openStores(config.dataDir);
+    const summary = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId: 'b'.repeat(64), firstPage: 1, lastPage: 3 }, () => {});
     assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 3]);
     stores.store.close();
     assert.throws(() => loadConfig({ FOLIO_VISUAL_RETENTION: '1.5' }), /FOLIO_VISUAL_RETENTION/);
@@ -206,8 +247,8 @@ describe('visual tokens: activity work and route', () => {
 
   it('skips the stage, with the reason, when the configured encoder cannot be loaded', async () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir, FOLIO_VISION_ENCODER: path.join(dir, 'no-such-export') });
-    const stores = openStores(config);
-    const summary = await encodeBatchVisualTokens({ config, thread, ...stores }, { docId: 'c'.repeat(64), firstPage: 1, lastPage: 2 }, () => {});
+    const stores = openStores(config.dataDir);
+    const summary = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId: 'c'.repeat(64), firstPage: 1, lastPage: 2 }, () => {});
     assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 2]);
     assert.match(summary.encoderError ?? '', /none of model\.onnx/);
     stores.store.close();

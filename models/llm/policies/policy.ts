@@ -1,5 +1,5 @@
 /**
- * The interface every sparse-attention policy implements (issue 6, algorithms.md §5). At each
+ * The interface every sparse-attention policy implements. At each
  * decode step the runtime asks the policy, layer by layer, which cached positions to attend to;
  * the policy may also watch a layer's pre-softmax logits (TidalDecode's selection layers).
  *

@@ -1,6 +1,6 @@
 /**
  * Quest-style per-head page selection (Tang et al., "Quest: Query-Aware Sparsity for Efficient
- * Long-Context LLM Inference", as summarised in issue 6): the cache is cut into pages of
+ * Long-Context LLM Inference"): the cache is cut into pages of
  * `pageSize` positions; each page keeps the element-wise min and max of its keys per KV head.
  * A page's score is an upper bound of q·k over its keys, Σ_c max(q_c·min_c, q_c·max_c), summed
  * over the query heads of the KV group; the best pages up to the budget are read in full, and

@@ -1,5 +1,5 @@
 /**
- * TidalDecode (algorithms.md §5.2; DerrickYLJ/TidalDecode): position-persistent sparse attention.
+ * TidalDecode (after the TidalDecode paper and its reference code): position-persistent sparse attention.
  * Layers before the selection layer attend densely. The token-selection layer attends densely
  * too and, from its pre-softmax logits summed over all heads, keeps the top (budget − 1) cached
  * positions plus the newest one; the layers after it attend only to those positions. A

@@ -1,5 +1,5 @@
 /**
- * TokenSelect (algorithms.md §5.4; pzs19/TokenSelect): per-layer, per-KV-head token selection.
+ * TokenSelect (after the TokenSelect paper and its reference code): per-layer, per-KV-head token selection.
  * The cache splits into `nInit` initial positions, a middle, and `nLocal` recent positions; only
  * the middle is searched. Each query head's logits over the middle are softmax-normalised (so one
  * head with large logits cannot dominate) and summed over the heads of a KV group (soft voting);

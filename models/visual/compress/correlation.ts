@@ -1,8 +1,10 @@
 /**
- * Token-level correlation-guided compression (algorithms.md §3.2; reconstructed from the
- * abstract, constants are tunables). Per image: how repetitive its patch tokens are, from the
- * cosine correlation of their keys, gives its information density d = 1 − (redundant share);
- * density sets how many tokens the image keeps, and the CLS→patch score picks which.
+ * Token-level correlation-guided compression. Per image: how repetitive its patch tokens are,
+ * from the cosine correlation of their keys, gives its information density
+ * d = 1 − (redundant share); density sets how many tokens the image keeps, and the CLS→patch
+ * score picks which. The method is described only in outline by its paper, so the details
+ * below (the repeat test, the floor, the stride samples) and all constants are Folio's own
+ * choices, open to tuning.
  */
 import { allocate, strideIndices, topk } from './topk.ts';
 
@@ -26,9 +28,11 @@ export function normalizeRows(x: Float32Array, n: number, dim: number): Float32A
 }
 
 /**
- * Where to look for a repeat of each token: everywhere (exact, O(N²·D)), or [design] only in
- * its (2·radius+1)² neighbourhood on a rows×cols grid plus every `stride`-th token of the image
- * — O(N·(radius² + N/stride)·D), which is what keeps the stage within a page's time budget.
+ * Where to look for a repeat of each token: everywhere (exact, O(N²·D)), or — Folio's
+ * shortcut — only in its (2·radius+1)² neighbourhood on a rows×cols grid plus every
+ * `stride`-th token of the image: O(N·(radius² + N/stride)·D), which is what keeps the stage
+ * within a page's time budget. Repeats are mostly local (blank paper, runs of text), and the
+ * stride samples catch the distant ones.
  */
 export interface RedundancyScope {
   rows: number;
@@ -91,9 +95,9 @@ export function redundancy(keys: Float32Array, n: number, dim: number, theta: nu
 export interface CorrelationOptions {
   /** Cosine above which two tokens repeat each other. */
   theta: number;
-  /** Fewest tokens an image keeps ([design], e.g. 16). */
+  /** Fewest tokens an image keeps (Folio's floor, so no image vanishes; e.g. 16). */
   kMin: number;
-  /** Share of the kept tokens taken as uniform-stride samples for layout coverage ([design]). */
+  /** Share of the kept tokens taken as uniform-stride samples, so the layout stays covered (Folio's addition). */
   strideShare: number;
 }
 

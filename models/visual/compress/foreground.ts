@@ -1,8 +1,8 @@
 /**
- * Focus-DETR-style foreground scoring (algorithms.md §3.4) for page images: a tiny MLP over the
- * built-in patch features predicts whether a patch holds text or figure. Like Focus-DETR's
- * MaskPredictor the input has a local part (the patch and its 3×3 neighbourhood) and a global
- * part (the image mean). Folio trains it (scripts/train-foreground.ts) on labels the PDFs give
+ * Focus-DETR-style foreground scoring for page images: a tiny MLP over the built-in patch
+ * features predicts whether a patch holds text or figure. Like Focus-DETR's MaskPredictor the
+ * input has a local part (the patch and its 3×3 neighbourhood) and a global part (the image
+ * mean). Folio trains it (bench/train-foreground.ts) on labels the PDFs give
  * for free — the text and figure boxes of extraction — and ships the weights in
  * foreground-weights.json.
  */

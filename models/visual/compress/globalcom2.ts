@@ -1,10 +1,10 @@
 /**
- * GlobalCom² (algorithms.md §3.1, from xuyang-liu16/GlobalCom2): the thumbnail's CLS→patch
- * scores decide how much each crop keeps (softmax over crop importance, τ = 10, retention
- * ratios averaging to r), and inside a crop the kept tokens are the top of local score + the
- * thumbnail score resized onto the crop (each L2-normalised).
+ * GlobalCom², after its paper and its authors' code: the thumbnail's CLS→patch scores decide
+ * how much each crop keeps (softmax over crop importance, τ = 10, retention ratios averaging
+ * to r), and inside a crop the kept tokens are the top of local score + the thumbnail score
+ * resized onto the crop (each L2-normalised).
  *
- * Deviation [design]: Folio's visual thumbnail is letterboxed (the page fitted into a square,
+ * Where Folio departs from it: Folio's visual thumbnail is letterboxed (the page fitted into a square,
  * centred), so the thumbnail map is first cut to the page's own patches (the same unpad rule
  * as the canvas) and crop importance S_i is summed over the resized map on crop i's valid
  * tokens (rescaled to thumbnail patch units), instead of over a fixed ⌊24/H⌋×⌊24/W⌋ cell of the
@@ -92,7 +92,8 @@ export function globalViews(thumbnail: { scores: ArrayLike<number>; rows: number
 
 /**
  * Per-crop retention ratios from crop importances S_i: p = softmax((S − max S)/τ), optionally
- * reweighted by densities (p_i·d_i renormalised, §3.2's combination), then
+ * reweighted by densities (p_i·d_i renormalised: Folio's way of combining GlobalCom² with
+ * the correlation densities of correlation.ts), then
  * r_i = min(1, r·(1 + p_i − 1/n)). Without clipping, mean r_i = r exactly.
  */
 export function retentionRatios(importance: ArrayLike<number>, retention: number, tau = 10, densities?: ArrayLike<number>): Float64Array {
@@ -140,7 +141,7 @@ export interface GlobalCom2Input {
   crops: Float32Array[];
   retention: number;
   tau?: number;
-  /** Per-crop information densities (§3.2) multiplied into the crop weights. */
+  /** Per-crop information densities (correlation.ts) multiplied into the crop weights. */
   densities?: ArrayLike<number>;
 }
 
@@ -173,7 +174,7 @@ export function globalCom2Scores(input: GlobalCom2Input): CropPlanScores {
 }
 
 export interface GlobalCom2Result {
-  /** Kept thumbnail patch indices, ascending ([design]: raster order, not score order). */
+  /** Kept thumbnail patch indices, ascending: raster order, not score order, as topk returns them. */
   thumbnail: Int32Array;
   /** Kept patch indices per crop (inside the crop, ascending). */
   crops: Int32Array[];
@@ -182,7 +183,8 @@ export interface GlobalCom2Result {
 
 /**
  * The operator: thumbnail keeps ⌊N·r⌋ by score, crop i keeps ⌊n_i·r_i⌋ of its valid tokens.
- * r ≥ 1 short-circuits to the uncompressed (unpadded) sequence; the raw formula would not (§3.1.6).
+ * r ≥ 1 short-circuits to the uncompressed (unpadded) sequence: the formula alone would not,
+ * since at r = 1 a crop less important than the average still gets r_i < 1.
  */
 export function globalCom2(input: GlobalCom2Input): GlobalCom2Result {
   const thumbN = input.thumbnail.rows * input.thumbnail.cols;

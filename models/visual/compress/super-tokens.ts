@@ -1,13 +1,13 @@
 /**
- * Super tokens (SViT/STViT super token sampling, algorithms.md §3.3), used training-free as a
+ * Super tokens (the super token sampling of SViT/STViT), used training-free as a
  * merger: tokens on an H×W grid are softly associated with the super tokens of the 3×3 cells
  * around their own cell, super tokens are re-estimated as association-weighted means, 1–3
  * times. Initial super tokens are cell averages. Only the clustering and map-back steps are
  * used (the attention among super tokens is the LLM's job).
  *
- * [design]: a mask says which tokens take part (the pipeline merges the tokens selection
- * dropped); similarity is the dot product scaled by 1/√C as in the code, or the cosine divided
- * by a temperature when `temperature` is given.
+ * Folio's additions: a mask says which tokens take part (the pipeline merges the tokens
+ * selection dropped); similarity is the dot product scaled by 1/√C as in SViT's code, or the
+ * cosine divided by a temperature when `temperature` is given.
  */
 
 export interface SuperTokenOptions {

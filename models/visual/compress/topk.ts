@@ -1,7 +1,8 @@
 /**
- * Top-k selection as algorithms.md §1 defines it: k clamped to [0, n], ties broken by the lower
- * index, and the selected indices returned in ascending order so raster order survives. A binary
- * heap of the k best so far (the worst at the root) keeps it O(n log k) without a full sort.
+ * Top-k selection as every compression stage uses it: k clamped to [0, n], ties broken by the
+ * lower index, and the selected indices returned in ascending order so raster order survives.
+ * A binary heap of the k best so far (the worst at the root) keeps it O(n log k) without a
+ * full sort.
  * (models/retrieval/bm25.ts's topK keeps positive scores only, best first: a different contract.)
  */
 

@@ -9,7 +9,7 @@
  * is the global token. CLS→patch scores: with exported attentions, the head mean of the last
  * layer's log attention probabilities of the CLS row (equal to GlobalCom²'s pre-softmax logits up
  * to a per-image constant, since log-softmax only subtracts each head's log-sum-exp); otherwise
- * the cosine between the global token and each patch (algorithms.md §3.1.7's proxy).
+ * the cosine between the global token and each patch (a stand-in for attention scores when the export has none).
  */
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';

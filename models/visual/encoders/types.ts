@@ -14,7 +14,7 @@ export interface RgbImage {
 /**
  * Where `clsScores` come from: exported attention (head-mean CLS-row log-probabilities, equal
  * to the pre-softmax logits up to a per-image constant), the cosine between the global token and
- * each patch (algorithms.md §3.1.7's proxy when no attention is exported), or the built-in
+ * each patch (a stand-in for attention scores when no attention is exported), or the built-in
  * encoder's local contrast.
  */
 export type ScoreSource = 'attention' | 'cls-cosine' | 'contrast';
