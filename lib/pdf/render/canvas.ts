@@ -3,7 +3,7 @@
  * for the page's images, regions for figure crops. Canvases come from pdf.js's own
  * `doc.canvasFactory` (a second copy of @napi-rs/canvas in the process crashes), get a white
  * background, and go back to the factory once their pixels are copied out. No PNG round trip
- * here: callers want pixels, and encoding costs more than rendering (see ENVIRONMENT.md).
+ * here: callers want pixels, and encoding a PNG costs more than rendering the page.
  */
 import type { PDFDocumentProxy, PDFPageProxy } from '../pdfjs.ts';
 import { PdfInputError } from '../errors.ts';

@@ -14,9 +14,9 @@ import { DEFAULT_MAX_RENDER_PIXELS, renderPixels } from './canvas.ts';
 export interface CropOptions {
   /** Output resolution; the PNG is box size × dpi / 72 pixels. */
   dpi: number;
-  /** Refuse crops larger than this many pixels. */
+  /** Refuse crops larger than this many pixels (`DEFAULT_MAX_RENDER_PIXELS` when left out). */
   maxPixels?: number;
-  /** zlib level 0–9: 1 is several times faster than 6 and about 20% bigger. */
+  /** zlib level 0–9 (6 when left out): 1 is several times faster than 6 and about 20% bigger. */
   compressionLevel?: number;
 }
 
