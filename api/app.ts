@@ -13,6 +13,7 @@ import { requireApiKey } from './auth.ts';
 import { ApiError, errorResponse } from './errors.ts';
 import type { IngestionTarget } from './ingestion.ts';
 import { answerRoutes } from './routes/answers.ts';
+import { batchRoutes } from './routes/batches.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { imageRoutes } from './routes/images.ts';
 import { pageRoutes } from './routes/pages.ts';
@@ -28,8 +29,12 @@ export interface AppDeps extends Stores {
 }
 
 /** The API process's slices of the configuration, in the shape `createApp` takes them. */
-export function appSettingsOf(config: Pick<FolioConfig, 'api' | 'temporal' | 'ingest' | 'embedder'>): Pick<AppDeps, 'settings' | 'ingestion' | 'embedder'> {
-  return { settings: config.api, ingestion: { taskQueue: config.temporal.taskQueue, ingest: config.ingest }, embedder: config.embedder };
+export function appSettingsOf(config: Pick<FolioConfig, 'api' | 'temporal' | 'ingest' | 'embedder' | 'batch'>): Pick<AppDeps, 'settings' | 'ingestion' | 'embedder'> {
+  return {
+    settings: config.api,
+    ingestion: { taskQueue: config.temporal.taskQueue, ingest: config.ingest, batch: config.batch, searchAttributes: config.temporal.searchAttributes },
+    embedder: config.embedder,
+  };
 }
 
 export function createApp(deps: AppDeps): Hono {
@@ -51,6 +56,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v1/documents', answerRoutes(deps));
   app.route('/v1/documents', pageRoutes(deps));
   app.route('/v1/documents', imageRoutes(deps));
+  app.route('/v1/batches', batchRoutes(deps));
 
   return app;
 }

@@ -8,6 +8,7 @@ import type { TokenBlobHeader } from '../models/visual/compress/token-blob.ts';
 import type { CropPlan } from '../models/visual/crop-plan.ts';
 import type { Answer } from '../lib/answer/types.ts';
 import type { Evidence, EvidenceLedger } from '../lib/retrieval/evidence.ts';
+import type { BatchDocumentRecord, BatchOutcome } from '../lib/store/batches.ts';
 import type { DocumentRecord, DocumentStatus, PageRecord } from '../lib/store/records.ts';
 
 export interface DocumentView {
@@ -154,4 +155,63 @@ export function evidenceEventView(evidence: Evidence): EvidenceEventView {
 /** A `token` event of a streamed answer: the next piece of the answer's text. */
 export interface TextEventView {
   text: string;
+}
+
+/** How a batch stands: the workflow's phase, or how its last run closed. */
+export type BatchPhaseView = 'running' | 'paused' | 'cancelling' | 'cancelled' | 'done' | 'failed' | 'terminated' | 'timed_out' | 'unknown';
+
+/** One document of a batch: its outcome in the batch and its own state now. */
+export interface BatchDocumentView {
+  id: string;
+  filename: string | null;
+  /** null while the batch has not settled it. */
+  outcome: BatchOutcome | null;
+  reason: string | null;
+  /** It was ready before the batch reached it, so it was not ingested again. */
+  alreadyReady: boolean;
+  status: DocumentStatus | null;
+  pages: { done: number; total: number | null };
+}
+
+export function batchDocumentView(doc: BatchDocumentRecord): BatchDocumentView {
+  return {
+    id: doc.docId,
+    filename: doc.filename,
+    outcome: doc.outcome,
+    reason: doc.reason,
+    alreadyReady: doc.alreadyReady,
+    status: doc.status,
+    pages: { done: doc.pagesDone, total: doc.pageCount },
+  };
+}
+
+export interface BatchCountsView {
+  total: number;
+  queued: number;
+  running: number;
+  ready: number;
+  failed: number;
+  cancelled: number;
+  alreadyReady: number;
+}
+
+export interface BatchSummaryView {
+  id: string;
+  phase: BatchPhaseView;
+  createdAt: string;
+  counts: BatchCountsView;
+  pages: { done: number; total: number };
+  /** How many times the workflow continued as new (known while it runs). */
+  runs: number | null;
+}
+
+export interface BatchView extends BatchSummaryView {
+  documents: BatchDocumentView[];
+}
+
+/** The reply to creating a batch. */
+export interface BatchCreatedView {
+  id: string;
+  total: number;
+  documents: { id: string; filename: string | null; created: boolean }[];
 }

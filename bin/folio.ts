@@ -3,6 +3,8 @@
  * The `folio` command line, a client of the HTTP API.
  *
  *   folio ingest <file.pdf>             upload, show progress, wait until ready
+ *   folio ingest <files or folders…> [--concurrency N]
+ *                                        every PDF under them as one batch, with a summary
  *   folio ask <id | file.pdf> "question" answer with page citations (ingests a file first)
  *   folio status <id>                    the document's state as JSON
  *   folio models pull <hub repo> [--revision r] [--dir d]
@@ -18,6 +20,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnswerView, DocumentView, TextEventView, UploadView } from '../api/views.ts';
 import { type FolioConfig, loadConfig } from '../lib/config.ts';
 import { downloadLlmCheckpoint } from '../lib/llm/download-checkpoint.ts';
+import { ingestMany } from './ingest-many.ts';
 
 export class CliError extends Error {}
 
@@ -151,9 +154,27 @@ function formatCitations(answer: AnswerView): string {
 
 const USAGE = `usage:
   folio ingest <file.pdf>
+  folio ingest <files or folders…> [--concurrency N]
   folio ask <document id | file.pdf> "question"
   folio status <document id>
   folio models pull <hub repo> [--revision <branch|tag|commit>] [--dir <directory>]`;
+
+/** `ingest <paths…> [--concurrency N]`; null when the arguments do not parse. */
+function parseIngestArgs(args: string[]): { paths: string[]; concurrency?: number } | null {
+  const paths: string[] = [];
+  let concurrency: number | undefined;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--concurrency' && i + 1 < args.length) {
+      concurrency = Number(args[++i]);
+      if (!Number.isInteger(concurrency) || concurrency < 1) return null;
+    } else if (args[i].startsWith('--')) {
+      return null;
+    } else {
+      paths.push(args[i]);
+    }
+  }
+  return paths.length > 0 ? { paths, concurrency } : null;
+}
 
 /** `models pull <repo> [--revision r] [--dir d]`; returns null when the arguments do not parse. */
 function parsePullArgs(args: string[]): { repo: string; revision?: string; dir?: string } | null {
@@ -197,10 +218,22 @@ export async function runCli(
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command === 'ingest' && rest.length === 1) {
+    if (command === 'ingest' && rest.length === 1 && !fs.statSync(rest[0], { throwIfNoEntry: false })?.isDirectory()) {
       const doc = await ingest(config, rest[0], io.err);
       io.out.write(`${doc.id}\n`);
       return 0;
+    }
+    if (command === 'ingest' && rest.length >= 1) {
+      const args = parseIngestArgs(rest);
+      if (args) {
+        const api = <T>(method: string, route: string, body?: string | Uint8Array, type?: string) => call<T>(config, method, route, body, type);
+        try {
+          return await ingestMany(api, args.paths, { concurrency: args.concurrency }, io);
+        } catch (error) {
+          if (error instanceof CliError) throw error;
+          throw new CliError((error as Error).message);
+        }
+      }
     }
     if (command === 'ask' && rest.length === 2) {
       const [target, question] = rest;

@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createBatchActivities } from '../activities/batch.ts';
 import { createIngestActivities } from '../activities/ingest.ts';
 import { createVisualTokenActivities } from '../activities/visual-tokens.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
@@ -27,7 +28,11 @@ export async function createFolioWorker(config: FolioConfig): Promise<{ worker: 
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     workflowsPath,
-    activities: { ...createIngestActivities({ settings: config, ...stores }), ...createVisualTokenActivities({ settings: config.visual, ...stores }) },
+    activities: {
+      ...createIngestActivities({ settings: config, ...stores }),
+      ...createVisualTokenActivities({ settings: config.visual, ...stores }),
+      ...createBatchActivities(stores),
+    },
     maxConcurrentActivityTaskExecutions: config.worker.activitySlots,
   });
   return {

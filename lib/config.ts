@@ -28,6 +28,13 @@ export interface TemporalSettings {
   /** A `temporal` binary named explicitly (TEMPORAL_CLI), and the PATH to search otherwise. */
   cli: string | undefined;
   searchPath: string;
+  /**
+   * Whether workflows set Folio's search attributes (FolioDocId, FolioStatus, …). Setting one the
+   * server has not registered fails the workflow task, so: on with the embedded dev server (which
+   * registers them at start), off with TEMPORAL_ADDRESS unless FOLIO_SEARCH_ATTRIBUTES=1 says
+   * they were registered on the cluster.
+   */
+  searchAttributes: boolean;
 }
 
 /** The HTTP API process. */
@@ -49,6 +56,12 @@ export interface IngestSettings {
   batchParallelism: number;
   /** Time limit for one page (and for opening the file). */
   pageTimeoutMs: number;
+}
+
+/** Batches: children in flight at once, and documents per run before continueAsNew. */
+export interface BatchSettings {
+  window: number;
+  continueAsNewAfter: number;
 }
 
 /** The worker process. */
@@ -75,6 +88,7 @@ export interface FolioConfig {
   temporal: TemporalSettings;
   api: ApiSettings;
   ingest: IngestSettings;
+  batch: BatchSettings;
   worker: WorkerSettings;
   pages: PageSettings;
   visual: VisualSettings;
@@ -114,6 +128,14 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
     throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   }
   return Math.floor(value);
+}
+
+function flagFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw)) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw)) return false;
+  throw new Error(`${name} must be 1 or 0, got "${env[name]}"`);
 }
 
 /** FOLIO_VISION_ENCODER: builtin (default), off (or 0), or a path to an ONNX export folder. */
@@ -167,6 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
       devServerUiPort: intFrom(env, 'FOLIO_TEMPORAL_UI_PORT', 8233),
       cli: env.TEMPORAL_CLI || undefined,
       searchPath: env.PATH ?? '',
+      searchAttributes: flagFrom(env, 'FOLIO_SEARCH_ATTRIBUTES', !env.TEMPORAL_ADDRESS),
     },
     api: {
       port,
@@ -181,6 +204,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
       pageBatchSize: Math.max(1, intFrom(env, 'FOLIO_PAGE_BATCH', 64)),
       batchParallelism: Math.max(1, intFrom(env, 'FOLIO_BATCH_PARALLELISM', 2)),
       pageTimeoutMs: intFrom(env, 'FOLIO_PAGE_TIMEOUT_MS', 30_000),
+    },
+    batch: {
+      window: Math.max(1, intFrom(env, 'FOLIO_BATCH_WINDOW', 4)),
+      continueAsNewAfter: Math.max(1, intFrom(env, 'FOLIO_BATCH_CONTINUE_AFTER', 500)),
     },
     worker: {
       activitySlots: Math.max(1, intFrom(env, 'FOLIO_WORKER_ACTIVITIES', 4)),

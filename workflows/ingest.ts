@@ -3,10 +3,20 @@
  * Deterministic workflow code only: no I/O, no clocks, no randomness. Any failure of the
  * input fails the document (with its reason) rather than the workflow task.
  */
-import { ActivityFailure, ApplicationFailure, defineQuery, patched, proxyActivities, setHandler } from '@temporalio/workflow';
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  isCancellation,
+  patched,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
 import type { IngestActivities } from '../activities/ingest.ts';
 import type { VisualTokenActivities } from '../activities/visual-tokens.ts';
 import { NON_RETRYABLE_TYPES, PDF_INPUT_ERROR } from '../lib/temporal/failures.ts';
+import { FOLIO_PAGES, FOLIO_STATUS } from './search-attributes.ts';
 
 export interface IngestInput {
   docId: string;
@@ -14,6 +24,12 @@ export interface IngestInput {
   batchParallelism: number;
   /** Upper bound for one page's extraction, used to size the batch activity's timeout. */
   pageTimeoutMs: number;
+  /**
+   * Keep the Folio search attributes current (FolioStatus, FolioPages). Only the starter knows
+   * whether the server has them registered, and setting an unregistered one fails the workflow
+   * task, so it is off unless the starter says so.
+   */
+  searchAttributes?: boolean;
 }
 
 export type IngestPhase = 'inspecting' | 'extracting' | 'indexing' | 'ready' | 'failed';
@@ -55,6 +71,13 @@ export function failureReason(error: unknown): string {
 export async function ingestDocument(input: IngestInput): Promise<IngestResult> {
   const progress: IngestProgress = { phase: 'inspecting', pageCount: null, pagesDone: 0, failureReason: null };
   setHandler(progressQuery, () => progress);
+  // patched(): histories recorded before the workflow kept search attributes replay unchanged.
+  const keepAttributes = input.searchAttributes === true && patched('search-attributes');
+  const mark = (status: string, pages?: number) => {
+    if (!keepAttributes) return;
+    upsertSearchAttributes(pages === undefined ? [{ key: FOLIO_STATUS, value: status }] : [{ key: FOLIO_STATUS, value: status }, { key: FOLIO_PAGES, value: pages }]);
+  };
+  mark('ingesting');
 
   const batchActivities = proxyActivities<IngestActivities & VisualTokenActivities>({
     startToCloseTimeout: input.pageBatchSize * input.pageTimeoutMs + 60_000,
@@ -67,6 +90,7 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
     const { pageCount } = await quick.inspectDocument(input.docId, input.pageTimeoutMs);
     progress.pageCount = pageCount;
     progress.phase = 'extracting';
+    mark('ingesting', pageCount);
 
     const batches: { firstPage: number; lastPage: number }[] = [];
     for (let first = 1; first <= pageCount; first += input.pageBatchSize) {
@@ -93,13 +117,22 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
     }
 
     progress.phase = 'indexing';
+    mark('indexing');
     const { units } = await quick.buildIndex(input.docId);
     progress.phase = 'ready';
+    mark('ready');
     return { status: 'ready', pageCount, units, failureReason: null };
   } catch (error) {
+    if (isCancellation(error)) {
+      // Cancelled (by its batch): the document is not failed, so the store is left as it is
+      // and the next batch takes it up again.
+      mark('cancelled');
+      throw error;
+    }
     const reason = failureReason(error);
     progress.phase = 'failed';
     progress.failureReason = reason;
+    mark('failed');
     await quick.markFailed(input.docId, reason);
     return { status: 'failed', pageCount: progress.pageCount, units: 0, failureReason: reason };
   }

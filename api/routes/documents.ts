@@ -63,7 +63,9 @@ export function documentRoutes({ settings, ingestion, store, blobs, client }: Do
       // Store first, acknowledge after: an accepted upload survives a crash right after 202.
       blobs.put(bytes);
       const isNew = store.insertDocument({ id, filename, bytes: bytes.length });
-      if (isNew || store.getDocument(id)?.status === 'queued') await startIngestion(client, ingestion, id);
+      // `?ingest=false` stores the PDF for a batch to ingest (POST /v1/batches) without starting it now.
+      const deferred = new URL(c.req.url).searchParams.get('ingest') === 'false';
+      if (!deferred && (isNew || store.getDocument(id)?.status === 'queued')) await startIngestion(client, ingestion, id, filename);
       const doc = findDocument(store, id);
       const upload: UploadView = { id, status: doc.status, created: isNew };
       return c.json(upload, isNew ? 202 : 200);

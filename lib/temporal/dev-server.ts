@@ -57,6 +57,8 @@ export interface DevServerOptions {
   /** SQLite file that keeps workflow state across restarts; omit for in-memory. */
   dbFile?: string;
   startTimeoutMs?: number;
+  /** Custom search attributes to register at start, name → type (`Keyword`, `Int`, …). */
+  searchAttributes?: Record<string, string>;
 }
 
 export interface DevServer {
@@ -75,6 +77,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     fs.mkdirSync(path.dirname(options.dbFile), { recursive: true });
     args.push('--db-filename', options.dbFile);
   }
+  for (const [name, type] of Object.entries(options.searchAttributes ?? {})) args.push('--search-attribute', `${name}=${type}`);
   const child = spawn(cli, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { type RunningApi, startApi } from '../../bin/api.ts';
 import { type FolioConfig, loadConfig } from '../../lib/config.ts';
 import { type DevServer, findTemporalCli, freePort, startDevServer } from '../../lib/temporal/dev-server.ts';
+import { FOLIO_SEARCH_ATTRIBUTES } from '../../workflows/search-attributes.ts';
 
 export const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const corpus = process.env.FOLIO_CORPUS ?? path.resolve(projectRoot, '..', 'shared', 'corpus');
@@ -36,13 +37,19 @@ export async function startStack(extraEnv: Record<string, string> = {}, options:
   const keepData = Boolean(options.dataDir);
   const dataDir = options.dataDir ? path.resolve(options.dataDir) : fs.mkdtempSync(path.join(os.tmpdir(), 'folio-test-'));
   fs.mkdirSync(dataDir, { recursive: true });
-  const devServer = await startDevServer({ port: await freePort(), cli: findTemporalCli(loadConfig().temporal) });
+  const devServer = await startDevServer({
+    port: await freePort(),
+    cli: findTemporalCli(loadConfig().temporal),
+    searchAttributes: FOLIO_SEARCH_ATTRIBUTES,
+  });
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     FOLIO_DATA_DIR: dataDir,
     TEMPORAL_ADDRESS: devServer.address,
     FOLIO_TASK_QUEUE: `test-${path.basename(dataDir)}`,
     PORT: '0',
+    // The dev server above registers them, as `npm start`'s does.
+    FOLIO_SEARCH_ATTRIBUTES: '1',
     ...extraEnv,
   };
   const config = loadConfig(env);
