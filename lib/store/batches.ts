@@ -184,10 +184,10 @@ export class BatchStore {
   pages(batchId: string): { done: number; total: number } {
     const row = this.db
       .prepare(
-        `SELECT (SELECT COUNT(*) FROM pages p JOIN batch_documents b ON p.doc_id = b.doc_id WHERE b.batch_id = ?1) AS done,
-           (SELECT COALESCE(SUM(d.page_count), 0) FROM batch_documents b JOIN documents d ON d.id = b.doc_id WHERE b.batch_id = ?1) AS total`,
+        `SELECT (SELECT COUNT(*) FROM pages p JOIN batch_documents b ON p.doc_id = b.doc_id WHERE b.batch_id = @batch) AS done,
+           (SELECT COALESCE(SUM(d.page_count), 0) FROM batch_documents b JOIN documents d ON d.id = b.doc_id WHERE b.batch_id = @batch) AS total`,
       )
-      .get(batchId) as { done: number; total: number };
+      .get({ batch: batchId }) as { done: number; total: number };
     return row;
   }
 }
