@@ -157,8 +157,16 @@ export interface TextEventView {
   text: string;
 }
 
-/** How a batch stands: the workflow's phase, or how its last run closed. */
-export type BatchPhaseView = 'running' | 'paused' | 'cancelling' | 'cancelled' | 'done' | 'failed' | 'terminated' | 'timed_out' | 'unknown';
+/**
+ * How a batch stands: the workflow's phase, or how its last run closed; `unreachable` while
+ * Temporal cannot be asked (the counts then come from the store).
+ */
+export type BatchPhaseView = 'running' | 'paused' | 'cancelling' | 'cancelled' | 'done' | 'failed' | 'terminated' | 'timed_out' | 'unknown' | 'unreachable';
+
+/** Phases after which a batch changes no more. */
+export function batchIsClosed(phase: BatchPhaseView): boolean {
+  return !['running', 'paused', 'cancelling', 'unreachable'].includes(phase);
+}
 
 /** One document of a batch: its outcome in the batch and its own state now. */
 export interface BatchDocumentView {

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BatchCreatedView, BatchDocumentView, BatchView, UploadView } from '../api/views.ts';
+import { type BatchCreatedView, type BatchDocumentView, type BatchView, batchIsClosed, type UploadView } from '../api/views.ts';
 
 /** How the command line talks to the API (bin/folio.ts's `call`). */
 export type ApiCall = <T>(method: string, route: string, body?: string | Uint8Array, type?: string) => Promise<T>;
@@ -119,7 +119,7 @@ export async function ingestMany(
   const nameOf = (id: string) => names.get(id) ?? id;
   for (;;) {
     const view = await call<BatchView>('GET', `/v1/batches/${created.id}?limit=${created.total}`);
-    const closed = !['running', 'paused', 'cancelling'].includes(view.phase);
+    const closed = batchIsClosed(view.phase);
     for (const doc of view.documents) {
       if (doc.outcome && !reported.has(doc.id)) {
         reported.add(doc.id);

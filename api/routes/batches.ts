@@ -47,7 +47,9 @@ async function workflowState(client: Client, id: string): Promise<{ phase: Batch
     status = (await handle.describe()).status.name;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return { phase: 'unknown', progress: null };
-    throw error;
+    // Temporal is down or restarting: the store still knows the outcomes so far.
+    console.error(`folio api: cannot describe batch ${id}:`, (error as Error).message);
+    return { phase: 'unreachable', progress: null };
   }
   if (status === 'RUNNING') {
     // The query needs a worker; without one the batch is still running, only less is known.

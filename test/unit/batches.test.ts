@@ -1,0 +1,185 @@
+/**
+ * Batches without Temporal: the batch store on a real SQLite file, the batch routes' validation
+ * and start with a stand-in client that records the workflows it was asked to start, the CLI's
+ * file collection and its progress, finished-document and summary lines.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { Client } from '@temporalio/client';
+import { appSettingsOf, createApp } from '../../api/app.ts';
+import { batchIsClosed } from '../../api/views.ts';
+import { collectPdfs, finishedLine, formatDuration, progressLine, summaryTable } from '../../bin/ingest-many.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { DocumentIndexCache } from '../../lib/retrieval/document-index.ts';
+import { openStores } from '../../lib/store/open.ts';
+import type { BatchInput } from '../../workflows/batch.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-batches-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+const id = (c: string) => c.repeat(64);
+const page = (n: number) => ({ page: n, width: 612, height: 792, thumbnailKey: null, error: null, paragraphs: [] });
+
+describe('batch store', () => {
+  it('keeps a batch in order, each document once, and reads it a slice at a time with current statuses', () => {
+    const { store, batches } = openStores(path.join(dir, 'store'));
+    for (const c of ['a', 'b', 'c']) store.insertDocument({ id: id(c), filename: `${c}.pdf`, bytes: 1 });
+    store.setStatus(id('b'), 'ready');
+    assert.equal(batches.createBatch('batch-1', [id('a'), id('b'), id('a'), id('c')]), 3);
+    assert.equal(batches.getBatch('batch-1')?.total, 3);
+    assert.deepEqual(
+      batches.slice('batch-1', 0, 2).map((item) => [item.position, item.docId, item.filename, item.status]),
+      [
+        [0, id('a'), 'a.pdf', 'queued'],
+        [1, id('b'), 'b.pdf', 'ready'],
+      ],
+    );
+    assert.deepEqual(
+      batches.slice('batch-1', 2, 10).map((item) => item.docId),
+      [id('c')],
+    );
+    assert.deepEqual(batches.slice('batch-1', 3, 10), []);
+    store.close();
+  });
+
+  it('records outcomes, counts them, sums pages, and cancels only what is left', () => {
+    const { store, batches } = openStores(path.join(dir, 'store'));
+    store.setInspection(id('a'), { pageCount: 3, title: null });
+    store.savePage(id('a'), page(1));
+    store.savePage(id('a'), page(2));
+    store.setStatus(id('a'), 'ingesting');
+    assert.deepEqual(batches.pages('batch-1'), { done: 2, total: 3 });
+    assert.deepEqual(batches.counts('batch-1'), { queued: 2, running: 1, ready: 0, failed: 0, cancelled: 0, alreadyReady: 0 });
+
+    batches.recordOutcomes('batch-1', [{ docId: id('b'), outcome: 'ready', reason: null, alreadyReady: true }]);
+    assert.equal(batches.cancelRemaining('batch-1', 0, 'stopped'), 2);
+    assert.equal(batches.cancelRemaining('batch-1', 0, 'stopped'), 0, 'a settled document is not cancelled again');
+    assert.deepEqual(batches.counts('batch-1'), { queued: 0, running: 0, ready: 1, failed: 0, cancelled: 2, alreadyReady: 1 });
+    const docs = batches.documents('batch-1');
+    assert.deepEqual(
+      docs.map((doc) => [doc.docId, doc.outcome, doc.reason, doc.alreadyReady, doc.pagesDone, doc.pageCount]),
+      [
+        [id('a'), 'cancelled', 'stopped', false, 2, 3],
+        [id('b'), 'ready', null, true, 0, null],
+        [id('c'), 'cancelled', 'stopped', false, 0, null],
+      ],
+    );
+    assert.deepEqual(
+      batches.listBatches().map((b) => b.id),
+      ['batch-1'],
+    );
+    store.close();
+  });
+});
+
+describe('batch routes', () => {
+  function appWith() {
+    const config = loadConfig({ FOLIO_DATA_DIR: path.join(dir, 'api'), FOLIO_BATCH_WINDOW: '3', FOLIO_BATCH_CONTINUE_AFTER: '7' });
+    const stores = openStores(config.dataDir);
+    const started: { name: string; workflowId: string; args: unknown[] }[] = [];
+    const client = {
+      workflow: {
+        start: async (name: string, options: { workflowId: string; args: unknown[] }) => {
+          started.push({ name, workflowId: options.workflowId, args: options.args });
+        },
+      },
+    } as unknown as Client;
+    const app = createApp({ ...appSettingsOf(config), client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
+    return { app, started, stores };
+  }
+  const pdf = (text: string) => new TextEncoder().encode(`%PDF-1.7\n${text}\n%%EOF`);
+
+  it('rejects a bad batch: not JSON, no ids, unknown ids, a bad window, a non-PDF part', async () => {
+    const { app, started } = appWith();
+    const post = (body: BodyInit, type?: string) => app.request('/v1/batches', { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
+    assert.equal((await post('{', 'application/json')).status, 400);
+    assert.equal((await post(JSON.stringify({ documents: [] }), 'application/json')).status, 400);
+    assert.equal((await post(JSON.stringify({ documents: ['nope'] }), 'application/json')).status, 400);
+    const unknown = await post(JSON.stringify({ documents: [id('9')] }), 'application/json');
+    assert.equal(unknown.status, 404);
+    assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'document_not_found');
+    const form = new FormData();
+    form.append('file', new Blob([pdf('one')]), 'one.pdf');
+    form.append('file', new Blob([new TextEncoder().encode('<html>')]), 'page.html');
+    const notPdf = await post(form);
+    assert.equal(notPdf.status, 415);
+    assert.match(((await notPdf.json()) as { error: { message: string } }).error.message, /page\.html/);
+    const badWindow = new FormData();
+    badWindow.append('file', new Blob([pdf('one')]), 'one.pdf');
+    badWindow.set('window', '0');
+    assert.equal((await post(badWindow)).status, 400);
+    assert.equal(started.length, 0, 'nothing started for a rejected request');
+    assert.equal((await app.request('/v1/batches/batch-nope')).status, 404);
+    assert.equal((await app.request('/v1/batches/batch-nope/cancel', { method: 'POST' })).status, 404);
+  });
+
+  it('stores the files of a multipart batch without starting them alone, and starts one batch workflow', async () => {
+    const { app, started, stores } = appWith();
+    const form = new FormData();
+    form.append('file', new Blob([pdf('one')]), 'one.pdf');
+    form.append('file', new Blob([pdf('two')]), 'two.pdf');
+    form.append('file', new Blob([pdf('one')]), 'again.pdf');
+    const response = await app.request('/v1/batches', { method: 'POST', body: form });
+    assert.equal(response.status, 202);
+    const created = (await response.json()) as { id: string; total: number; documents: { id: string; created: boolean }[] };
+    assert.equal(created.total, 2, 'the same bytes twice are one document');
+    assert.equal(started.length, 1);
+    assert.equal(started[0].name, 'ingestBatch');
+    assert.equal(started[0].workflowId, created.id);
+    const input = started[0].args[0] as BatchInput;
+    assert.deepEqual([input.total, input.window, input.continueAsNewAfter, input.searchAttributes], [2, 3, 7, true]);
+    assert.equal(stores.store.getDocument(created.documents[0].id)?.status, 'queued');
+
+    // Deferred single uploads (the CLI's way), then a JSON batch over them.
+    const deferred = await app.request('/v1/documents?ingest=false&filename=three.pdf', { method: 'POST', body: pdf('three') });
+    assert.equal(deferred.status, 202);
+    assert.equal(started.length, 1, '?ingest=false starts nothing');
+    const three = ((await deferred.json()) as { id: string }).id;
+    const json = await app.request('/v1/batches', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ documents: [three, created.documents[1].id], window: 5 }),
+    });
+    assert.equal(json.status, 202);
+    assert.equal((started[1].args[0] as BatchInput).window, 5);
+  });
+});
+
+describe('folio ingest over folders', () => {
+  it('collects PDFs under folders recursively, sorted, each once; a named file whatever its name', () => {
+    const root = path.join(dir, 'tree');
+    fs.mkdirSync(path.join(root, 'b', 'c'), { recursive: true });
+    for (const file of ['z.pdf', 'b/a.PDF', 'b/c/d.pdf', 'b/notes.txt', 'named.bin']) fs.writeFileSync(path.join(root, file), 'x');
+    const found = collectPdfs([root, path.join(root, 'b'), path.join(root, 'named.bin')]).map((file) => path.relative(root, file));
+    assert.deepEqual(found, ['b/a.PDF', 'b/c/d.pdf', 'named.bin', 'z.pdf'].sort());
+    assert.throws(() => collectPdfs([path.join(root, 'missing')]), /No such file or folder/);
+  });
+
+  it('draws progress with documents, pages, rate and ETA; lines per document; a summary table', () => {
+    const counts = { total: 10, queued: 5, running: 2, ready: 2, failed: 1, cancelled: 0, alreadyReady: 0 };
+    const line = progressLine({ counts, pages: { done: 120, total: 300 } }, 30, 10);
+    assert.equal(line, '[###-------] 3/10 documents (2 running, 1 failed), 120/300 pages, 4.0 pages/s, ETA 1m10s');
+    assert.match(progressLine({ counts: { ...counts, ready: 9, queued: 0, running: 0 }, pages: { done: 1, total: 1 } }, 5), /ETA 0s/);
+    assert.equal(formatDuration(7300), '2h01m');
+    assert.equal(formatDuration(Number.NaN), '?');
+    const ready = { id: id('a'), filename: 'a.pdf', outcome: 'ready' as const, reason: null, alreadyReady: false, status: 'ready' as const, pages: { done: 4, total: 4 } };
+    const failed = { ...ready, id: id('b'), outcome: 'failed' as const, reason: 'The PDF is damaged.', status: 'failed' as const, pages: { done: 0, total: null } };
+    assert.equal(finishedLine(ready, 'a.pdf'), 'ready      a.pdf (4 pages)');
+    assert.equal(finishedLine(failed, 'b.pdf'), 'failed     b.pdf: The PDF is damaged.');
+    const table = summaryTable([ready, { ...ready, id: id('c'), alreadyReady: true }, failed], (docId) => `${docId[0]}.pdf`);
+    assert.deepEqual(table.split('\n'), [
+      'outcome  pages  file   reason',
+      '-------  -----  -----  -------------------',
+      'ready        4  a.pdf',
+      'ready        4  c.pdf  already ready',
+      'failed       0  b.pdf  The PDF is damaged.',
+      '',
+      '3 documents: 2 ready, 1 failed, 0 cancelled',
+    ]);
+    assert.equal(batchIsClosed('unreachable'), false);
+    assert.equal(batchIsClosed('cancelled'), true);
+  });
+});
