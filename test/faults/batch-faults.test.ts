@@ -96,10 +96,15 @@ describe('batch faults', () => {
       const response = await fetch(`${stack.api.url}/v1/batches`, { method: 'POST', body: batchForm(3) });
       assert.equal(response.status, 202);
       const created = (await response.json()) as BatchCreatedView;
+      let pagesAtKill = 0;
       for (let kill = 1; kill <= 3; kill++) {
-        // A random moment: after 2 to 8 seconds of work since the last (re)start.
-        await new Promise((resolve) => setTimeout(resolve, 2000 + Math.random() * 6000));
-        const before = await waitForBatch(stack.api.url, created.id, 10_000, () => true);
+        // A random moment with work in flight: after 3 to 30 more pages were stored since the
+        // last kill, and a random fraction of a second more.
+        const more = 3 + Math.floor(Math.random() * 28);
+        const before = await waitForBatch(stack.api.url, created.id, 300_000, (view) => view.pages.done >= pagesAtKill + more || settled(view));
+        assert.ok(!settled(before), `the batch finished before kill ${kill}`);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
+        pagesAtKill = before.pages.done;
         t.diagnostic(`kill ${kill}: ${JSON.stringify(before.counts)}, pages ${before.pages.done}/${before.pages.total}`);
         const exited = new Promise((resolve) => stack.worker.once('exit', resolve));
         stack.worker.kill('SIGKILL');

@@ -94,7 +94,7 @@ describe('batch routes', () => {
 
   it('rejects a bad batch: not JSON, no ids, unknown ids, a bad window, a non-PDF part', async () => {
     const { app, started } = appWith();
-    const post = (body: BodyInit, type?: string) => app.request('/v1/batches', { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
+    const post = (body: string | FormData, type?: string) => app.request('/v1/batches', { method: 'POST', body, headers: type ? { 'content-type': type } : {} });
     assert.equal((await post('{', 'application/json')).status, 400);
     assert.equal((await post(JSON.stringify({ documents: [] }), 'application/json')).status, 400);
     assert.equal((await post(JSON.stringify({ documents: ['nope'] }), 'application/json')).status, 400);
