@@ -24,6 +24,8 @@ export interface EvidenceLedger {
     pageRanking: number[];
     /** Terms pseudo-relevance feedback added to the query, with their weights (when enabled). */
     expansion?: [string, number][];
+    /** Financial concepts the question names, whose statement labels expanded the query. */
+    concepts?: string[];
   };
   sampler: {
     tokenBudget: number;
@@ -93,6 +95,7 @@ export function gatherEvidence(index: DocumentIndex, question: string, options: 
         candidates: selection.candidates,
         pageRanking,
         ...(retrieval.expansion.length > 0 ? { expansion: retrieval.expansion } : {}),
+        ...(retrieval.concepts.length > 0 ? { concepts: retrieval.concepts } : {}),
       },
       sampler: {
         tokenBudget: sampler.tokenBudget,

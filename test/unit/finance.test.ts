@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gradeNumeric } from '../../lib/eval/metrics.ts';
 import { questionType } from '../../lib/eval/questions.ts';
+import { type Concept, conceptQueryTerms, expansionLabels, financeVocabulary, findConcepts, labelFit, makeVocabulary, normalizePhrase } from '../../models/finance/concepts.ts';
 import { firstNumber, printedNumbers, statedDecimals, wholeNumber } from '../../models/finance/numbers.ts';
 
 describe('printed numbers', () => {
@@ -63,5 +64,54 @@ describe('numeric grading', () => {
     assert.equal(questionType({ ...base, question_type: 'numerical', kind: 'text' }), 'numerical');
     assert.equal(questionType({ ...base, kind: 'text' }), 'text');
     assert.equal(questionType(base), 'all');
+  });
+});
+
+describe('financial concept vocabulary', () => {
+  const vocabulary = makeVocabulary([
+    { id: 'revenue', gaap: [], terms: ['top line', 'net sales'], labels: ['Total net sales', 'Total revenues'] },
+    { id: 'capex', gaap: [], terms: ['capex', 'capital expenditure'], labels: ['Purchases of property and equipment'] },
+    { id: 'ocf', gaap: [], terms: ['cfo', 'operating cash flow'], labels: ['Net cash provided by operating activities'] },
+    { id: 'fcf', gaap: [], terms: ['free cash flow'], labels: ['Free cash flow'], formula: 'ocf - capex' },
+    { id: 'gross_profit', gaap: [], terms: ['gross margin'], labels: ['Gross margin'] },
+    { id: 'gm_pct', gaap: [], terms: ['gross margin percentage'], labels: [], percent: true },
+    { id: 'rnd', gaap: [], terms: ['r&d'], labels: ['Research and development'] },
+  ]);
+
+  it('normalises abbreviations, hyphens and possessives', () => {
+    assert.equal(normalizePhrase("Company’s R & D, top-line"), 'company r&d top line');
+    assert.equal(normalizePhrase('Property, plant and equipment, net'), 'property plant and equipment net');
+  });
+
+  it('finds the concepts a question names, the longest phrase winning', () => {
+    const ids = (q: string) => findConcepts(q, vocabulary).map((m) => m.concept.id);
+    assert.deepEqual(ids("What was the company's top-line in FY2019?"), ['revenue']);
+    assert.deepEqual(ids('How much did it spend on R&D and capex?'), ['rnd', 'capex']);
+    assert.deepEqual(ids('Gross margin percentage is gross margin / net sales'), ['gm_pct', 'gross_profit', 'revenue']);
+    assert.deepEqual(ids('What is the capital structure?'), []);
+  });
+
+  it('expands a derived measure by the labels of its inputs', () => {
+    const labels = expansionLabels(findConcepts('free cash flow in 2018', vocabulary), vocabulary);
+    assert.ok(labels.includes('Net cash provided by operating activities'));
+    assert.ok(labels.includes('Purchases of property and equipment'));
+    const terms = conceptQueryTerms('What was capex?', 0.5, vocabulary);
+    assert.equal(terms.get('purchas'), 0.5);
+    assert.equal(terms.has('capex'), false);
+  });
+
+  it('scores row labels against a concept', () => {
+    const capex = vocabulary.byId.get('capex') as Concept;
+    const ocf = vocabulary.byId.get('ocf') as Concept;
+    assert.equal(labelFit('Purchases of property and equipment', capex), 1);
+    assert.equal(labelFit('Net cash provided by operating activities of continuing operations', ocf), 0.8);
+    assert.equal(labelFit('Net cash used in investing activities', ocf), 0);
+  });
+
+  it('rejects a formula over an unknown concept, and the shipped file loads', () => {
+    assert.throws(() => makeVocabulary([{ id: 'x', gaap: [], terms: [], labels: [], formula: 'y + z' }]), /unknown concept "y"/);
+    const shipped = financeVocabulary();
+    assert.ok(shipped.concepts.length >= 30);
+    assert.deepEqual(findConcepts('What was the D&A and net PP&E?', shipped).map((m) => m.concept.id), ['depreciation_and_amortization', 'net_ppe']);
   });
 });
