@@ -16,6 +16,7 @@ import { judgeAnswerability } from './answerability.ts';
 import { analyseQuestion, fitsAnswerType, questionCore } from './question.ts';
 import { extractSpan } from './span.ts';
 import { tableRowPassages } from './table-cells.ts';
+import type { RowRef } from '../retrieval/row-units.ts';
 
 export interface CandidateUnit {
   page: number;
@@ -29,6 +30,8 @@ export interface CandidateUnit {
   kind?: UnitKind;
   /** Titles of the enclosing headings, outermost first. */
   section?: string[];
+  /** For a row unit: the statement table and row it reads (cells, values, periods, boxes). */
+  row?: RowRef;
 }
 
 export interface ExtractiveAnswer {
