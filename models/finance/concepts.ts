@@ -20,6 +20,8 @@ export interface Concept {
   formula?: string;
   /** The measure is a percentage. */
   percent?: boolean;
+  /** Cash paid out: printed negative in a cash-flow statement, meant as a positive amount. */
+  outflow?: boolean;
 }
 
 export interface Vocabulary {
