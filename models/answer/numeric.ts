@@ -16,7 +16,7 @@
  */
 import type { Box, StatementTable, TableCell, TableRow } from '../document/types.ts';
 import { type Concept, findConcepts, financeVocabulary, labelFit, type Vocabulary } from '../finance/concepts.ts';
-import { evaluateExpression, type Expr, itemsOf, parseExpression, questionDefinition, render } from '../finance/formula.ts';
+import { evaluateExpression, type Expr, itemsOf, parseExpression, questionDefinition, render, templateMetric } from '../finance/formula.ts';
 import { statedDecimals } from '../finance/numbers.ts';
 import { mainPeriod, type NamedPeriod, namedPeriods, periodMatches, withoutPeriods } from '../finance/periods.ts';
 import { columnName, unitName } from '../retrieval/row-units.ts';
@@ -311,6 +311,15 @@ export function readNumeric(question: string, candidates: readonly TableCandidat
     }
     const percentWanted = PERCENT_WORDS.test(definition.name ?? question) && !/\bratio\b/i.test(definition.name ?? '');
     return answerExpression(question, definition.expr, queries, candidates, percentWanted, 'abstain');
+  }
+
+  // A metric asked for in words: an average, a change, growth, a share of a total.
+  const template = templateMetric(asked);
+  if (template) {
+    const queries = new Map<Item, ItemQuery>();
+    const context = contentStems(withoutPeriods(asked, periods));
+    for (const item of itemsOf(template.expr)) queries.set(item, itemQuery(item.name, [], item.period ?? main, context, vocabulary));
+    return answerExpression(question, template.expr, queries, candidates, template.percent, 'abstain');
   }
 
   // The question names the item directly: the concepts it names, or its own words.

@@ -249,3 +249,69 @@ export function render(expr: Expr, show: (item: Extract<Expr, { kind: 'item' }>)
   const text = `${render(expr.left, show)} ${symbol} ${render(expr.right, show)}`;
   return expr.grouped ? `(${text})` : text;
 }
+
+export interface TemplateMetric {
+  expr: Expr;
+  /** The result is a percentage. */
+  percent: boolean;
+  /** Which wording it was read from ("average", "change", "growth", "share"). */
+  form: 'average' | 'change' | 'growth' | 'share';
+}
+
+const item = (name: string, period: NamedPeriod | null): Item => ({ kind: 'item', name: name.trim(), glosses: [], period });
+type Item = Extract<Expr, { kind: 'item' }>;
+
+/** The line item's words: the text without its periods (and the words joining them) and the template's own words. */
+function itemWords(text: string, periods: readonly NamedPeriod[]): string {
+  let marked = text;
+  for (const period of [...periods].sort((a, b) => b.start - a.start)) marked = `${marked.slice(0, period.start)} § ${marked.slice(period.end)}`;
+  return cleanName(
+    marked
+      .replace(/\b(?:in|for|from|to|between|and|of|during)\s+(?:fiscal\s+(?:year\s+)?)?§/gi, ' ')
+      .replace(/§/g, ' ')
+      .replace(/\b(?:average|change|increase|decrease|growth)\s+(?:in|of)\b/gi, ' ')
+      .replace(/\b(what|was|were|is|the|of|average|change|growth|increase|decrease|year[- ]over[- ]year|percent(age)?|rate|how much|did|by)\b/gi, ' ')
+      .replace(/[?.,]/g, ' ')
+      .replace(/\s+/g, ' '),
+  );
+}
+
+/**
+ * Metrics a question asks for in words instead of a formula:
+ *  - "the average of <item> in P1 and P2" → (item@P1 + item@P2) / 2;
+ *  - "the change in <item> from P1 to P2" → item@P2 − item@P1 ("percent change": over item@P1, in %);
+ *  - "<item> growth in P" → (item@P − item@P−1) / item@P−1, in % (from P1 to P2 when two are named);
+ *  - "<item> as a % of <base>" → item / base × 100, both in the question's period.
+ * Null when the question has none of these forms (or too few periods for it).
+ */
+export function templateMetric(question: string): TemplateMetric | null {
+  // "Why did revenue increase from 2018 to 2019?" asks for a reason, not a number.
+  if (/^\s*(why|how (did|does|do|has|have)|explain|describe|what (caused|drove))\b/i.test(question)) return null;
+  const periods = namedPeriods(question).filter((p, i, all) => all.findIndex((q) => q.year === p.year && q.quarter === p.quarter) === i);
+  const byTime = [...periods].sort((a, b) => a.year - b.year || (a.quarter ?? 0) - (b.quarter ?? 0));
+  const share = /^(.*?)\bas\s+a\s+(?:%|percent(?:age)?)\s+of\s+(?:the\s+)?(?:total\s+)?([^?.,]+)/i.exec(question);
+  if (share && periods.length >= 1) {
+    const period = periods[0];
+    return { form: 'share', percent: true, expr: { kind: 'op', op: '*', left: { kind: 'op', op: '/', left: item(itemWords(share[1], namedPeriods(share[1])), period), right: item(itemWords(share[2], namedPeriods(share[2])), period) }, right: { kind: 'number', value: 100, text: '100' } } };
+  }
+  const name = itemWords(question, periods);
+  if (!name) return null;
+  if (/\baverage\b/i.test(question) && byTime.length >= 2) {
+    const [a, b] = byTime;
+    return { form: 'average', percent: false, expr: { kind: 'op', op: '/', left: { kind: 'op', op: '+', left: item(name, a), right: item(name, b), grouped: true }, right: { kind: 'number', value: 2, text: '2' } } };
+  }
+  const percentChange = /\b(percent(age)?|%)\s+(change|increase|decrease)\b/i.test(question);
+  if (/\b(change|increase|decrease)\b/i.test(question) && byTime.length >= 2 && !/\bgrowth\b/i.test(question)) {
+    const [from, to] = [byTime[0], byTime[byTime.length - 1]];
+    const difference: Expr = { kind: 'op', op: '-', left: item(name, to), right: item(name, from), grouped: percentChange };
+    return percentChange
+      ? { form: 'change', percent: true, expr: { kind: 'op', op: '/', left: difference, right: item(name, from) } }
+      : { form: 'change', percent: false, expr: difference };
+  }
+  if (/\bgrowth\b/i.test(question) && byTime.length >= 1) {
+    const to = byTime[byTime.length - 1];
+    const from = byTime.length >= 2 ? byTime[0] : { ...to, year: to.quarter ? to.year - 1 : to.year - 1, start: -1, end: -1 };
+    return { form: 'growth', percent: true, expr: { kind: 'op', op: '/', left: { kind: 'op', op: '-', left: item(name, to), right: item(name, from), grouped: true }, right: item(name, from) } };
+  }
+  return null;
+}

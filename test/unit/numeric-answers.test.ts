@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readNumeric, type TableCandidate } from '../../models/answer/numeric.ts';
-import { evaluateExpression, parseExpression, questionDefinition, render } from '../../models/finance/formula.ts';
+import { evaluateExpression, parseExpression, questionDefinition, render, templateMetric } from '../../models/finance/formula.ts';
 import { mainPeriod, namedPeriods, periodMatches } from '../../models/finance/periods.ts';
 import { makeStatement, USD_MILLIONS, yearPeriod } from '../helpers/statement.ts';
 
@@ -161,5 +161,33 @@ describe('numeric reader', () => {
     });
     const q2 = readNumeric('What was the top line for the second quarter of 2023, in USD millions?', tables(release));
     assert.ok(q2.status === 'answer' && q2.value === 6497.5, JSON.stringify(q2));
+  });
+});
+
+describe('metrics asked in words', () => {
+  const show = (q: string) => {
+    const t = templateMetric(q);
+    return t && `${t.form}${t.percent ? '%' : ''}: ${render(t.expr, (item) => `[${item.name}@${item.period?.year}]`)}`;
+  };
+
+  it('reads averages, changes, growth and shares of a total', () => {
+    assert.equal(show('What was the average of research and development in FY2018 and FY2019?'), 'average: ([research and development@2018] + [research and development@2019]) / 2');
+    assert.equal(show('What was the change in gross margin from FY2017 to FY2018?'), 'change: [gross margin@2018] − [gross margin@2017]');
+    assert.equal(show('What was the percentage change in gross margin from FY2017 to FY2018?'), 'change%: ([gross margin@2018] − [gross margin@2017]) / [gross margin@2017]');
+    assert.equal(show('What was total net sales growth in fiscal 2019?'), 'growth%: ([total net sales@2019] − [total net sales@2018]) / [total net sales@2018]');
+    assert.equal(show('What was research and development as a % of total net sales in fiscal 2019?'), 'share%: [research and development@2019] / [net sales@2019] × 100');
+    assert.equal(show('Why did gross margin increase from 2017 to 2018?'), null);
+    assert.equal(show('What was gross margin in 2019?'), null);
+  });
+
+  it('computes them from the cells', () => {
+    const average = readNumeric('What was the average of research and development in FY2018 and FY2019, in USD millions?', all);
+    assert.ok(average.status === 'answer' && average.value === (16217 + 14236) / 2, JSON.stringify(average));
+    const change = readNumeric('What was the change in operating income from FY2018 to FY2019?', all);
+    assert.ok(change.status === 'answer' && change.value === 63930 - 70898, JSON.stringify(change));
+    const share = readNumeric('What was research and development as a % of total net sales in fiscal 2019? Round to one decimal place.', all);
+    assert.ok(share.status === 'answer' && share.answer === '6.2%', JSON.stringify(share));
+    const growth = readNumeric('What was total net sales growth in fiscal 2018? Round to one decimal place.', all);
+    assert.ok(growth.status === 'answer' && growth.answer === '15.9%', JSON.stringify(growth));
   });
 });
