@@ -135,7 +135,10 @@ function cellFor(table: StatementTable, row: TableRow, period: NamedPeriod): Tab
 interface Resolved {
   match: RowMatch;
   cell: TableCell;
+  /** The cell's value as the computation uses it (an outflow as its magnitude), in the printed unit. */
   used: number;
+  /** What one printed unit of the row is worth (1e6 for "in millions"). */
+  scale: number;
 }
 
 type Missing = { missing: 'row' } | { missing: 'period'; covered: string[]; label: string };
@@ -158,7 +161,8 @@ function resolveItem(query: ItemQuery, candidates: readonly TableCandidate[]): R
     const cell = cellFor(match.candidate.table, match.row, query.period);
     if (!cell || cell.value === null) continue;
     const used = match.concept?.outflow ? Math.abs(cell.value) : cell.value;
-    return { resolved: { match, cell, used } };
+    const unit = match.row.unit ?? match.candidate.table.unit;
+    return { resolved: { match, cell, used, scale: unit.scale } };
   }
   // Rows print the item but none the period: the statements do not cover it.
   const best = matches[0];
@@ -226,6 +230,15 @@ function amountText(value: number, currency: boolean, decimals: number): string 
   return `${sign}${currency ? '$' : ''}${formatNumber(Math.abs(value), decimals)}`;
 }
 
+/** The scale a question asks its amount in ("in USD millions", "in thousands"), or null. */
+export function askedScale(question: string): number | null {
+  const match = /\bin\s+(?:(?:usd|us\s+dollars|dollars|\$)\s+)?(thousands|millions|billions)\b/i.exec(question);
+  return match ? { thousands: 1e3, millions: 1e6, billions: 1e9 }[match[1].toLowerCase() as 'thousands' | 'millions' | 'billions'] : null;
+}
+
+/** "Who", "where", "when", "which company", "what date": the answer is not a cell's number. */
+const NOT_A_NUMBER = /^\s*(who|whom|where|when|why)\b|\b(to|from|by|with) (which|whom)\b|\bwhich (company|companies|firm|person|entity|country|city|state)\b|\bwhat (date|day|name|city|country|company)\b|\bthe name of\b/i;
+
 /** The question asks for a count ("how many units", "how many employees"), not money. */
 function asksCount(question: string): boolean {
   return /\bhow many\b/i.test(question) && !/\bhow many (dollars|usd)\b/i.test(question);
@@ -242,7 +255,13 @@ function itemQuery(text: string, glosses: readonly string[], period: NamedPeriod
 
 /** Builds the answer of an expression whose items resolved. */
 function computed(question: string, expr: Expr, queries: Map<Item, ItemQuery>, resolved: Map<Item, Resolved>, percentWanted: boolean, unitOf: string): NumericResult {
-  const raw = evaluateExpression(expr, (item) => resolved.get(item)?.used ?? null);
+  // Inputs from tables printed in different scales (thousands beside millions) are put in the
+  // first input's scale before they are combined.
+  const reference = [...resolved.values()][0]?.scale ?? 1;
+  const raw = evaluateExpression(expr, (item) => {
+    const r = resolved.get(item);
+    return r ? (r.used * r.scale) / reference : null;
+  });
   if (raw === null) return { status: 'not-found', reason: 'the formula divides by zero with the values found' };
   const scaled = percentWanted && !hasTimes100(expr) ? raw * 100 : raw;
   const decimals = statedDecimals(question) ?? (percentWanted ? 1 : expr.kind === 'op' && expr.op === '/' ? 2 : Math.max(0, ...[...resolved.values()].map((r) => decimalsOf(r.cell.text))));
@@ -253,6 +272,13 @@ function computed(question: string, expr: Expr, queries: Map<Item, ItemQuery>, r
     return formatNumber(r.used, decimalsOf(r.cell.text));
   });
   const isRatio = expr.kind === 'op' && expr.op === '/';
+  const target = askedScale(question);
+  if (!percentWanted && !isRatio && target && unitOf.startsWith('USD') && target !== reference) {
+    const converted = (rounded * reference) / target;
+    const unitText = unitName({ currency: 'USD', scale: target, perShare: false, percent: false, source: null });
+    const answer = `${amountText(converted, true, Math.max(decimals, Math.round(Math.log10(Math.max(1, target / reference)))))} (${unitText})`;
+    return { status: 'answer', answer, value: converted, unit: unitText, formula, filled: `${filledExpr} = ${amountText(rounded, true, decimals)} (${unitOf}) = ${answer}`, cells: [...resolved.values()].map(usedCell) };
+  }
   const answer = percentWanted ? `${formatNumber(rounded, decimals)}%` : isRatio ? formatNumber(rounded, decimals) : `${amountText(rounded, unitOf.startsWith('USD'), decimals)}${unitOf ? ` (${unitOf})` : ''}`;
   const filled = `${filledExpr}${percentWanted && !hasTimes100(expr) ? ' × 100' : ''} = ${answer}`;
   return { status: 'answer', answer, value: rounded, unit: percentWanted ? 'percent' : isRatio ? 'ratio' : unitOf, formula, filled, cells: [...resolved.values()].map(usedCell) };
@@ -297,6 +323,7 @@ function answerExpression(
  */
 export function readNumeric(question: string, candidates: readonly TableCandidate[], vocabulary: Vocabulary = financeVocabulary()): NumericResult {
   if (candidates.length === 0) return { status: 'abstain', reason: 'no statement table among the evidence' };
+  if (NOT_A_NUMBER.test(question)) return { status: 'abstain', reason: 'the question asks for a name, place or date, not a number' };
   const periods = namedPeriods(question);
   const main = mainPeriod(periods);
   const definition = questionDefinition(question);
@@ -332,6 +359,14 @@ export function readNumeric(question: string, candidates: readonly TableCandidat
     const unit = match.row.unit ?? match.candidate.table.unit;
     if (asksCount(question) && unit.currency) {
       return { status: 'not-found', reason: `the question asks for a count, but the row that matches ("${match.row.label}") is an amount in ${unitName(unit)}` };
+    }
+    const target = askedScale(question);
+    if (target && unit.currency && !unit.perShare && !unit.percent && target !== unit.scale) {
+      const converted = (used * unit.scale) / target;
+      const unitText = unitName({ ...unit, scale: target });
+      const decimalsNeeded = Math.max(decimalsOf(cell.text), Math.round(Math.log10(Math.max(1, target / unit.scale))));
+      const answer = `${amountText(converted, true, decimalsNeeded)} (${unitText})`;
+      return { status: 'answer', answer, value: converted, unit: unitText, formula: null, filled: `${match.row.label}, ${columnName(match.candidate.table.columns[cell.column], cell.column)}: ${cell.text} (${unitName(unit)}) = ${answer}`, cells: [usedCell(resolution.resolved)] };
     }
     const decimals = decimalsOf(cell.text);
     const name = unitName(unit);

@@ -191,3 +191,27 @@ describe('metrics asked in words', () => {
     assert.ok(growth.status === 'answer' && growth.answer === '15.9%', JSON.stringify(growth));
   });
 });
+
+describe('numeric reader: units and scope', () => {
+  const thousands = { ...USD_MILLIONS, scale: 1e3, source: 'in thousands' };
+  const income = makeStatement({ page: 9, title: 'CONSOLIDATED STATEMENTS OF OPERATIONS', unit: thousands, periods: years, rows: [{ label: 'Total revenue', cells: ['2,490,821', '2,396,998', '2,266,776'] }, { label: 'Operating income', cells: ['849,365', '800,000', '700,000'] }] });
+
+  it('converts an amount to the scale the question asks for', () => {
+    const result = readNumeric('What was total revenue in 2019, in USD millions?', tables(income));
+    assert.ok(result.status === 'answer' && Math.abs(result.value - 2490.821) < 1e-9 && result.unit === 'USD millions', JSON.stringify(result));
+    const same = readNumeric('What was total revenue in 2019, in USD thousands?', tables(income));
+    assert.ok(same.status === 'answer' && same.value === 2490821);
+  });
+
+  it('combines inputs printed in different scales in one scale', () => {
+    const millions = makeStatement({ page: 10, title: 'Selected data', periods: years, rows: [{ label: 'Total revenue', cells: ['2,491', '2,397', '2,267'] }] });
+    const q = 'Operating margin is defined as operating income / total revenue. Round to one decimal place.';
+    const result = readNumeric(`What was the operating margin in 2019? ${q}`, [{ table: millions, rank: 0 }, { table: makeStatement({ page: 11, title: 'Other', unit: thousands, periods: years, rows: [{ label: 'Operating income', cells: ['849,365', '1', '1'] }] }), rank: 1 }]);
+    assert.ok(result.status === 'answer' && result.answer === '34.1%', JSON.stringify(result));
+  });
+
+  it('leaves names, places and dates to the sentence reader', () => {
+    assert.equal(readNumeric('To which company did it agree, in October 2019, to sell its operating income business?', tables(income)).status, 'abstain');
+    assert.equal(readNumeric('On what date in 2019 did the company file?', tables(income)).status, 'abstain');
+  });
+});
