@@ -8,6 +8,10 @@
  * (`question_type`, else `kind`).
  *
  *   npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR]
+ *                    [--no-row-units] [--no-concepts]
+ *
+ * `--no-row-units` builds the indexes without a unit per statement row, `--no-concepts` answers
+ * without the financial concept expansion of the query: each measures what that part adds.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -18,6 +22,7 @@ import { embedderOf } from '../lib/embed/embedder-of.ts';
 import { distinctPages, gradeNumeric, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
 import { questionType, readQuestionFile } from '../lib/eval/questions.ts';
 import { buildDocumentIndex, DocumentIndexCache } from '../lib/retrieval/document-index.ts';
+import { DEFAULT_RETRIEVE } from '../lib/retrieval/retrieve.ts';
 import { openStores } from '../lib/store/open.ts';
 import { buildBm25, scoreBm25, topK } from '../models/retrieval/bm25.ts';
 import { queryTerms } from '../models/text/tokenize.ts';
@@ -28,15 +33,15 @@ function parseArgs(argv: string[]) {
   const options: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--json') options.json = true;
+    if (arg === '--json' || arg === '--no-row-units' || arg === '--no-concepts') options[arg.replace(/^--/, '')] = true;
     else if (arg === '--out' || arg === '--data-dir') options[arg.slice(2)] = argv[++i];
     else positional.push(arg);
   }
   if (positional.length !== 2) {
-    console.error('usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR]');
+    console.error('usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR] [--no-row-units] [--no-concepts]');
     process.exit(2);
   }
-  return { questionsFile: positional[0], pdfDir: positional[1], out: options.out as string | undefined, json: Boolean(options.json), dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval') };
+  return { questionsFile: positional[0], pdfDir: positional[1], out: options.out as string | undefined, json: Boolean(options.json), dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval'), rowUnits: !options['no-row-units'], concepts: !options['no-concepts'] };
 }
 
 async function ingestAll(pdfDir: string, docs: string[], dataDir: string): Promise<Map<string, string>> {
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
   const loadMs: number[] = [];
   const embedder = await embedderOf(loadConfig().embedder);
   for (const doc of docs) {
-    await buildDocumentIndex(stores.store, stores.blobs, ids.get(doc) as string, embedder ?? undefined);
+    await buildDocumentIndex(stores.store, stores.blobs, ids.get(doc) as string, embedder ?? undefined, { rowUnits: args.rowUnits });
   }
   const indexes = new DocumentIndexCache(stores.store, stores.blobs, docs.length);
   for (const doc of docs) {
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
     if (!index) throw new Error(`${q.doc} has no index`);
     const started = performance.now();
     const queryVector = embedder && index.dense ? await embedder.embedder.embed([q.question]) : undefined;
-    const answer = answerQuestion(index, q.question, { queryVector });
+    const answer = answerQuestion(index, q.question, { queryVector, retrieval: args.concepts ? DEFAULT_RETRIEVE : { ...DEFAULT_RETRIEVE, conceptWeight: 0 } });
     const latencyMs = performance.now() - started;
     const ranking = distinctPages(answer.ledger.retrieval.pageRanking);
     const baseline = pageBaselines.get(q.doc) as { pages: number[]; index: ReturnType<typeof buildBm25> };

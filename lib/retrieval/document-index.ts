@@ -39,6 +39,13 @@ interface IndexManifest {
   pageSparse: string;
   dense?: string;
   pages: number[];
+  /** Statement rows are units of their own (absent in indexes built with them switched off). */
+  rowUnits?: boolean;
+}
+
+export interface IndexBuildOptions {
+  /** One unit per statement-table row besides the table's own (default true; off to measure them). */
+  rowUnits?: boolean;
 }
 
 /** The innermost heading over a unit (a heading's own title is not repeated as its context). */
@@ -73,10 +80,10 @@ function pageIndexOf(units: readonly Paragraph[], pages: readonly number[]): Int
 }
 
 /** The lexical parts of an index, built from a document's content paragraphs. */
-function buildIndexParts(paragraphs: readonly Paragraph[]) {
+function buildIndexParts(paragraphs: readonly Paragraph[], rowUnits = true) {
   // Pages are read from the paragraphs alone: a row unit repeats words its table already has.
   const { pages, texts } = pageTexts(paragraphs);
-  const units = indexUnits(paragraphs);
+  const units = rowUnits ? indexUnits(paragraphs) : [...paragraphs];
   return {
     units,
     pages,
@@ -94,8 +101,8 @@ function buildIndexParts(paragraphs: readonly Paragraph[]) {
  * An index held in memory only, without unit embeddings: for tests and benchmarks that
  * build one from paragraphs they made, with the same parts as a stored index.
  */
-export function inMemoryDocumentIndex(docId: string, paragraphs: readonly Paragraph[]): DocumentIndex {
-  const parts = buildIndexParts(paragraphs);
+export function inMemoryDocumentIndex(docId: string, paragraphs: readonly Paragraph[], options: IndexBuildOptions = {}): DocumentIndex {
+  const parts = buildIndexParts(paragraphs, options.rowUnits ?? true);
   return { docId, dense: null, ...parts, pageIndexOfUnit: pageIndexOf(parts.units, parts.pages) };
 }
 
@@ -109,10 +116,12 @@ export async function buildDocumentIndex(
   blobs: BlobStore,
   docId: string,
   embedder?: { name: string; embedder: TextEmbedder },
+  options: IndexBuildOptions = {},
 ): Promise<{ units: number; key: string }> {
   const all = store.paragraphs(docId);
   store.setStructure(docId, all, structureDocument(all, store.pageGeometry(docId)));
-  const parts = buildIndexParts(store.paragraphs(docId, { content: true }));
+  const rowUnits = options.rowUnits ?? true;
+  const parts = buildIndexParts(store.paragraphs(docId, { content: true }), rowUnits);
   const { units, pages } = parts;
   const manifest: IndexManifest = {
     format: 'folio-document-index/2',
@@ -121,6 +130,7 @@ export async function buildDocumentIndex(
     unitSparse: blobs.put(serializeSparse(parts.unitSparse)),
     pageSparse: blobs.put(serializeSparse(parts.pageSparse)),
     pages,
+    rowUnits,
   };
   if (embedder) {
     // A unit is embedded with its section title, the context a reader would have.
@@ -149,7 +159,8 @@ export function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId:
   if (!manifest) {
     throw new Error(`the index of ${docId} was written by an older Folio: rebuild it (re-run its ingestion)`);
   }
-  const units = indexUnits(store.paragraphs(docId, { content: true }));
+  const paragraphs = store.paragraphs(docId, { content: true });
+  const units = manifest.rowUnits === false ? paragraphs : indexUnits(paragraphs);
   if (units.length !== manifest.units) {
     throw new Error(`index of ${docId} covers ${manifest.units} units but the stored paragraphs and their table rows make ${units.length}`);
   }

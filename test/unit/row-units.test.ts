@@ -67,6 +67,8 @@ describe('row units', () => {
     assert.equal(best('What was net income in 2019?').row?.table.rows[3].label, 'Net income');
     const capex = best('What was the FY2019 capex amount?');
     assert.equal(capex.row ? capex.row.table.rows[capex.row.row].label : capex.text, 'Purchases of property and equipment');
+    // Built without row units, the index holds the stored paragraphs only.
+    assert.equal(inMemoryDocumentIndex('doc', [tableParagraph(operations, 0)], { rowUnits: false }).units.length, 1);
     // Without concept expansion, "capex" has no statement words to match.
     const plain = retrieve(index, 'What was the FY2019 capex amount?', ['sparse'], undefined, { conceptWeight: 0 });
     assert.equal(plain.scores.every((score) => score === 0), true);
