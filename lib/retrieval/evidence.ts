@@ -42,7 +42,11 @@ export const PAGE_RANKING_LENGTH = 10;
 export const TABLE_CANDIDATES = 12;
 const TABLE_RANKING_DEPTH = 400;
 
-/** The distinct statement tables among the best-ranked units, in the order their first unit ranks. */
+/**
+ * The distinct statement tables among the best-ranked units, in the order their first unit
+ * ranks, then every other table of the document (ranked last): the numeric reader prefers the
+ * ranked ones, and says a period or item is missing only when no table of the document has it.
+ */
 function rankedTables(index: DocumentIndex, scores: Float32Array): TableCandidate[] {
   const seen = new Set<StatementTable>();
   const out: TableCandidate[] = [];
@@ -53,6 +57,11 @@ function rankedTables(index: DocumentIndex, scores: Float32Array): TableCandidat
     seen.add(table);
     out.push({ table, section: unit.section, caption: unit.caption ?? null, rank });
     if (out.length >= TABLE_CANDIDATES) break;
+  }
+  for (const unit of index.units) {
+    if (!unit.table || unit.row || seen.has(unit.table)) continue;
+    seen.add(unit.table);
+    out.push({ table: unit.table, section: unit.section, caption: unit.caption ?? null, rank: TABLE_RANKING_DEPTH + out.length, ranked: false });
   }
   return out;
 }

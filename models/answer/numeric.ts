@@ -28,6 +28,11 @@ export interface TableCandidate {
   caption?: string | null;
   /** Position of the table's best row in the retrieval ranking, from 0. */
   rank: number;
+  /**
+   * False for a table retrieval did not rank for the question (the rest of the document): it
+   * is read only when the ranked tables cannot answer, and to tell that a period is missing.
+   */
+  ranked?: boolean;
 }
 
 export interface UsedCell {
@@ -90,13 +95,26 @@ interface RowMatch {
 const MIN_EXPLAINED = 0.6;
 
 /** How well a row prints the item: its label by concept or by words, with its context as tie-breaks. */
+/** Stems of a row's label and of its heading rows, computed once per row. */
+const rowStems = new WeakMap<TableRow, { label: Set<string>; parents: Set<string> }>();
+
+function stemsOfRow(row: TableRow): { label: Set<string>; parents: Set<string> } {
+  let stems = rowStems.get(row);
+  if (!stems) {
+    stems = { label: contentStems(row.label), parents: contentStems(row.parents.join(' ')) };
+    rowStems.set(row, stems);
+  }
+  return stems;
+}
+
 function matchRow(query: ItemQuery, candidate: TableCandidate, row: TableRow, titleTerms: Set<string>): RowMatch | null {
   if (row.heading || row.cells.length === 0) return null;
-  let labelTerms = contentStems(row.label);
+  const stems = stemsOfRow(row);
+  let labelTerms = stems.label;
   const parentText = row.parents.join(' ');
   // A label of one word ("Total", "Americas", "Diluted") means what its heading row says.
   const short = labelTerms.size <= 1;
-  if (short) labelTerms = new Set([...labelTerms, ...contentStems(parentText)]);
+  if (short) labelTerms = new Set([...labelTerms, ...stems.parents]);
   if (labelTerms.size === 0) return null;
   let literal = 0;
   for (const term of labelTerms) if (query.terms.has(term)) literal++;
@@ -112,19 +130,26 @@ function matchRow(query: ItemQuery, candidate: TableCandidate, row: TableRow, ti
   }
   const explained = Math.max(literal, conceptFit);
   if (explained < MIN_EXPLAINED) return null;
-  const around = new Set([...labelTerms, ...contentStems(parentText), ...titleTerms]);
+  const around = (term: string) => labelTerms.has(term) || stems.parents.has(term) || titleTerms.has(term);
   let covered = 0;
-  for (const term of query.terms) if (around.has(term)) covered++;
+  for (const term of query.terms) if (around(term)) covered++;
   const itemCovered = query.terms.size ? covered / query.terms.size : 0;
   let contextHits = 0;
-  for (const term of query.context) if (titleTerms.has(term) || around.has(term)) contextHits++;
+  for (const term of query.context) if (around(term)) contextHits++;
   const contextFit = query.context.size ? contextHits / query.context.size : 0;
   const score = explained + 0.5 * itemCovered + 0.3 * contextFit + 0.15 / (1 + candidate.rank);
   return { candidate, row, score, explained, concept };
 }
 
+const titleStems = new WeakMap<TableCandidate, Set<string>>();
+
 function titleTermsOf(candidate: TableCandidate): Set<string> {
-  return contentStems([candidate.table.title ?? '', candidate.caption ?? '', ...(candidate.section ?? [])].join(' '));
+  let stems = titleStems.get(candidate);
+  if (!stems) {
+    stems = contentStems([candidate.table.title ?? '', candidate.caption ?? '', ...(candidate.section ?? [])].join(' '));
+    titleStems.set(candidate, stems);
+  }
+  return stems;
 }
 
 /** The cell of a row in the named period, or null. */
@@ -324,6 +349,17 @@ function answerExpression(
 export function readNumeric(question: string, candidates: readonly TableCandidate[], vocabulary: Vocabulary = financeVocabulary()): NumericResult {
   if (candidates.length === 0) return { status: 'abstain', reason: 'no statement table among the evidence' };
   if (NOT_A_NUMBER.test(question)) return { status: 'abstain', reason: 'the question asks for a name, place or date, not a number' };
+  // The tables retrieval ranked first; the whole document when they cannot answer, which is
+  // also what "not found" is judged on.
+  const ranked = candidates.filter((candidate) => candidate.ranked !== false);
+  if (ranked.length > 0 && ranked.length < candidates.length) {
+    const first = readFrom(question, ranked, vocabulary);
+    if (first.status === 'answer') return first;
+  }
+  return readFrom(question, candidates, vocabulary);
+}
+
+function readFrom(question: string, candidates: readonly TableCandidate[], vocabulary: Vocabulary): NumericResult {
   const periods = namedPeriods(question);
   const main = mainPeriod(periods);
   const definition = questionDefinition(question);

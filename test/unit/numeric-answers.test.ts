@@ -215,3 +215,16 @@ describe('numeric reader: units and scope', () => {
     assert.equal(readNumeric('On what date in 2019 did the company file?', tables(income)).status, 'abstain');
   });
 });
+
+describe('numeric reader: ranked tables first, the whole document for absence', () => {
+  const summary = makeStatement({ page: 80, title: 'Five-year summary', periods: [yearPeriod(2019), yearPeriod(2018), yearPeriod(2017), yearPeriod(2016), yearPeriod(2015)], rows: [{ label: 'Research and development', cells: ['16,000', '14,000', '11,000', '10,000', '8,067'] }] });
+
+  it('answers from a ranked table before the rest, and from the rest when the ranked ones lack the period', () => {
+    const candidates: TableCandidate[] = [{ table: operations, rank: 0 }, { table: summary, rank: 500, ranked: false }];
+    const ranked = readNumeric('What was R&D in fiscal 2019?', candidates);
+    assert.ok(ranked.status === 'answer' && ranked.value === 16217, JSON.stringify(ranked));
+    const older = readNumeric('What was R&D in fiscal 2015?', candidates);
+    assert.ok(older.status === 'answer' && older.value === 8067, JSON.stringify(older));
+    assert.equal(readNumeric('What was R&D in fiscal 2012?', candidates).status, 'not-found');
+  });
+});
