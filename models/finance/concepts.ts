@@ -6,7 +6,7 @@
  * statement row's label prints a concept. Pure: the vocabulary file is read once.
  */
 import { readFileSync } from 'node:fs';
-import { queryTermsWithPairs } from '../text/tokenize.ts';
+import { queryTermsWithPairs, STOPWORDS, stem, words } from '../text/tokenize.ts';
 
 export interface Concept {
   id: string;
@@ -180,6 +180,36 @@ export function conceptQueryTerms(question: string, weight: number, vocabulary: 
   const out = new Map<string, number>();
   for (const label of expansionLabels(findConcepts(question, vocabulary), vocabulary)) {
     for (const term of queryTermsWithPairs(label)) if (!own.has(term)) out.set(term, weight);
+  }
+  return out;
+}
+
+/** A concept a question names: the question's stemmed words for it, and each label's stemmed content words. */
+export interface ConceptSynonym {
+  concept: string;
+  phraseTerms: string[];
+  labelTerms: string[][];
+}
+
+/**
+ * For the sentence reader: the question's analyst words ("capex") and the statement labels
+ * that mean the same ("Purchases of property and equipment"), as index terms, so a passage
+ * that prints a label covers the question's words for it.
+ */
+export function conceptSynonyms(question: string, vocabulary: Vocabulary = financeVocabulary()): ConceptSynonym[] {
+  const content = (text: string) => words(text).filter((word) => !STOPWORDS.has(word)).map(stem);
+  return findConcepts(question, vocabulary).map((match) => ({
+    concept: match.concept.id,
+    phraseTerms: content(match.phrase.replaceAll('&', ' ')),
+    labelTerms: match.concept.labels.map(content).filter((terms) => terms.length > 0),
+  }));
+}
+
+/** `present` with the question's words for each concept added when a label of it is all there. */
+export function withSynonyms(present: ReadonlySet<string>, synonyms: readonly ConceptSynonym[]): Set<string> {
+  const out = new Set(present);
+  for (const synonym of synonyms) {
+    if (synonym.labelTerms.some((terms) => terms.every((term) => present.has(term)))) for (const term of synonym.phraseTerms) out.add(term);
   }
   return out;
 }

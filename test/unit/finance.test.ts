@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { gradeNumeric } from '../../lib/eval/metrics.ts';
 import { questionType } from '../../lib/eval/questions.ts';
-import { type Concept, conceptQueryTerms, expansionLabels, financeVocabulary, findConcepts, labelFit, makeVocabulary, normalizePhrase } from '../../models/finance/concepts.ts';
+import { type CandidateUnit, readExtractive } from '../../models/answer/extractive.ts';
+import { type Concept, conceptQueryTerms, conceptSynonyms, withSynonyms, expansionLabels, financeVocabulary, findConcepts, labelFit, makeVocabulary, normalizePhrase } from '../../models/finance/concepts.ts';
 import { firstNumber, printedNumbers, statedDecimals, wholeNumber } from '../../models/finance/numbers.ts';
+import { queryTerms } from '../../models/text/tokenize.ts';
 
 describe('printed numbers', () => {
   it('reads currency, thousands commas, decimals, percentages and parentheses', () => {
@@ -113,5 +115,27 @@ describe('financial concept vocabulary', () => {
     const shipped = financeVocabulary();
     assert.ok(shipped.concepts.length >= 30);
     assert.deepEqual(findConcepts('What was the D&A and net PP&E?', shipped).map((m) => m.concept.id), ['depreciation_and_amortization', 'net_ppe']);
+  });
+});
+
+describe('concepts in the sentence reader', () => {
+  it('lets a printed label cover the analyst word for it', () => {
+    const synonyms = conceptSynonyms('What was the capex in 2019?');
+    assert.deepEqual(synonyms[0].phraseTerms, ['capex']);
+    const present = withSynonyms(new Set(['purchas', 'of', 'properti', 'and', 'equip']), synonyms);
+    assert.equal(present.has('capex'), true);
+    assert.equal(withSynonyms(new Set(['purchas', 'properti']), synonyms).has('capex'), false);
+  });
+
+  it('answers from the sentence that prints the label, not the one that repeats other words', () => {
+    const units: CandidateUnit[] = [
+      { page: 1, bbox: [0, 0, 1, 1], text: 'Capex guidance for 2020 will be announced later in the year.', score: 1 },
+      { page: 2, bbox: [0, 0, 1, 1], text: 'In 2019, purchases of property and equipment were $10,495 million.', score: 0.9 },
+    ];
+    const question = 'How much was capex in 2019?';
+    const idf = () => 1;
+    const read = readExtractive(question, queryTerms(question), idf, units, (term) => term !== 'capex');
+    assert.equal(read.found, true, read.notFoundReason ?? '');
+    assert.equal(read.citations[0].page, 2);
   });
 });
