@@ -140,7 +140,11 @@ async function askStreaming(config: CliConfig, id: string, question: string, out
       const rejected = reader.kind === 'extractive' ? reader.llmRejected : undefined;
       // The streamed text was the model's; when it was set aside, say so and show the answer used.
       const lines = streamed.trim() === answer.answer.trim() ? [''] : ['', ...(rejected ? [`(not used: ${rejected}; extractive answer follows)`] : []), answer.answer];
-      out.write(`${lines.join('\n')}\n${formatCitations(answer)}`);
+      // An answer computed from statement cells shows its formula with the numbers filled in;
+      // a "not found" says why.
+      const numeric = reader.kind === 'extractive' ? reader.numeric : undefined;
+      const why = numeric?.filled && numeric.formula ? [`  ${numeric.formula}: ${numeric.filled}`] : !answer.found && reader.kind === 'extractive' && reader.notFoundReason ? [`  (${reader.notFoundReason})`] : [];
+      out.write(`${[...lines, ...why].join('\n')}\n${formatCitations(answer)}`);
       return;
     }
   }

@@ -1,4 +1,5 @@
 /** What an answer carries: the text, its citations, and the ledger of every stage. */
+import type { UsedCell } from '../../models/answer/numeric.ts';
 import type { Citation } from '../../models/document/types.ts';
 import type { EvidenceLedger } from '../retrieval/evidence.ts';
 
@@ -14,6 +15,18 @@ export interface ExtractiveReaderLedger {
   notFoundReason: string | null;
   /** Set when an LLM was configured but its answer was not used, and why. */
   llmRejected?: string;
+  /** The numeric reader over statement tables: what it computed from which cells, or why it did not. */
+  numeric?: NumericLedger;
+}
+
+export interface NumericLedger {
+  status: 'answer' | 'not-found' | 'abstain';
+  /** The formula with line-item names ("Gross margin / Total net sales × 100"), null for one cell. */
+  formula?: string | null;
+  /** The formula with the cells' numbers filled in, and its result. */
+  filled?: string;
+  cells?: UsedCell[];
+  reason?: string;
 }
 
 export interface LlmReaderLedger {

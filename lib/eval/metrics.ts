@@ -1,4 +1,5 @@
 /** Evaluation metrics for question answering with page evidence. */
+import { firstNumber, statedDecimals, wholeNumber } from '../../models/finance/numbers.ts';
 import { sharedTokenCount } from '../../models/text/overlap.ts';
 
 /** SQuAD-style answer normalisation: lower case, no punctuation, no articles, single spaces. */
@@ -49,4 +50,31 @@ export function median(values: readonly number[]): number {
 
 export function mean(values: readonly number[]): number {
   return values.length ? values.reduce((a, b) => a + b, 0) / values.length : Number.NaN;
+}
+
+export interface NumericGrade {
+  /** The gold answer is one number ("$10,495", "37.8%", "1.60"). */
+  numeric: boolean;
+  /** The answer's first number, or null when it prints none. */
+  predicted: number | null;
+  gold: number | null;
+  correct: boolean;
+}
+
+/**
+ * Grades a numeric gold answer against the first number of the predicted one. They agree when
+ * they differ by at most one unit in the last place the question asks for ("round to one
+ * decimal place": 0.1), or, when the question states no rounding, by at most 1% of the gold
+ * value. Signs are compared as magnitudes: a cash outflow printed "(10,495)" is answered as
+ * the amount 10,495. A predicted "not found" never matches.
+ */
+export function gradeNumeric(predicted: string, gold: string | null, question: string, found = true): NumericGrade {
+  const expected = gold === null ? null : wholeNumber(gold);
+  if (!expected) return { numeric: false, predicted: null, gold: null, correct: false };
+  const answer = found ? firstNumber(predicted) : null;
+  if (!answer) return { numeric: true, predicted: null, gold: expected.value, correct: false };
+  const decimals = statedDecimals(question);
+  const tolerance = decimals !== null ? 10 ** -decimals + 1e-9 : Math.abs(expected.value) * 0.01;
+  const correct = Math.abs(Math.abs(answer.value) - Math.abs(expected.value)) <= tolerance;
+  return { numeric: true, predicted: answer.value, gold: expected.value, correct };
 }

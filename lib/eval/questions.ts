@@ -1,5 +1,5 @@
 /**
- * Question files of the evaluation harness (JSON lines, as ../shared/corpus/qa/questions.jsonl):
+ * Question files of the evaluation harness (JSON lines):
  * `doc` is the PDF's file name, `evidence_pages` are 1-based, `answer` is null for a question the
  * document cannot answer.
  */
@@ -12,6 +12,17 @@ export interface EvalQuestion {
   answer: string | null;
   evidence_pages: number[];
   kind?: string;
+  /** Finance sets: extraction, numerical, text, notes_table or unanswerable. */
+  question_type?: string;
+  /** Finance sets: the unit the answer is given in ("USD millions", "percent"), or null. */
+  unit?: string | null;
+  /** Finance numerical questions: "<definition> = <numeric expression>". */
+  formula?: string | null;
+}
+
+/** The question's type for per-type reports: its `question_type`, else its `kind`, else "all". */
+export function questionType(question: EvalQuestion): string {
+  return question.question_type ?? question.kind ?? 'all';
 }
 
 export function readQuestionFile(file: string): EvalQuestion[] {

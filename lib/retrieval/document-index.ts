@@ -1,7 +1,10 @@
 /**
  * The per-document search index, built once by the ingestion workflow and stored as blobs:
  * BM25 over units (the baseline), the expanded inference-free sparse index over units, and a
- * sparse index over whole pages. Readers load it lazily and keep a few in an LRU cache.
+ * sparse index over whole pages. Its units are the stored content paragraphs and, for each
+ * table that carries its rows as data, one unit per row (models/retrieval/row-units.ts),
+ * derived again from the paragraphs when the index is loaded. Readers load it lazily and keep
+ * a few in an LRU cache.
  */
 import { buildBm25, type Bm25Index, deserializeBm25, serializeBm25 } from '../../models/retrieval/bm25.ts';
 import type { TextEmbedder } from '../../models/embed/text-embedder.ts';
@@ -11,12 +14,14 @@ import type { BlobStore } from '../store/blobs.ts';
 import type { MetadataStore } from '../store/metadata.ts';
 import { structureDocument } from '../pdf/text/structure.ts';
 import type { Paragraph } from '../../models/document/types.ts';
+import { type IndexUnit, indexUnits } from '../../models/retrieval/row-units.ts';
 
 export interface DocumentIndex {
   docId: string;
   /** Unit embeddings, when the index was built with a text embedder. */
   dense: DenseIndex | null;
-  units: Paragraph[];
+  /** The stored content paragraphs, each table followed by one unit per statement row. */
+  units: IndexUnit[];
   bm25: Bm25Index;
   unitSparse: SparseIndex;
   pageSparse: SparseIndex;
@@ -27,13 +32,20 @@ export interface DocumentIndex {
 }
 
 interface IndexManifest {
-  format: 'folio-document-index/1';
+  format: 'folio-document-index/2';
   units: number;
   bm25: string;
   unitSparse: string;
   pageSparse: string;
   dense?: string;
   pages: number[];
+  /** Statement rows are units of their own (absent in indexes built with them switched off). */
+  rowUnits?: boolean;
+}
+
+export interface IndexBuildOptions {
+  /** One unit per statement-table row besides the table's own (default true; off to measure them). */
+  rowUnits?: boolean;
 }
 
 /** The innermost heading over a unit (a heading's own title is not repeated as its context). */
@@ -67,6 +79,33 @@ function pageIndexOf(units: readonly Paragraph[], pages: readonly number[]): Int
   return Int32Array.from(units, (unit) => position.get(unit.page) ?? -1);
 }
 
+/** The lexical parts of an index, built from a document's content paragraphs. */
+function buildIndexParts(paragraphs: readonly Paragraph[], rowUnits = true) {
+  // Pages are read from the paragraphs alone: a row unit repeats words its table already has.
+  const { pages, texts } = pageTexts(paragraphs);
+  const units = rowUnits ? indexUnits(paragraphs) : [...paragraphs];
+  return {
+    units,
+    pages,
+    bm25: buildBm25(units.map(indexedText)),
+    unitSparse: buildSparseIndex(units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }))),
+    // Whole pages: their own words only, every term kept.
+    pageSparse: buildSparseIndex(
+      pages.map((page, i) => ({ page, text: texts[i] })),
+      { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, sectionWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
+    ),
+  };
+}
+
+/**
+ * An index held in memory only, without unit embeddings: for tests and benchmarks that
+ * build one from paragraphs they made, with the same parts as a stored index.
+ */
+export function inMemoryDocumentIndex(docId: string, paragraphs: readonly Paragraph[], options: IndexBuildOptions = {}): DocumentIndex {
+  const parts = buildIndexParts(paragraphs, options.rowUnits ?? true);
+  return { docId, dense: null, ...parts, pageIndexOfUnit: pageIndexOf(parts.units, parts.pages) };
+}
+
 /**
  * Runs the document-level structure pass (headers/footers, headings, sections, captions) over
  * the stored paragraphs, then builds every part of the index from the content units and
@@ -77,26 +116,21 @@ export async function buildDocumentIndex(
   blobs: BlobStore,
   docId: string,
   embedder?: { name: string; embedder: TextEmbedder },
+  options: IndexBuildOptions = {},
 ): Promise<{ units: number; key: string }> {
   const all = store.paragraphs(docId);
   store.setStructure(docId, all, structureDocument(all, store.pageGeometry(docId)));
-  const units = store.paragraphs(docId, { content: true });
-  const { pages, texts } = pageTexts(units);
+  const rowUnits = options.rowUnits ?? true;
+  const parts = buildIndexParts(store.paragraphs(docId, { content: true }), rowUnits);
+  const { units, pages } = parts;
   const manifest: IndexManifest = {
-    format: 'folio-document-index/1',
+    format: 'folio-document-index/2',
     units: units.length,
-    bm25: blobs.put(serializeBm25(buildBm25(units.map(indexedText)))),
-    unitSparse: blobs.put(serializeSparse(buildSparseIndex(units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }))))),
-    // Whole pages: their own words only, every term kept.
-    pageSparse: blobs.put(
-      serializeSparse(
-        buildSparseIndex(
-          pages.map((page, i) => ({ page, text: texts[i] })),
-          { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, sectionWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
-        ),
-      ),
-    ),
+    bm25: blobs.put(serializeBm25(parts.bm25)),
+    unitSparse: blobs.put(serializeSparse(parts.unitSparse)),
+    pageSparse: blobs.put(serializeSparse(parts.pageSparse)),
     pages,
+    rowUnits,
   };
   if (embedder) {
     // A unit is embedded with its section title, the context a reader would have.
@@ -112,7 +146,7 @@ export async function buildDocumentIndex(
 function readManifest(bytes: Buffer): IndexManifest | null {
   try {
     const manifest = JSON.parse(bytes.toString('utf8')) as IndexManifest;
-    return manifest.format === 'folio-document-index/1' ? manifest : null;
+    return manifest.format === 'folio-document-index/2' ? manifest : null;
   } catch {
     return null;
   }
@@ -125,9 +159,10 @@ export function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId:
   if (!manifest) {
     throw new Error(`the index of ${docId} was written by an older Folio: rebuild it (re-run its ingestion)`);
   }
-  const units = store.paragraphs(docId, { content: true });
+  const paragraphs = store.paragraphs(docId, { content: true });
+  const units = manifest.rowUnits === false ? paragraphs : indexUnits(paragraphs);
   if (units.length !== manifest.units) {
-    throw new Error(`index of ${docId} covers ${manifest.units} units but ${units.length} paragraphs are stored`);
+    throw new Error(`index of ${docId} covers ${manifest.units} units but the stored paragraphs and their table rows make ${units.length}`);
   }
   return {
     docId,

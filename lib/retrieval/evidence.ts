@@ -4,6 +4,8 @@
  * ledger of what each kept.
  */
 import type { CandidateUnit } from '../../models/answer/extractive.ts';
+import type { TableCandidate } from '../../models/answer/numeric.ts';
+import type { StatementTable } from '../../models/document/types.ts';
 import { topK } from '../../models/retrieval/bm25.ts';
 import { denseSimilarity } from '../../models/retrieval/diversity.ts';
 import { DEFAULT_SAMPLER, type SamplerOptions, selectUnits } from '../../models/retrieval/sampler.ts';
@@ -24,6 +26,8 @@ export interface EvidenceLedger {
     pageRanking: number[];
     /** Terms pseudo-relevance feedback added to the query, with their weights (when enabled). */
     expansion?: [string, number][];
+    /** Financial concepts the question names, whose statement labels expanded the query. */
+    concepts?: string[];
   };
   sampler: {
     tokenBudget: number;
@@ -33,6 +37,34 @@ export interface EvidenceLedger {
 }
 
 export const PAGE_RANKING_LENGTH = 10;
+
+/** Statement tables handed to the numeric reader, and how deep in the ranking to look for them. */
+export const TABLE_CANDIDATES = 12;
+const TABLE_RANKING_DEPTH = 400;
+
+/**
+ * The distinct statement tables among the best-ranked units, in the order their first unit
+ * ranks, then every other table of the document (ranked last): the numeric reader prefers the
+ * ranked ones, and says a period or item is missing only when no table of the document has it.
+ */
+function rankedTables(index: DocumentIndex, scores: Float32Array): TableCandidate[] {
+  const seen = new Set<StatementTable>();
+  const out: TableCandidate[] = [];
+  for (const [rank, i] of topK(scores, TABLE_RANKING_DEPTH).entries()) {
+    const unit = index.units[i];
+    const table = unit.row?.table ?? unit.table;
+    if (!table || seen.has(table) || scores[i] <= 0) continue;
+    seen.add(table);
+    out.push({ table, section: unit.section, caption: unit.caption ?? null, rank });
+    if (out.length >= TABLE_CANDIDATES) break;
+  }
+  for (const unit of index.units) {
+    if (!unit.table || unit.row || seen.has(unit.table)) continue;
+    seen.add(unit.table);
+    out.push({ table: unit.table, section: unit.section, caption: unit.caption ?? null, rank: TABLE_RANKING_DEPTH + out.length, ranked: false });
+  }
+  return out;
+}
 
 export interface EvidenceOptions {
   scorers?: readonly ScorerName[];
@@ -49,6 +81,8 @@ export interface EvidenceOptions {
 export interface Evidence {
   question: string;
   candidates: CandidateUnit[];
+  /** Statement tables whose rows (or which) rank best for the question, best first. */
+  tables: TableCandidate[];
   ledger: EvidenceLedger;
   ms: { retrieve: number; sample: number };
   /** IDF of a stemmed term over the document's units. */
@@ -79,6 +113,7 @@ export function gatherEvidence(index: DocumentIndex, question: string, options: 
   return {
     question,
     candidates: selection.units.map((selected) => ({ ...index.units[selected.unit], score: selected.score })),
+    tables: rankedTables(index, retrieval.scores),
     idf,
     inDocument: (term: string) => sparseTermId(index.unitSparse, term) >= 0,
     started,
@@ -93,6 +128,7 @@ export function gatherEvidence(index: DocumentIndex, question: string, options: 
         candidates: selection.candidates,
         pageRanking,
         ...(retrieval.expansion.length > 0 ? { expansion: retrieval.expansion } : {}),
+        ...(retrieval.concepts.length > 0 ? { concepts: retrieval.concepts } : {}),
       },
       sampler: {
         tokenBudget: sampler.tokenBudget,

@@ -13,13 +13,15 @@
  * dense scorer rank only the best units of the other rankings' fusion (by default the top 100,
  * at half a vote); and pseudo-relevance feedback, which re-scores `sparse` and `pages` with the
  * question expanded by the words the first fused ranking's best units share
- * (models/retrieval/feedback.ts), then fuses again.
+ * (models/retrieval/feedback.ts), then fuses again; and concept expansion, which adds the
+ * statement labels of the financial concepts the question names at a lower weight.
  */
 import { scoreBm25, topK } from '../../models/retrieval/bm25.ts';
 import { type FeedbackOptions, feedbackTerms } from '../../models/retrieval/feedback.ts';
 import { liftRanks, ranksOf, reciprocalRankFusion } from '../../models/retrieval/fusion.ts';
 import { scoreDense } from '../../models/retrieval/dense.ts';
 import { captionLabel, referencedLabels } from '../../models/document/labels.ts';
+import { conceptQueryTerms, findConcepts } from '../../models/finance/concepts.ts';
 import { idfOf, scoreSparseWeighted, sparseTermId } from '../../models/retrieval/sparse.ts';
 import { queryTerms, queryTermsWithPairs } from '../../models/text/tokenize.ts';
 import { type DocumentIndex, indexedText } from './document-index.ts';
@@ -38,6 +40,12 @@ export interface RetrieveOptions {
   denseWithin?: number;
   /** Pseudo-relevance feedback; null or absent: the question's terms only. */
   feedback?: FeedbackOptions | null;
+  /**
+   * Weight of the statement labels of the financial concepts the question names
+   * (models/finance/concepts.json: "capex" also looks for "Purchases of property and
+   * equipment"); 0 or absent: no concept expansion.
+   */
+  conceptWeight?: number;
 }
 
 /**
@@ -45,7 +53,7 @@ export interface RetrieveOptions {
  * units at a full vote it cost recall@1 and answer F1 on the development set (README,
  * Evaluation, has the measurements). No feedback: it did not pay there.
  */
-export const DEFAULT_RETRIEVE: RetrieveOptions = { denseWithin: 100, weights: { dense: 0.5 } };
+export const DEFAULT_RETRIEVE: RetrieveOptions = { denseWithin: 100, weights: { dense: 0.5 }, conceptWeight: 0.5 };
 
 export interface Retrieval {
   /** Fused score per unit (0 for units no scorer ranked). */
@@ -56,13 +64,17 @@ export interface Retrieval {
   labels: string[];
   /** Terms pseudo-relevance feedback added, with their query weights (empty without feedback). */
   expansion: [string, number][];
+  /** Ids of the financial concepts the question names whose labels expanded the query. */
+  concepts: string[];
 }
 
 /** The question's sparse terms at weight 1, with any expansion terms at theirs. */
 type WeightedQuery = Map<string, number>;
 
-function questionQuery(question: string): WeightedQuery {
-  return new Map(queryTermsWithPairs(question).map((term) => [term, 1]));
+function questionQuery(question: string, conceptWeight: number): WeightedQuery {
+  const query: WeightedQuery = new Map(queryTermsWithPairs(question).map((term) => [term, 1]));
+  if (conceptWeight > 0) for (const [term, weight] of conceptQueryTerms(question, conceptWeight)) query.set(term, weight);
+  return query;
 }
 
 /**
@@ -159,7 +171,7 @@ export function retrieve(
   options: RetrieveOptions = DEFAULT_RETRIEVE,
 ): Retrieval {
   const labels = referencedLabels(question);
-  const query = questionQuery(question);
+  const query = questionQuery(question, options.conceptWeight ?? 0);
   let { scores, used } = fuse(index, question, scorers, labels, queryVector, query, options);
   let expansion: [string, number][] = [];
   const lexical = used.includes('sparse') || used.includes('pages');
@@ -168,5 +180,6 @@ export function retrieve(
     expansion = [...expanded].filter(([term]) => !query.has(term));
     if (expansion.length > 0) ({ scores, used } = fuse(index, question, scorers, labels, queryVector, expanded, options));
   }
-  return { scores, scorers: used, terms: queryTermsWithPairs(question), labels, expansion };
+  const concepts = options.conceptWeight ? findConcepts(question).map((match) => match.concept.id) : [];
+  return { scores, scorers: used, terms: queryTermsWithPairs(question), labels, expansion, concepts };
 }

@@ -11,11 +11,13 @@
  */
 import type { Box, Citation, UnitKind } from '../document/types.ts';
 import { captionLabel, referencedLabels } from '../document/labels.ts';
+import { conceptSynonyms, withSynonyms } from '../finance/concepts.ts';
 import { STOPWORDS, terms as termsOf, words } from '../text/tokenize.ts';
 import { judgeAnswerability } from './answerability.ts';
 import { analyseQuestion, fitsAnswerType, questionCore } from './question.ts';
 import { extractSpan } from './span.ts';
 import { tableRowPassages } from './table-cells.ts';
+import type { RowRef } from '../retrieval/row-units.ts';
 
 export interface CandidateUnit {
   page: number;
@@ -29,6 +31,8 @@ export interface CandidateUnit {
   kind?: UnitKind;
   /** Titles of the enclosing headings, outermost first. */
   section?: string[];
+  /** For a row unit: the statement table and row it reads (cells, values, periods, boxes). */
+  row?: RowRef;
 }
 
 export interface ExtractiveAnswer {
@@ -151,7 +155,12 @@ export function readExtractive(
 
   const analysis = analyseQuestion(question);
   const passages: Passage[] = [];
-  const coverageOf = (present: Set<string>) => {
+  // Financial concepts the question names in analyst words ("capex"): a passage printing one of
+  // their statement labels ("Purchases of property and equipment") covers those words.
+  const synonyms = conceptSynonyms(question);
+  const expand = (present: Set<string>) => (synonyms.length > 0 ? withSynonyms(present, synonyms) : present);
+  const coverageOf = (given: Set<string>) => {
+    const present = expand(given);
     let covered = 0;
     for (const [term, weight] of weights) if (present.has(term)) covered += weight;
     return totalWeight > 0 ? covered / totalWeight : 0;
@@ -159,8 +168,9 @@ export function readExtractive(
   // The sentence is judged on the question's core; the locator's words belong to its context.
   const core = new Set(termsOf(questionCore(question)));
   const coreWeight = [...weights].reduce((sum, [term, weight]) => sum + (core.has(term) ? weight : 0), 0);
-  const coreCoverageOf = (present: Set<string>) => {
-    if (coreWeight === 0) return coverageOf(present);
+  const coreCoverageOf = (given: Set<string>) => {
+    if (coreWeight === 0) return coverageOf(given);
+    const present = expand(given);
     let covered = 0;
     for (const [term, weight] of weights) if (core.has(term) && present.has(term)) covered += weight;
     return covered / coreWeight;
@@ -219,7 +229,9 @@ export function readExtractive(
   passages.sort((a, b) => b.score - a.score || a.unit - b.unit);
   const best = passages[0];
   // Answerability asks whether any evidence covers the question, whichever passage reads best.
-  const verdict = judgeAnswerability(question, inDocument, passages.reduce((max, p) => Math.max(max, p.coverage), 0));
+  // A concept's analyst word the document never prints ("capex") is there when one of its labels is.
+  const synonymInDocument = (term: string) => synonyms.some((s) => s.phraseTerms.includes(term) && s.labelTerms.some((terms) => terms.every(inDocument)));
+  const verdict = judgeAnswerability(question, (term) => inDocument(term) || synonymInDocument(term), passages.reduce((max, p) => Math.max(max, p.coverage), 0));
   if (!best || !verdict.answerable) {
     return {
       answer: NOT_FOUND,
