@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import type { Box, Paragraph, UnitKind } from '../../models/document/types.ts';
+import type { Box, Paragraph, StatementTable, UnitKind } from '../../models/document/types.ts';
 import type { DocumentRecord, DocumentStatus, PageCrops, PageRecord } from './records.ts';
 
 const SCHEMA = `
@@ -46,6 +46,7 @@ CREATE TABLE IF NOT EXISTS paragraphs (
   level INTEGER,
   section TEXT,
   cells TEXT,
+  table_data TEXT,
   caption TEXT,
   image_key TEXT,
   refs TEXT,
@@ -105,6 +106,7 @@ interface ParagraphRow {
   level: number | null;
   section: string | null;
   cells: string | null;
+  table_data: string | null;
   caption: string | null;
   image_key: string | null;
   refs: string | null;
@@ -123,6 +125,7 @@ function toParagraph(row: ParagraphRow): Paragraph {
     level: row.level,
     section: row.section ? (JSON.parse(row.section) as string[]) : [],
     cells: row.cells ? (JSON.parse(row.cells) as string[][]) : undefined,
+    ...(row.table_data ? { table: JSON.parse(row.table_data) as StatementTable } : {}),
     caption: row.caption,
     imageKey: row.image_key,
     references: row.refs ? (JSON.parse(row.refs) as string[]) : [],
@@ -167,6 +170,7 @@ export class MetadataStore {
       ['level', 'INTEGER'],
       ['section', 'TEXT'],
       ['cells', 'TEXT'],
+      ['table_data', 'TEXT'],
       ['caption', 'TEXT'],
       ['image_key', 'TEXT'],
       ['refs', 'TEXT'],
@@ -280,8 +284,8 @@ export class MetadataStore {
     const save = this.db.transaction((p: StoredPage) => {
       this.db.prepare('DELETE FROM paragraphs WHERE doc_id = ? AND page = ?').run(docId, p.page);
       const insert = this.db.prepare(
-        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text, size, lines, kind, cells, image_key, bold)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO paragraphs (doc_id, page, idx, x0, y0, x1, y1, text, size, lines, kind, cells, table_data, image_key, bold)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       );
       for (const para of p.paragraphs) {
         insert.run(
@@ -294,6 +298,7 @@ export class MetadataStore {
           para.lines ?? null,
           para.kind ?? 'text',
           para.cells ? JSON.stringify(para.cells) : null,
+          para.table ? JSON.stringify(para.table) : null,
           para.imageKey ?? null,
           para.bold ? 1 : null,
         );
@@ -364,7 +369,7 @@ export class MetadataStore {
   paragraphs(docId: string, options: { content?: boolean } = {}): Paragraph[] {
     const rows = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs, bold FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, table_data, caption, image_key, refs, bold FROM paragraphs
          WHERE doc_id = ? ${options.content ? "AND kind NOT IN ('header', 'footer')" : ''}
          ORDER BY page, idx`,
       )
@@ -375,7 +380,7 @@ export class MetadataStore {
   pageParagraphs(docId: string, page: number): Paragraph[] {
     const rows = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs, bold FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, table_data, caption, image_key, refs, bold FROM paragraphs
          WHERE doc_id = ? AND page = ? ORDER BY idx`,
       )
       .all(docId, page) as ParagraphRow[];
@@ -386,7 +391,7 @@ export class MetadataStore {
   figure(docId: string, page: number, index: number): Paragraph | undefined {
     const row = this.db
       .prepare(
-        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, caption, image_key, refs, bold FROM paragraphs
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, table_data, caption, image_key, refs, bold FROM paragraphs
          WHERE doc_id = ? AND page = ? AND idx = ? AND kind = 'figure'`,
       )
       .get(docId, page, index) as ParagraphRow | undefined;

@@ -116,6 +116,8 @@ export interface StatementTable {
   box: Box;
   /** The statement or table title printed above it ("CONSOLIDATED STATEMENTS OF OPERATIONS"), or null. */
   title: string | null;
+  /** The label column's own header ("Method"), or '' when it has none. */
+  labelHeader?: string;
   /** Unit and scale of its values unless a row says otherwise. */
   unit: ValueUnit;
   columns: TableColumn[];

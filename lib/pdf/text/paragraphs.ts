@@ -12,6 +12,9 @@ import { captionLabel } from '../../../models/document/labels.ts';
 import { findGutter, readingOrder } from './reading-order.ts';
 import { joinLineSegments, type Line, normalizeSpace, runsToLines, type TextRun, unionBox } from './lines.ts';
 import { findTables, type TableRegion, tableText } from './tables.ts';
+import { statementTablesOf } from './statements.ts';
+import type { StatementTable } from '../../../models/document/types.ts';
+import { tableCells } from '../../../models/tables/statement.ts';
 
 /** A line (or paragraph) set in bold throughout, give or take a stray regular space or digit. */
 function isBold(text: string, boldChars: number | undefined): boolean {
@@ -140,6 +143,7 @@ function detectTables(segments: Line[]): TableRegion[] {
 
 interface Item extends Line {
   table?: TableRegion;
+  statement?: StatementTable;
   figure?: { region: FigureRegion; text: string };
 }
 
@@ -192,7 +196,11 @@ function inside(box: Box, region: Box): boolean {
  * Runs → segments → tables → reading order → lines → paragraphs, with tables and figures as
  * single units. Text drawn inside a figure (axis labels, legends) stays with the figure.
  */
-export function layoutParagraphs(allRuns: TextRun[], page: number, figures: readonly FigureRegion[] = []): Paragraph[] {
+export function layoutParagraphs(pageRuns: TextRun[], page: number, pageFigures: readonly FigureRegion[] = []): Paragraph[] {
+  // Statement tables first: their shaded row bands and rules must not make them figures.
+  const statements = statementTablesOf(pageRuns, page, pageFigures);
+  const allRuns = statements.rest;
+  const figures = statements.figures;
   const figureText: string[][] = figures.map(() => []);
   const runs = allRuns.filter((run) => {
     const f = figures.findIndex((figure) => inside(run.box, figure.box));
@@ -218,6 +226,10 @@ export function layoutParagraphs(allRuns: TextRun[], page: number, figures: read
       items.push({ text: tableText(table.rows), box: table.box, size: sizes[sizes.length >> 1], table });
     }
   });
+  for (const table of statements.tables) {
+    const cells = tableCells(table);
+    items.push({ text: [table.title, tableText(cells)].filter(Boolean).join('\n'), box: table.box, size: statements.size, statement: table });
+  }
   regions.forEach((region, f) => {
     const text = normalizeSpace(figureText[f].join(' '));
     items.push({ text, box: region.box, size: 10, figure: { region, text } });
@@ -233,6 +245,12 @@ export function layoutParagraphs(allRuns: TextRun[], page: number, figures: read
     if (item.figure) {
       flushRun();
       paragraphs.push({ page, index: paragraphs.length, bbox: roundBox(item.box), text: item.figure.text, kind: 'figure', lines: 0 });
+      continue;
+    }
+    if (item.statement) {
+      flushRun();
+      const cells = tableCells(item.statement);
+      paragraphs.push({ page, index: paragraphs.length, bbox: roundBox(item.box), text: item.text, size: item.size, lines: cells.length, kind: 'table', cells, table: item.statement });
       continue;
     }
     if (!item.table) {

@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Box } from '../../models/document/types.ts';
+import { periodOfHeader } from '../../models/tables/periods.ts';
+import { cellValue, findStatementTables, tableCells, type Word } from '../../models/tables/statement.ts';
+import { rowUnit, tableUnit } from '../../models/tables/units.ts';
+
+/** Words laid out like a printed statement: `x` is each word's left edge, or its right edge when `right` is set. */
+function line(y: number, parts: [string, number, boolean?][], size = 9): Word[] {
+  return parts.map(([text, x, right]) => {
+    const width = text.length * size * 0.5;
+    const box: Box = right ? [x - width, y, x, y + size] : [x, y, x + width, y + size];
+    return { text, box, size };
+  });
+}
+
+const R = true;
+
+function statementWords(): Word[] {
+  return [
+    ...line(40, [['CONSOLIDATED', 150], ['STATEMENTS', 215], ['OF', 270], ['OPERATIONS', 285]]),
+    ...line(52, [['(in', 200], ['millions,', 215], ['except', 258], ['per', 290], ['share', 306], ['data)', 333]]),
+    ...line(70, [['Year', 400], ['Ended', 422], ['December', 450], ['31,', 492]]),
+    ...line(82, [['2019', 420, R], ['2018', 490, R], ['2017', 560, R]]),
+    ...line(96, [['Net', 50], ['sales:', 68]]),
+    ...line(108, [['Products', 60], ['$', 380], ['118,573', 420, R], ['$', 450], ['141,915', 490, R], ['$', 520], ['160,408', 560, R]]),
+    ...line(120, [['Services', 60], ['(1)', 98], ['87,436', 420, R], ['90,972', 490, R], ['—', 560, R]]),
+    ...line(132, [['Total', 50], ['net', 75], ['sales', 93], ['205,009', 420, R], ['232,887', 490, R], ['160,408', 560, R]]),
+    ...line(144, [['Other', 50], ['income', 77], ['(expense),', 108], ['net', 157], ['$', 380], ['(1,197)', 420, R], ['(300)', 490, R], ['57', 560, R]]),
+    ...line(156, [['Net', 50], ['cash', 68], ['provided', 92], ['by', 132], ['operating', 146]]),
+    ...line(168, [['activities', 60], ['11,588', 420, R], ['10,073', 490, R], ['3,033', 560, R]]),
+    ...line(180, [['Diluted', 50], ['earnings', 85], ['per', 125], ['share', 142], ['$', 380], ['2.15', 420, R], ['1.60', 490, R], ['1.25', 560, R]]),
+    ...line(220, [['The', 50], ['accompanying', 70], ['notes', 135], ['are', 165], ['an', 183], ['integral', 197], ['part', 235], ['of', 257], ['these', 270], ['statements', 297], ['in', 350], ['2019', 362], ['and', 388], ['2018.', 410]]),
+  ];
+}
+
+describe('statement tables', () => {
+  it('reads printed cells as numbers: parentheses negative, dashes empty, "$" and "%" part of the number', () => {
+    assert.equal(cellValue('$ (1,197)'), -1197);
+    assert.equal(cellValue('(10,495)'), -10495);
+    assert.equal(cellValue('12.5%'), 12.5);
+    assert.equal(cellValue('—'), null);
+    assert.equal(cellValue('-'), null);
+    assert.equal(cellValue('$'), null);
+    assert.equal(cellValue('1.60'), 1.6);
+  });
+
+  it('reads periods from column headers: lengths, years, dates and points in time', () => {
+    assert.deepEqual(periodOfHeader('Year Ended December 31, 2019'), { year: 2019, quarter: null, months: 12, end: '2019-12-31', label: 'Year Ended December 31, 2019' });
+    assert.equal(periodOfHeader('Three Months Ended June 30, 2023')?.months, 3);
+    assert.equal(periodOfHeader('Six Months Ended June 30, 2022')?.year, 2022);
+    const balance = periodOfHeader('September 28, 2019');
+    assert.deepEqual([balance?.months, balance?.end], [null, '2019-09-28']);
+    assert.equal(periodOfHeader('2018')?.months, 12);
+    assert.equal(periodOfHeader('Fiscal Q2')?.year, undefined);
+  });
+
+  it('takes the table scale from the first unit named, and gives per-share and share-count rows their own', () => {
+    const unit = tableUnit('(In millions, except number of shares which are reflected in thousands and per share amounts)', true);
+    assert.deepEqual([unit.scale, unit.currency], [1e6, 'USD']);
+    assert.equal(tableUnit('(in thousands)', false).scale, 1e3);
+    assert.equal(tableUnit('Dollars in billions', false).currency, 'USD');
+    assert.equal(rowUnit('Diluted', ['Earnings per share'], ['11.89'], unit)?.perShare, true);
+    assert.equal(rowUnit('Diluted', ['Shares used in computing earnings per share'], ['4,648,913'], unit)?.perShare, false);
+    assert.equal(rowUnit('Gross margin percentage', [], ['37.8%', '38.3%'], unit)?.percent, true);
+    assert.equal(rowUnit('Net income', [], ['55,256'], unit), null);
+  });
+
+  it('joins labels to their values, "$" to its number, wrapped labels into one, and reads the header into periods', () => {
+    const found = findStatementTables(statementWords(), 7);
+    assert.equal(found.length, 1);
+    const { table } = found[0];
+    assert.equal(table.page, 7);
+    assert.match(table.title ?? '', /CONSOLIDATED STATEMENTS OF OPERATIONS/);
+    assert.deepEqual([table.unit.scale, table.unit.currency], [1e6, 'USD']);
+    assert.deepEqual(
+      table.columns.map((column) => [column.period?.year, column.period?.months]),
+      [
+        [2019, 12],
+        [2018, 12],
+        [2017, 12],
+      ],
+    );
+    const byLabel = new Map(table.rows.map((row) => [row.label, row]));
+    assert.deepEqual(
+      table.rows.map((row) => row.label),
+      ['Net sales', 'Products', 'Services', 'Total net sales', 'Other income (expense), net', 'Net cash provided by operating activities', 'Diluted earnings per share'],
+    );
+    const products = byLabel.get('Products');
+    assert.deepEqual(
+      products?.cells.map((cell) => [cell.column, cell.text, cell.value]),
+      [
+        [0, '$ 118,573', 118573],
+        [1, '$ 141,915', 141915],
+        [2, '$ 160,408', 160408],
+      ],
+    );
+    assert.deepEqual(products?.parents, ['Net sales']);
+    assert.equal(byLabel.get('Net sales')?.heading, true);
+    assert.ok((products?.level ?? 0) > (byLabel.get('Net sales')?.level ?? 0), 'items under a heading are indented a level');
+    // The footnote marker is not a value, and the dash is an empty cell.
+    assert.deepEqual(byLabel.get('Services')?.cells.map((cell) => cell.value), [87436, 90972, null]);
+    assert.equal(byLabel.get('Total net sales')?.total, true);
+    assert.deepEqual(byLabel.get('Other income (expense), net')?.cells.map((cell) => cell.value), [-1197, -300, 57]);
+    assert.deepEqual(byLabel.get('Net cash provided by operating activities')?.cells.map((cell) => cell.value), [11588, 10073, 3033]);
+    assert.equal(byLabel.get('Diluted earnings per share')?.unit?.perShare, true);
+    // The prose line below, whose last number sits close to its words, is not a row.
+    assert.ok(!table.rows.some((row) => row.label.startsWith('The accompanying')));
+    const cells = tableCells(table);
+    assert.deepEqual(cells[0].slice(1), table.columns.map((column) => column.header));
+    assert.deepEqual(cells[2], ['Products', '$ 118,573', '$ 141,915', '$ 160,408']);
+  });
+
+  it('finds no table in prose with numbers, nor in a list of short lines', () => {
+    const prose = [
+      ...line(100, [['Revenue', 50], ['grew', 95], ['12%', 122], ['to', 145], ['$1,234', 158], ['million', 195]]),
+      ...line(112, [['in', 50], ['2019', 62], ['and', 88], ['operating', 108], ['income', 155], ['rose', 190], ['5%.', 215]]),
+      ...line(124, [['Costs', 50], ['fell', 82], ['3%', 104], ['to', 122], ['$456', 135], ['million.', 165]]),
+    ];
+    assert.deepEqual(findStatementTables(prose, 1), []);
+  });
+});
