@@ -87,7 +87,10 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
   });
 
   try {
-    const { pageCount } = await quick.inspectDocument(input.docId, input.pageTimeoutMs);
+    // The page time limit the timeouts above were sized with goes to the activities, so the
+    // worker enforces that one rather than its own; histories recorded before it did replay.
+    const pageTimeoutMs = patched('page-time-limit-in-input') ? input.pageTimeoutMs : undefined;
+    const { pageCount } = await quick.inspectDocument(input.docId, pageTimeoutMs);
     progress.pageCount = pageCount;
     progress.phase = 'extracting';
     mark('ingesting', pageCount);
@@ -102,7 +105,7 @@ export async function ingestDocument(input: IngestInput): Promise<IngestResult> 
     const lane = async () => {
       while (next < batches.length) {
         const batch = batches[next++];
-        const summary = await batchActivities.extractPageBatch({ docId: input.docId, ...batch, pageTimeoutMs: input.pageTimeoutMs });
+        const summary = await batchActivities.extractPageBatch({ docId: input.docId, ...batch, pageTimeoutMs });
         // Visual tokens of the batch's stored crops (a no-op when FOLIO_VISION_ENCODER=off);
         // patched() keeps histories recorded before this step replayable.
         if (patched('visual-tokens')) await batchActivities.encodeVisualTokens({ docId: input.docId, ...batch });
