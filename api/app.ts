@@ -16,6 +16,7 @@ import { answerRoutes } from './routes/answers.ts';
 import { batchRoutes } from './routes/batches.ts';
 import { documentRoutes } from './routes/documents.ts';
 import { imageRoutes } from './routes/images.ts';
+import { tableRoutes } from './routes/tables.ts';
 import { pageRoutes } from './routes/pages.ts';
 
 export interface AppDeps extends Stores {
@@ -56,6 +57,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v1/documents', answerRoutes(deps));
   app.route('/v1/documents', pageRoutes(deps));
   app.route('/v1/documents', imageRoutes(deps));
+  app.route('/v1/documents', tableRoutes(deps));
   app.route('/v1/batches', batchRoutes(deps));
 
   return app;

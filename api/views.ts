@@ -2,7 +2,7 @@
  * What the API answers with, built from store records and library results. The CLI reads
  * responses through these same types.
  */
-import type { Box, Paragraph, UnitKind } from '../models/document/types.ts';
+import type { Box, Paragraph, StatementTable, UnitKind } from '../models/document/types.ts';
 import type { PageTokens } from '../models/visual/compress/pipeline.ts';
 import type { TokenBlobHeader } from '../models/visual/compress/token-blob.ts';
 import type { CropPlan } from '../models/visual/crop-plan.ts';
@@ -143,6 +143,22 @@ export function tokensView(page: number, header: TokenBlobHeader, tokens: PageTo
 }
 
 /** An answer is sent as the reader returned it, citations and ledger included. */
+/** A table with its data; `id` ("<page>-<index>") names it in /tables/:table. */
+export interface TableView extends StatementTable {
+  id: string;
+  index: number;
+  caption: string | null;
+}
+
+export function tableView(unit: Paragraph & { table: StatementTable }): TableView {
+  return { id: `${unit.page}-${unit.index}`, index: unit.index, caption: unit.caption ?? null, ...unit.table };
+}
+
+export interface TablesView {
+  documentId: string;
+  tables: TableView[];
+}
+
 export type AnswerView = Answer;
 
 /** The first event of a streamed answer: what retrieval and the sampler kept, and its pages. */

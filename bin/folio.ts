@@ -17,7 +17,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AnswerView, DocumentView, TextEventView, UploadView } from '../api/views.ts';
+import type { AnswerView, DocumentView, TablesView, TableView, TextEventView, UploadView } from '../api/views.ts';
+import { tableCsv } from '../models/tables/csv.ts';
+import { tableCells } from '../models/tables/statement.ts';
 import { type FolioConfig, loadConfig } from '../lib/config.ts';
 import { downloadLlmCheckpoint } from '../lib/llm/download-checkpoint.ts';
 import { ingestMany } from './ingest-many.ts';
@@ -161,6 +163,7 @@ const USAGE = `usage:
   folio ingest <files or folders…> [--concurrency N]
   folio ask <document id | file.pdf> "question"
   folio status <document id>
+  folio tables <document id> [<table id> [--csv]]
   folio models pull <hub repo> [--revision <branch|tag|commit>] [--dir <directory>]`;
 
 /** `ingest <paths…> [--concurrency N]`; null when the arguments do not parse. */
@@ -215,6 +218,27 @@ async function pullModel(config: CliConfig, args: { repo: string; revision?: str
   return dir;
 }
 
+/** One line per table, or one table as aligned text or CSV. */
+async function tables(config: CliConfig, id: string, table: string | undefined, csv: boolean): Promise<string> {
+  if (!table) {
+    const { tables } = await call<TablesView>(config, 'GET', `/v1/documents/${id}/tables`);
+    if (tables.length === 0) return 'no tables with data in this document\n';
+    return tables
+      .map((t) => {
+        const scale = t.unit.scale === 1 ? '' : ` × ${t.unit.scale.toExponential(0).replace('e+', 'e')}`;
+        const periods = t.columns.map((column) => column.period?.year ?? '?').join(', ');
+        return `${t.id.padEnd(8)} p.${String(t.page).padEnd(4)} ${String(t.rows.length).padStart(3)} rows × ${t.columns.length} (${periods})${t.unit.currency ? ` ${t.unit.currency}` : ''}${scale}  ${t.title ?? ''}\n`;
+      })
+      .join('');
+  }
+  const view = await call<TableView>(config, 'GET', `/v1/documents/${id}/tables/${encodeURIComponent(table)}`);
+  if (csv) return tableCsv(view);
+  const cells = tableCells(view);
+  const widths = cells[0].map((_, c) => Math.min(60, Math.max(...cells.map((row) => row[c].length))));
+  const lines = cells.map((row) => row.map((cell, c) => (c === 0 ? cell.slice(0, widths[c]).padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  return `${view.title ?? `table ${view.id}`} (page ${view.page}${view.unit.source ? `, ${view.unit.source}` : ''})\n${lines.join('\n')}\n`;
+}
+
 export async function runCli(
   argv: string[],
   config: CliConfig,
@@ -257,6 +281,10 @@ export async function runCli(
         io.out.write(`${await pullModel(config, args, io.err)}\n`);
         return 0;
       }
+    }
+    if (command === 'tables' && rest.length >= 1 && rest.length <= 3 && (rest.length < 3 || rest[2] === '--csv')) {
+      io.out.write(await tables(config, rest[0], rest[1], rest[2] === '--csv'));
+      return 0;
     }
     if (command === 'status' && rest.length === 1) {
       io.out.write(`${JSON.stringify(await call<DocumentView>(config, 'GET', `/v1/documents/${rest[0]}`), null, 2)}\n`);

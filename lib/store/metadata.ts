@@ -387,6 +387,17 @@ export class MetadataStore {
     return rows.map(toParagraph);
   }
 
+  /** The document's tables that carry their data, in (page, reading order). */
+  tables(docId: string): Paragraph[] {
+    const rows = this.db
+      .prepare(
+        `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, table_data, caption, image_key, refs, bold FROM paragraphs
+         WHERE doc_id = ? AND kind = 'table' AND table_data IS NOT NULL ORDER BY page, idx`,
+      )
+      .all(docId) as ParagraphRow[];
+    return rows.map(toParagraph);
+  }
+
   /** A figure unit by page and reading-order index. */
   figure(docId: string, page: number, index: number): Paragraph | undefined {
     const row = this.db
