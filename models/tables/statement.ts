@@ -258,7 +258,8 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
       row.label.push(...token.words);
     }
   }
-  const valueRows = dataRows.filter((row) => row.values.length > 0);
+  // A statement's rows are labelled: a column of bare numbers (a plot's tick labels) is not one.
+  const valueRows = dataRows.filter((row) => row.values.length > 0 && row.label.length > 0);
   if (valueRows.length < MIN_VALUE_ROWS) return null;
 
   const columnLeft = edges.map((edge, c) => {
@@ -303,7 +304,10 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
   for (let k = firstHeader - 1, above = headerTop; k >= 0 && titleLines.length < 4; k--) {
     const row = rows[k];
     if (above - row.bottom > 4 * em) break;
-    titleLines.unshift(row.words.map((i) => words[i].text).join(' '));
+    const text = row.words.map((i) => words[i].text).join(' ');
+    // Titles are short lines (and the unit's parenthesis); a line of prose above ends them.
+    if (row.words.length > 12 && !/^\(.*\)$/.test(text)) break;
+    titleLines.unshift(text);
     above = row.top;
   }
   // Words left of the columns in the header: the label column's own header ("Method") when in
