@@ -117,6 +117,8 @@ async function main(): Promise<void> {
     const answer = answerQuestion(index, q.question, { queryVector, retrieval: args.concepts ? DEFAULT_RETRIEVE : { ...DEFAULT_RETRIEVE, conceptWeight: 0 } });
     const latencyMs = performance.now() - started;
     const ranking = distinctPages(answer.ledger.retrieval.pageRanking);
+    // What a reader of the answer sees first: the pages it cites, then the retrieval ranking.
+    const citedFirst = distinctPages([...answer.citations.map((c) => c.page), ...ranking]);
     const baseline = pageBaselines.get(q.doc) as { pages: number[]; index: ReturnType<typeof buildBm25> };
     const baselineRanking = topK(scoreBm25(baseline.index, queryTerms(q.question)), 10).map((i) => baseline.pages[i]);
     const answerable = q.answer !== null;
@@ -140,6 +142,8 @@ async function main(): Promise<void> {
       'recall@1': answerable ? pageRecallAtK(ranking, q.evidence_pages, 1) : null,
       'recall@3': answerable ? pageRecallAtK(ranking, q.evidence_pages, 3) : null,
       'recall@5': answerable ? pageRecallAtK(ranking, q.evidence_pages, 5) : null,
+      'cited_recall@1': answerable ? pageRecallAtK(citedFirst, q.evidence_pages, 1) : null,
+      'cited_recall@5': answerable ? pageRecallAtK(citedFirst, q.evidence_pages, 5) : null,
       'bm25_pages_recall@1': answerable ? pageRecallAtK(baselineRanking, q.evidence_pages, 1) : null,
       'bm25_pages_recall@3': answerable ? pageRecallAtK(baselineRanking, q.evidence_pages, 3) : null,
       'bm25_pages_recall@5': answerable ? pageRecallAtK(baselineRanking, q.evidence_pages, 5) : null,
@@ -172,6 +176,8 @@ async function main(): Promise<void> {
     answerable_said_not_found: saidNotFound.length - truePositives,
     median_latency_ms: Number(median(rows.map((row) => row.latency_ms)).toFixed(2)),
     max_index_load_ms: Number(Math.max(...loadMs).toFixed(1)),
+    'cited_recall@1': avg('cited_recall@1'),
+    'cited_recall@5': avg('cited_recall@5'),
     'bm25_pages_recall@1': avg('bm25_pages_recall@1'),
     'bm25_pages_recall@3': avg('bm25_pages_recall@3'),
     'bm25_pages_recall@5': avg('bm25_pages_recall@5'),
@@ -180,6 +186,7 @@ async function main(): Promise<void> {
   console.log(`${path.basename(args.questionsFile)}: ${rows.length} questions over ${docs.length} documents`);
   console.log('                 recall@1  recall@3  recall@5');
   console.log(`  folio          ${summary['recall@1'].toFixed(3)}     ${summary['recall@3'].toFixed(3)}     ${summary['recall@5'].toFixed(3)}`);
+  console.log(`  cited first    ${summary['cited_recall@1'].toFixed(3)}     —         ${summary['cited_recall@5'].toFixed(3)}   (the answer's cited pages, then the ranking)`);
   console.log(`  bm25 pages     ${summary['bm25_pages_recall@1'].toFixed(3)}     ${summary['bm25_pages_recall@3'].toFixed(3)}     ${summary['bm25_pages_recall@5'].toFixed(3)}`);
   console.log(`  answer token F1 (answerable): ${summary.answer_f1}`);
   if (numericRows.length) console.log(`  numeric accuracy: ${summary.numeric_accuracy} (${numericCorrect}/${numericRows.length} questions with a numeric gold answer)`);

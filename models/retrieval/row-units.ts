@@ -62,7 +62,8 @@ export function rowUnitsOf(paragraph: Paragraph): IndexUnit[] {
       text: rowText(table, row),
       kind: 'table',
       section: paragraph.section,
-      caption: table.title ?? paragraph.caption ?? null,
+      // A caption that names the table ("Table 6: ...") comes first: questions cite tables by it.
+      caption: [...new Set([paragraph.caption, table.title].filter(Boolean))].join(' - ') || null,
       row: { table, row: r },
     });
   });

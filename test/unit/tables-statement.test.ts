@@ -119,4 +119,38 @@ describe('statement tables', () => {
     ];
     assert.deepEqual(findStatementTables(prose, 1), []);
   });
+  it('reads a grouping column: a name centred on its rows, on one row\'s line or between two rows, heads those rows', () => {
+    // A results table: "Dataset" names set once beside their rows, groups set apart by extra space.
+    const words = [
+      ...line(40, [['Dataset', 50], ['Feature', 120], ['Train', 260, R], ['Test', 330, R]]),
+      ...line(52, [['Weight', 120], ['22.3', 260, R], ['5.0', 330, R]]),
+      ...line(60, [['Displ.', 120], ['139.6', 260, R], ['37.0', 330, R]]),
+      // Centred on four rows: between the second and the third, on no line of its own.
+      ...line(64, [['Auto-MPG', 50]]),
+      ...line(68, [['W,D', 120], ['159.6', 260, R], ['42.6', 330, R]]),
+      ...line(76, [['W,D,HP', 120], ['149.6', 260, R], ['39.3', 330, R]]),
+      ...line(88, [['Trestbps', 120], ['188.6', 260, R], ['49.0', 330, R]]),
+      // Centred on three rows: on the middle row's line.
+      ...line(96, [['Heart', 50], ['Chol.', 120], ['212.6', 260, R], ['53.0', 330, R]]),
+      ...line(104, [['T,C', 120], ['235.6', 260, R], ['60.3', 330, R]]),
+      ...line(116, [['Cap.', 120], ['Gain', 142], ['7407', 260, R], ['1903', 330, R]]),
+      ...line(120, [['Adult', 50]]),
+      ...line(124, [['Hours', 120], ['379', 260, R], ['84', 330, R]]),
+    ];
+    const [found] = findStatementTables(words, 1);
+    const rows = found.table.rows;
+    const under = (group: string) => rows.filter((row) => !row.heading && row.parents[0] === group).map((row) => row.label);
+    assert.deepEqual(rows.filter((row) => row.heading).map((row) => row.label), ['Auto-MPG', 'Heart', 'Adult']);
+    assert.deepEqual(under('Auto-MPG'), ['Weight', 'Displ.', 'W,D', 'W,D,HP']);
+    assert.deepEqual(under('Heart'), ['Trestbps', 'Chol.', 'T,C']);
+    assert.deepEqual(under('Adult'), ['Cap. Gain', 'Hours']);
+    assert.equal(rows.find((row) => row.label === 'Hours')?.cells[1].value, 84);
+  });
+
+  it('keeps a statement\'s headings as headings: a heading on a line of its own is not a grouping name', () => {
+    const [found] = findStatementTables(statementWords(), 1);
+    const products = found.table.rows.find((row) => row.label === 'Products');
+    assert.deepEqual(products?.parents, ['Net sales']);
+    assert.equal(products?.level, 1);
+  });
 });
