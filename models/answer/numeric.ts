@@ -397,6 +397,14 @@ function readFrom(question: string, candidates: readonly TableCandidate[], vocab
       return { status: 'not-found', reason: `the question asks for a count, but the row that matches ("${match.row.label}") is an amount in ${unitName(unit)}` };
     }
     const target = askedScale(question);
+    if (target && unit.currency && !unit.perShare && !unit.percent && unit.source === null) {
+      // The table names no scale, so there is nothing to convert from: the cell is read in the
+      // scale the question asks, and the ledger says so.
+      const decimals = decimalsOf(cell.text);
+      const unitText = unitName({ ...unit, scale: target });
+      const answer = `${amountText(used, true, decimals)} (${unitText})`;
+      return { status: 'answer', answer, value: used, unit: unitText, formula: null, filled: `${match.row.label}, ${columnName(match.candidate.table.columns[cell.column], cell.column)}: ${cell.text} (the table names no scale; read in ${unitText} as asked)`, cells: [usedCell(resolution.resolved)] };
+    }
     if (target && unit.currency && !unit.perShare && !unit.percent && target !== unit.scale) {
       const converted = (used * unit.scale) / target;
       const unitText = unitName({ ...unit, scale: target });

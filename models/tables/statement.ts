@@ -25,7 +25,7 @@
  */
 import type { Box, StatementTable, TableCell, TableColumn, TableRow } from '../document/types.ts';
 import { periodOfHeader } from './periods.ts';
-import { rowUnit, tableUnit } from './units.ts';
+import { namesScale, rowUnit, tableUnit } from './units.ts';
 
 export interface Word {
   text: string;
@@ -394,7 +394,19 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
   // A column whose header names no year takes it from a spanning header's year, if any, else none.
 
   const money = dataRows.some((row) => row.values.some((t) => /[$€£¥]/.test(t.text)));
-  const unit = tableUnit(`${context} ${columns.map((column) => column.header).join(' ')}`, money);
+  let unitContext = `${context} ${columns.map((column) => column.header).join(' ')}`;
+  if (!namesScale(unitContext)) {
+    // A filing states the scale once for the page ("(In millions)" under the first statement),
+    // not over every table: the nearest line above that names one applies.
+    for (let k = firstHeader - 1; k >= 0; k--) {
+      const text = rows[k].words.map((i) => words[i].text).join(' ');
+      if (namesScale(text)) {
+        unitContext = `${text} ${unitContext}`;
+        break;
+      }
+    }
+  }
+  const unit = tableUnit(unitContext, money);
   // The title is every line above that is not the unit's parenthesis: the registrant and the statement's name.
   const titleText = titleLines
     .filter((line) => !/^\(.*\)$/.test(line.trim()) && /[A-Za-z]{3}/.test(line))

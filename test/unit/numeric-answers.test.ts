@@ -203,6 +203,13 @@ describe('numeric reader: units and scope', () => {
     assert.ok(same.status === 'answer' && same.value === 2490821);
   });
 
+  it('reads a table that names no scale in the scale the question asks, and says so', () => {
+    const unstated = makeStatement({ page: 12, title: 'Segment information', unit: { ...USD_MILLIONS, scale: 1, source: null }, periods: years, rows: [{ label: 'Operating income', cells: ['16,232', '19,742', '17,032'] }] });
+    const result = readNumeric('What operating income was reported for fiscal 2019 (in USD millions)?', tables(unstated));
+    assert.ok(result.status === 'answer' && result.value === 16232 && result.answer === '$16,232 (USD millions)', JSON.stringify(result));
+    assert.match(result.filled, /names no scale/);
+  });
+
   it('combines inputs printed in different scales in one scale', () => {
     const millions = makeStatement({ page: 10, title: 'Selected data', periods: years, rows: [{ label: 'Total revenue', cells: ['2,491', '2,397', '2,267'] }] });
     const q = 'Operating margin is defined as operating income / total revenue. Round to one decimal place.';

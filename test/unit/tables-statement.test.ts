@@ -153,4 +153,20 @@ describe('statement tables', () => {
     assert.deepEqual(products?.parents, ['Net sales']);
     assert.equal(products?.level, 1);
   });
+
+  it('takes the scale a page states once above its tables when a table names none', () => {
+    const words = [
+      ...line(20, [['(In', 250], ['millions)', 266]]),
+      // Far above the table (another table or prose may stand between).
+      ...line(140, [['Net', 50], ['sales', 68]]),
+      ...line(152, [['Americas', 60], ['116,914', 420, R], ['112,093', 490, R]]),
+      ...line(164, [['Europe', 60], ['60,288', 420, R], ['62,420', 490, R]]),
+      ...line(176, [['Greater', 60], ['China', 95], ['43,678', 420, R], ['51,942', 490, R]]),
+    ];
+    const [found] = findStatementTables(words, 1);
+    assert.deepEqual([found.table.unit.scale, found.table.unit.source], [1e6, 'In millions']);
+    // Without it, the table says nothing of its scale.
+    const [bare] = findStatementTables(words.slice(2), 1);
+    assert.deepEqual([bare.table.unit.scale, bare.table.unit.source], [1, null]);
+  });
 });
