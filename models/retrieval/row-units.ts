@@ -9,6 +9,7 @@
  * reference back to its table and row (which carry every cell's box).
  */
 import type { Paragraph, StatementTable, TableColumn, TableRow, ValueUnit } from '../document/types.ts';
+import { joinContinuedTables } from '../tables/continued.ts';
 
 export interface RowRef {
   table: StatementTable;
@@ -76,7 +77,8 @@ export function rowUnitsOf(paragraph: Paragraph): IndexUnit[] {
  */
 export function indexUnits(paragraphs: readonly Paragraph[]): IndexUnit[] {
   const out: IndexUnit[] = [];
-  for (const paragraph of paragraphs) {
+  // A table continued from the page before reads with that page's header (its periods).
+  for (const paragraph of joinContinuedTables(paragraphs)) {
     out.push(paragraph);
     if (paragraph.table) out.push(...rowUnitsOf(paragraph));
   }
