@@ -39,7 +39,7 @@ export function joinContinuedTables(paragraphs: readonly Paragraph[]): Paragraph
     const before: Placed | null = previous;
     const headerless = own.continued && own.columns.every((column) => !column.header && !column.period);
     let table = own;
-    const headed = before !== null && before.table.columns.some((column) => column.header || column.period);
+    const headed = before?.table.columns.some((column) => column.header || column.period);
     if (headerless && headed && before !== null && before.page === paragraph.page - 1 && sameColumns(before.table, own)) {
       table = {
         ...own,
