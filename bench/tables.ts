@@ -20,9 +20,13 @@
  *
  * Baseline, in the same run: pdfplumber's text-strategy tables on the same pages
  * (bench/tables_pdfplumber.py, installed by scripts/install-pdfplumber.sh), turned into triples
- * as fairly as possible: in each grid row the cells before the first number are the label, the
- * nearest row above holding two or more years gives each column its period, "$" and "(" cells
- * merge into their number.
+ * as fairly as we could: in each grid row the cells before the first value cell are the label
+ * (cells joined, since pdfplumber cuts words across cells; a label-only row followed by a row
+ * whose label starts in lower case is its first line); the latest row above holding two or
+ * more years gives the columns their periods; "$" and "(" cells merge into their number and a
+ * number cut inside a thousands group is glued back; values go to periods in order when a row
+ * has one per headed column, else to the nearest headed column. These rules mirror the ones the
+ * gold's draft parser used on the layout text, so the baseline is not penalised for conventions.
  *
  * Matching is the same for both: labels compared after case, whitespace, punctuation and
  * footnote markers are removed, period keys equal, values equal after parsing; each gold triple
@@ -71,7 +75,7 @@ interface GoldLine extends Triple {
 const FOOTNOTE = /\(\d{1,2}\)|\[\d{1,2}\]|[*†‡]/g;
 
 /** Letters and digits only, lower case: pdfplumber splits words across cells, Folio may keep "Total:" colons. */
-export function normaliseLabel(label: string): string {
+function normaliseLabel(label: string): string {
   return label.normalize('NFKC').replace(FOOTNOTE, '').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
 }
 
@@ -178,19 +182,19 @@ function parseNumber(text: string): number | null {
 
 /**
  * A header row's periods by column: the years in it, each at the cell its last digit falls in
- * (pdfplumber splits "2019" into "2" and "019" across cells); part-year words ("Quarters ended
- * June 30", "Six months") in the rows above turn a year into the gold's key.
+ * (pdfplumber splits "2019" into "2" and "019" across cells), and null for the other headed
+ * columns right of the first year ("Inc/ (Dec)"). Part-year words ("Quarters ended June 30",
+ * "Six months") in it or the rows above turn a year into the gold's key.
  */
-function headerPeriods(row: (string | null)[], context: string): Map<number, string> | null {
-  const cells = row.map((c) => c ?? '');
-  const text = cells.join('');
+function headerPeriods(row: string[], context: string): Map<number, string | null> | null {
+  const text = row.join('');
   const years = [...text.matchAll(YEAR)];
   if (years.length < 2) return null;
   const withoutYears = text.replace(YEAR, '').replace(/[^\p{L}\p{N}]/gu, '');
-  if (/\d/.test(withoutYears.replace(/(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\d{1,2}/gi, ''))) return null;
+  if (/\d/.test(withoutYears.replace(/(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d{1,2}/gi, ''))) return null;
   const starts: number[] = [];
   let at = 0;
-  for (const c of cells) {
+  for (const c of row) {
     starts.push(at);
     at += c.length;
   }
@@ -199,22 +203,67 @@ function headerPeriods(row: (string | null)[], context: string): Map<number, str
     while (i + 1 < starts.length && starts[i + 1] <= offset) i++;
     return i;
   };
-  const lower = context.toLowerCase();
-  const month = [...lower.matchAll(/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b/g)].pop();
+  const lower = `${context} ${text}`.toLowerCase();
+  // The month of a date ("June 30"), not of a word such as "(Dec)" for decrease.
+  const month = lower.match(/\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}\b/);
   const quarter = /quarter|three months/.test(lower) && month ? Math.ceil((MONTHS.indexOf(month[1]) + 1) / 3) : null;
   const months = /six months/.test(lower) ? 6 : /nine months/.test(lower) ? 9 : null;
-  const periods = new Map<number, string>();
+  const periods = new Map<number, string | null>();
+  const yearCells = new Set<number>();
   for (const y of years) {
+    const first = cellAt(y.index ?? 0);
     const column = cellAt((y.index ?? 0) + y[0].length - 1);
+    for (let c = first; c <= column; c++) yearCells.add(c);
     periods.set(column, quarter ? `Q${quarter} ${y[0]}` : months ? `${months}M ${y[0]}` : y[0]);
   }
+  const firstYear = Math.min(...yearCells);
+  row.forEach((cell, column) => {
+    // Pieces of a date ("Dec 28,") belong to their year; only a header without digits heads its own column.
+    if (column > firstYear && /\p{L}/u.test(cell) && !/\d|^(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?,?$/i.test(cell) && !yearCells.has(column))
+      periods.set(column, null);
+  });
   return periods;
 }
 
+/** One printed value of a grid row and the cell it came from; null value for an em-dash. */
+interface Token {
+  column: number;
+  text: string;
+}
+
+/**
+ * The value tokens of a row's cells after its label: split on spaces ("2,530 $" holds a number
+ * and the next column's "$"), "$" dropped, "(" and "%" joined to their number, and a number cut
+ * inside a thousands group ("116,91" then "4") glued back together.
+ */
+function valueTokens(cells: string[], from: number): Token[] {
+  const tokens: Token[] = [];
+  for (let column = from; column < cells.length; column++) {
+    for (const part of cells[column].split(/\s+/)) {
+      if (part === '' || part === '$') continue;
+      const last = tokens.at(-1);
+      const open = last && (last.text === '(' || last.text === '$(');
+      const cut = last && /,\d{0,2}$/.test(last.text) && /^\d/.test(part);
+      if (last && (open || cut || part === '%' || part === ')' || part === ')%')) last.text = (last.text + part).replace(/^\$/, '');
+      else tokens.push({ column, text: part.replace(/^\$/, '') });
+    }
+  }
+  return tokens;
+}
+
+/** A cell that holds a printed value or the start of one: "$ 2,202", "(1,103", "(", "—", "16.7 %". */
+const isValueCell = (cell: string) => /^[$(\s]*-?\d[\d,.]*\)?\s*%?(\s*\$)?$|^—$|^\($/.test(cell);
+
+/**
+ * Triples from one pdfplumber grid: the label is the cells before the first number; each value
+ * takes the period of the latest header row above, by order when the row has one value (or
+ * em-dash) per headed column, else from the nearest headed column at most one cell away.
+ */
 function pdfplumberTriples(grid: Grid): Triple[] {
   const triples: Triple[] = [];
-  let periods: Map<number, string> | null = null;
+  let periods: Map<number, string | null> | null = null;
   let context: string[] = [];
+  let pending = '';
   for (const row of grid) {
     const cells = row.map((c) => (c ?? '').trim());
     const header = headerPeriods(cells, context.join(' '));
@@ -222,33 +271,37 @@ function pdfplumberTriples(grid: Grid): Triple[] {
       periods = header;
       continue;
     }
-    // Merge "$" and "(" cells into the number after them.
-    const values: { column: number; value: number }[] = [];
-    const label: string[] = [];
-    let pending = '';
-    cells.forEach((cell, column) => {
-      if (cell === '') return;
-      if (cell === '$' || cell === '(' || cell === '$(') {
-        pending += cell;
-        return;
-      }
-      const value = parseNumber(pending + cell);
-      pending = '';
-      if (value !== null && (values.length > 0 || label.length > 0)) values.push({ column, value });
-      else if (values.length === 0) label.push(cell);
-    });
-    if (values.length === 0) {
-      if (label.length > 0) context = [...context.slice(-3), label.join('')];
+    const first = cells.findIndex(isValueCell);
+    let label = (first < 0 ? cells : cells.slice(0, first)).join('');
+    if (first < 0) {
+      // A label-only row: a heading, or the first line of a label the next row finishes.
+      pending = label;
+      if (label) context = [...context.slice(-3), label];
       continue;
     }
-    if (!periods) continue;
-    const columns = [...periods.keys()];
-    for (const { column, value } of values) {
-      const nearest = columns.reduce((best, c) => (Math.abs(c - column) < Math.abs(best - column) ? c : best));
-      // A value two or more cells from every year sits in a column that is not a period (change, %).
-      if (Math.abs(nearest - column) > 1) continue;
-      triples.push({ label: label.join(''), period: periods.get(nearest) ?? '', value });
+    if (pending && /^[a-z]/.test(label)) label = `${pending} ${label}`;
+    pending = '';
+    if (!periods || !label) continue;
+    const tokens = valueTokens(cells, first);
+    // "(" printed right after the label, its number in the next cell: "investments(" "25,282)".
+    if (label.endsWith('(') && tokens[0]) {
+      label = label.slice(0, -1);
+      tokens[0].text = `(${tokens[0].text}`;
     }
+    const headed = [...periods.entries()].sort((a, b) => a[0] - b[0]);
+    const byOrder = tokens.length === headed.length;
+    tokens.forEach((token, i) => {
+      const value = parseNumber(token.text);
+      if (value === null) return;
+      let period: string | null;
+      if (byOrder) period = headed[i][1];
+      else {
+        const [column, nearest] = headed.reduce((best, h) => (Math.abs(h[0] - token.column) < Math.abs(best[0] - token.column) ? h : best));
+        // A value two or more cells from every headed column has no period the grid shows.
+        period = Math.abs(column - token.column) > 1 ? null : nearest;
+      }
+      if (period) triples.push({ label, period, value });
+    });
   }
   return triples;
 }
