@@ -44,6 +44,14 @@ export interface ApiSettings {
   /** Bearer keys accepted by /v1 routes; empty means no auth. */
   keys: string[];
   maxUploadBytes: number;
+  /** SHA-256 (hex) of accepted keys, for configuration that should not hold the keys themselves. */
+  keyHashes: string[];
+  /** Log level of the API's JSON log lines (FOLIO_LOG_LEVEL). */
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  /** Origins allowed to call the API from a browser; empty: no CORS headers. `*` allows any. */
+  corsOrigins: string[];
+  /** Requests per minute per key (per client address without keys), and the burst; 0 means no limit. */
+  rateLimit: { perMinute: number; burst: number };
 }
 
 /**
@@ -130,6 +138,30 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
   return Math.floor(value);
 }
 
+function listFrom(raw: string | undefined): string[] {
+  return (raw || '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** FOLIO_API_KEY_HASHES: comma-separated SHA-256 hex digests of keys. */
+function keyHashesFrom(raw: string | undefined): string[] {
+  const hashes = listFrom(raw).map((hash) => hash.toLowerCase());
+  const bad = hashes.find((hash) => !/^[0-9a-f]{64}$/.test(hash));
+  if (bad !== undefined) throw new Error(`FOLIO_API_KEY_HASHES must hold SHA-256 digests (64 hex digits each), got "${bad}"`);
+  return hashes;
+}
+
+/** FOLIO_RATE_LIMIT: requests per minute, written `120` or `120/min`; FOLIO_RATE_BURST defaults to the same. */
+function rateLimitFrom(env: NodeJS.ProcessEnv): ApiSettings['rateLimit'] {
+  const raw = (env.FOLIO_RATE_LIMIT ?? '').trim();
+  const match = /^(\d+)(?:\s*\/\s*min)?$/i.exec(raw);
+  if (raw !== '' && !match) throw new Error(`FOLIO_RATE_LIMIT must be requests per minute, like 120 or 120/min, got "${raw}"`);
+  const perMinute = match ? Number(match[1]) : 0;
+  return { perMinute, burst: Math.max(1, intFrom(env, 'FOLIO_RATE_BURST', perMinute)) };
+}
+
 function flagFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
   const raw = (env[name] ?? '').trim().toLowerCase();
   if (raw === '') return fallback;
@@ -199,6 +231,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
         .map((key) => key.trim())
         .filter(Boolean),
       maxUploadBytes: intFrom(env, 'FOLIO_MAX_UPLOAD_BYTES', 200 * 1024 * 1024),
+      keyHashes: keyHashesFrom(env.FOLIO_API_KEY_HASHES),
+      // One variable for all processes; the API logs its requests at info, so that is its default.
+      logLevel: oneOf('FOLIO_LOG_LEVEL', env.FOLIO_LOG_LEVEL, LOG_LEVELS, 'info'),
+      corsOrigins: listFrom(env.FOLIO_CORS_ORIGINS),
+      rateLimit: rateLimitFrom(env),
     },
     ingest: {
       pageBatchSize: Math.max(1, intFrom(env, 'FOLIO_PAGE_BATCH', 64)),
