@@ -117,6 +117,8 @@ const usable = (t: Triple) => normaliseLabel(t.label) !== '' && Number.isFinite(
 /** The gold's period key for a column's period: "2019", "Q2 2023", or "6M 2023" for a part-year. */
 function periodKey(period: Period): string {
   if (period.quarter !== null) return `Q${period.quarter} ${period.year}`;
+  // Three months ending in a month: the quarter by that month, the rule the baseline's reading uses too.
+  if (period.months === 3 && period.end) return `Q${Math.ceil(Number(period.end.slice(5, 7)) / 3)} ${period.year}`;
   if (period.months !== null && period.months !== 12) return `${period.months}M ${period.year}`;
   return String(period.year);
 }

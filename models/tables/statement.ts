@@ -384,12 +384,19 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
       headerOf[c].boxes.push(groups[g].reduce<Box>((acc, i) => union(acc, words[i].box), [Infinity, Infinity, -Infinity, -Infinity]));
     });
   }
+  // "Quarters Ended June 30," printed left of the columns, on a header row, spans them all: it
+  // says how long each column's period is and when it ends.
+  const spanning = headerRows
+    .map((row) => leftOf(row).map((i) => words[i].text).join(' '))
+    .find((text) => /\b(?:ended|ending)\b/i.test(text));
   const columns: TableColumn[] = edges.map((edge, c) => {
     const parts = headerOf[c].texts;
     let box: Box = [columnLeft[c], headerTop, edge, headerTop];
     for (const b of headerOf[c].boxes) box = union(box, b);
     const header = parts.join(' ').replace(/\s+/g, ' ').trim();
-    return { header, period: periodOfHeader(header), box };
+    const own = periodOfHeader(header);
+    const period = spanning && !/\b(?:ended|ending)\b/i.test(header) && /\b(?:19|20)\d\d\b/.test(header) ? periodOfHeader(`${spanning} ${header}`) : own;
+    return { header, period, box };
   });
   // A column whose header names no year takes it from a spanning header's year, if any, else none.
 

@@ -169,4 +169,15 @@ describe('statement tables', () => {
     const [bare] = findStatementTables(words.slice(2), 1);
     assert.deepEqual([bare.table.unit.scale, bare.table.unit.source], [1, null]);
   });
+
+  it('reads a period length printed left of the columns ("Quarters Ended June 30,") into every column', () => {
+    const words = [
+      ...line(40, [['Quarters', 50], ['Ended', 92], ['June', 122], ['30,', 145], ['2023', 420, R], ['2022', 490, R]]),
+      ...line(52, [['Revenues', 50], ['6,497.5', 420, R], ['5,718.4', 490, R]]),
+      ...line(64, [['Operating', 50], ['income', 98], ['3,104.1', 420, R], ['1,711.8', 490, R]]),
+      ...line(76, [['Net', 50], ['income', 70], ['2,310.4', 420, R], ['1,188.0', 490, R]]),
+    ];
+    const [found] = findStatementTables(words, 1);
+    assert.deepEqual(found.table.columns.map((c) => [c.period?.year, c.period?.months, c.period?.end]), [[2023, 3, '2023-06-30'], [2022, 3, '2022-06-30']]);
+  });
 });
