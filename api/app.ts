@@ -18,6 +18,7 @@ import { documentRoutes } from './routes/documents.ts';
 import { imageRoutes } from './routes/images.ts';
 import { tableRoutes } from './routes/tables.ts';
 import { pageRoutes } from './routes/pages.ts';
+import { webRoutes } from './routes/web.ts';
 
 export interface AppDeps extends Stores {
   settings: ApiSettings;
@@ -59,6 +60,7 @@ export function createApp(deps: AppDeps): Hono {
   app.route('/v1/documents', imageRoutes(deps));
   app.route('/v1/documents', tableRoutes(deps));
   app.route('/v1/batches', batchRoutes(deps));
+  app.route('/', webRoutes(deps));
 
   return app;
 }

@@ -44,6 +44,8 @@ export interface ApiSettings {
   /** Bearer keys accepted by /v1 routes; empty means no auth. */
   keys: string[];
   maxUploadBytes: number;
+  /** Where the web page links each document's workflow: the Temporal Web UI and the namespace. */
+  temporalUi: { url: string; namespace: string };
 }
 
 /**
@@ -199,6 +201,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
         .map((key) => key.trim())
         .filter(Boolean),
       maxUploadBytes: intFrom(env, 'FOLIO_MAX_UPLOAD_BYTES', 200 * 1024 * 1024),
+      temporalUi: {
+        url: (env.FOLIO_TEMPORAL_UI_URL || `http://127.0.0.1:${intFrom(env, 'FOLIO_TEMPORAL_UI_PORT', 8233)}`).replace(/\/+$/, ''),
+        namespace: env.TEMPORAL_NAMESPACE || 'default',
+      },
     },
     ingest: {
       pageBatchSize: Math.max(1, intFrom(env, 'FOLIO_PAGE_BATCH', 64)),
