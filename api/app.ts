@@ -26,6 +26,7 @@ import { pageRoutes } from './routes/pages.ts';
 import { tableRoutes } from './routes/tables.ts';
 import { HealthSchema, json, ReadySchema } from './schemas.ts';
 import { createLogger, type Logger, log, Metrics, observe } from './telemetry.ts';
+import { webRoutes } from './routes/web.ts';
 
 export interface AppDeps extends Stores {
   settings: ApiSettings;
@@ -126,6 +127,7 @@ export function createApp(deps: AppDeps): OpenAPIHono {
   app.route('/v1/documents', imageRoutes(deps));
   app.route('/v1/documents', tableRoutes(deps));
   app.route('/v1/batches', batchRoutes(deps));
+  app.route('/', webRoutes(deps));
 
   mountReference(app);
   return app;

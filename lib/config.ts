@@ -52,6 +52,8 @@ export interface ApiSettings {
   corsOrigins: string[];
   /** Requests per minute per key (per client address without keys), and the burst; 0 means no limit. */
   rateLimit: { perMinute: number; burst: number };
+  /** Where the web page links each document's workflow: the Temporal Web UI and the namespace. */
+  temporalUi: { url: string; namespace: string };
 }
 
 /**
@@ -236,6 +238,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
       logLevel: oneOf('FOLIO_LOG_LEVEL', env.FOLIO_LOG_LEVEL, LOG_LEVELS, 'info'),
       corsOrigins: listFrom(env.FOLIO_CORS_ORIGINS),
       rateLimit: rateLimitFrom(env),
+      temporalUi: {
+        url: (env.FOLIO_TEMPORAL_UI_URL || `http://127.0.0.1:${intFrom(env, 'FOLIO_TEMPORAL_UI_PORT', 8233)}`).replace(/\/+$/, ''),
+        namespace: env.TEMPORAL_NAMESPACE || 'default',
+      },
     },
     ingest: {
       pageBatchSize: Math.max(1, intFrom(env, 'FOLIO_PAGE_BATCH', 64)),
