@@ -266,7 +266,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     embedder: { dir: env.FOLIO_EMBEDDER_DIR ? path.resolve(env.FOLIO_EMBEDDER_DIR) : undefined },
     hub: { endpoint: env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT, token: env.HF_TOKEN || undefined },
     llm: {
-      dir: env.FOLIO_LLM_DIR ? path.resolve(env.FOLIO_LLM_DIR) : undefined,
+      // A checkpoint folder, or a .gguf file (FOLIO_LLM_FILE, or FOLIO_LLM_DIR pointing at one).
+      dir: env.FOLIO_LLM_FILE || env.FOLIO_LLM_DIR ? path.resolve((env.FOLIO_LLM_FILE || env.FOLIO_LLM_DIR) as string) : undefined,
       policy: oneOf('FOLIO_LLM_POLICY', env.FOLIO_LLM_POLICY, POLICY_NAMES, 'tidaldecode'),
       budget: Math.max(1, intFrom(env, 'FOLIO_LLM_BUDGET', DEFAULT_BUDGET)),
       maxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),

