@@ -39,6 +39,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readJsonLines } from '../lib/eval/questions.ts';
 import { extractPage } from '../lib/pages/pipeline.ts';
 import { textOnlyPageSettings } from '../lib/pages/settings.ts';
 import { openPdf } from '../lib/pdf/open.ts';
@@ -335,17 +336,7 @@ function total(results: PageResult[], tool: 'folio' | 'pdfplumber') {
 }
 
 function readGold(): GoldLine[] {
-  return fs
-    .readFileSync(goldFile, 'utf8')
-    .split('\n')
-    .filter((line) => line.trim())
-    .map((line, i) => {
-      try {
-        return JSON.parse(line) as GoldLine;
-      } catch (error) {
-        throw new Error(`${path.basename(goldFile)} line ${i + 1} is not JSON`, { cause: error });
-      }
-    });
+  return readJsonLines<GoldLine>(goldFile, 'gold triple');
 }
 
 async function main(): Promise<void> {

@@ -5,23 +5,13 @@
  */
 import { type FileHandle, open } from 'node:fs/promises';
 import { dequantizeGguf, type GgufHeader, GgufNeedMoreBytes, type GgufTensorInfo, parseGgufHeader } from '../../models/llm/gguf.ts';
+import { readExactly } from './checkpoint.ts';
 
 export interface GgufFile {
   path: string;
   size: number;
   header: GgufHeader;
   tensors: Map<string, GgufTensorInfo>;
-}
-
-async function readRange(handle: FileHandle, position: number, length: number, path: string): Promise<Uint8Array> {
-  const buffer = new Uint8Array(length);
-  let done = 0;
-  while (done < length) {
-    const { bytesRead } = await handle.read(buffer, done, length - done, position + done);
-    if (bytesRead === 0) throw new Error(`${path} ends at byte ${position + done}, expected ${length} bytes from ${position}: truncated download?`);
-    done += bytesRead;
-  }
-  return buffer;
 }
 
 export async function readGgufHeader(path: string): Promise<GgufFile> {
@@ -35,7 +25,7 @@ export async function readGgufHeader(path: string): Promise<GgufFile> {
     const { size } = await handle.stat();
     let length = Math.min(size, 16 << 20);
     for (;;) {
-      const prefix = await readRange(handle, 0, length, path);
+      const prefix = await readExactly(handle, length, 0, path);
       try {
         const header = parseGgufHeader(prefix);
         const tensors = new Map(header.tensors.map((t) => [t.name, t]));
@@ -64,7 +54,7 @@ export async function readGgufTensors(file: GgufFile, names: Iterable<string>): 
     for (const name of names) {
       const info = file.tensors.get(name);
       if (!info) throw new Error(`${file.path} has no tensor ${name}`);
-      const bytes = await readRange(handle, file.header.dataOffset + info.offset, info.byteLength, file.path);
+      const bytes = await readExactly(handle, info.byteLength, file.header.dataOffset + info.offset, file.path);
       const elements = info.dims.reduce((a, b) => a * b, 1);
       out.set(name, { info, data: dequantizeGguf(info.type, bytes, elements, name) });
     }
