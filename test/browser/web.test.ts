@@ -18,6 +18,7 @@ import { type RunningApi, startApi } from '../../bin/api.ts';
 import { corpus, projectRoot, readQuestions, startStack, type TestStack } from '../helpers/stack.ts';
 
 const COMET = path.join(corpus, 'qa', 'pdfs', 'comet-paper.pdf');
+const MCDONALDS = path.join(corpus, 'finance', 'pdfs', 'MCDONALDS_2023Q2_EARNINGS.pdf');
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOTS = path.join(projectRoot, 'test', 'browser', 'screenshots');
 const INGEST_TIMEOUT_MS = 240_000;
@@ -32,7 +33,20 @@ interface AnswerJson {
   answer: string;
   found: boolean;
   citations: Citation[];
-  ledger: { sampler: { selected: unknown[] }; retrieval: { pageRanking: number[] }; reader: { notFoundReason?: string | null } };
+  ledger: {
+    sampler: { selected: unknown[] };
+    retrieval: { pageRanking: number[] };
+    reader: { notFoundReason?: string | null; numeric?: { status: string; filled?: string } };
+  };
+}
+
+function financeQuestion(id: string): { question: string; answer: string | null; evidence_pages: number[] } {
+  const line = fs
+    .readFileSync(path.join(corpus, 'finance', 'questions.jsonl'), 'utf8')
+    .split('\n')
+    .find((l) => l.includes(`"id": "${id}"`));
+  assert.ok(line, `finance question ${id}`);
+  return JSON.parse(line);
 }
 
 async function launch(): Promise<{ context: BrowserContext; page: Page; errors: string[]; close(): Promise<void> }> {
@@ -101,6 +115,7 @@ async function assertHighlightAt(page: Page, bbox: number[], pageSize: { width: 
 describe('the web page in Chromium', () => {
   let stack: TestStack;
   let docId: string;
+  let statementsId: string;
   let browser: Awaited<ReturnType<typeof launch>>;
 
   before(async () => {
@@ -128,15 +143,19 @@ describe('the web page in Chromium', () => {
     assert.equal((await fetch(`${stack.api.url}/assets/nothing.js`)).status, 404);
   });
 
-  it('uploads a PDF through the file input and shows it becoming ready', async () => {
+  it('uploads PDFs through the file input and shows them becoming ready', async () => {
     const { page } = browser;
     await page.goto(`${stack.api.url}/`);
     await page.getByRole('heading', { name: 'Ask your PDFs' }).waitFor();
-    await page.locator('#file-input').setInputFiles(COMET);
+    await page.locator('#file-input').setInputFiles([COMET, MCDONALDS]);
     const upload = page.locator('.upload', { hasText: 'comet-paper.pdf' });
     await upload.locator('.upload-state', { hasText: 'uploaded, ingesting' }).waitFor({ timeout: 30_000 });
     docId = (await upload.getAttribute('data-document-id')) ?? '';
     assert.match(docId, /^[0-9a-f]{64}$/);
+    const second = page.locator('.upload', { hasText: 'MCDONALDS_2023Q2_EARNINGS.pdf' });
+    await second.locator('.upload-state', { hasText: 'uploaded, ingesting' }).waitFor({ timeout: 30_000 });
+    statementsId = (await second.getAttribute('data-document-id')) ?? '';
+    assert.match(statementsId, /^[0-9a-f]{64}$/);
     const bar = upload.locator('progress');
     assert.equal(await bar.getAttribute('value'), await bar.getAttribute('max'), 'the upload bar is full');
     assert.ok(Number(await bar.getAttribute('max')) > 1000);
@@ -156,6 +175,8 @@ describe('the web page in Chromium', () => {
     assert.equal(await page.locator('.thumbs li').count(), 15);
     await page.locator('.thumbs li[data-page="1"] img').waitFor();
     assert.match((await page.locator('.thumbs li[data-page="1"] img').getAttribute('src')) ?? '', /^blob:/);
+    await page.locator(`li.doc[data-document-id="${statementsId}"][data-status="ready"]`).waitFor({ timeout: INGEST_TIMEOUT_MS });
+    assert.equal(await page.locator('li.doc').count(), 2);
   });
 
   it('streams an answer, shows the ledger, and opens the cited box on the cited page', async () => {
@@ -233,6 +254,49 @@ describe('the web page in Chromium', () => {
     await page.locator('.page-tables table').first().waitFor();
     assert.equal(await page.locator('.page-tables .table-holder').count(), tables.length);
     assert.ok((await page.locator('.page-tables td').count()) > 4, 'the tables have cells');
+    assert.deepEqual(browser.errors, []);
+  });
+
+  it('answers from statement table cells, highlights a cited cell, and shows the tables as tables', async () => {
+    const { page } = browser;
+    await page.locator(`li.doc[data-document-id="${statementsId}"] button.doc-open`).click();
+    await page.locator('.doc-header h2', { hasText: 'MCDONALDS_2023Q2_EARNINGS.pdf' }).waitFor();
+    const question = financeQuestion('fin_044');
+    const expected = await askJson(stack.api.url, statementsId, question.question);
+    assert.equal(expected.ledger.reader.numeric?.status, 'answer', 'the numeric reader computes it');
+    assert.ok(expected.citations.length >= 2, 'one citation per cell used');
+    await askOnPage(page, question.question);
+    assert.equal(await page.locator('.answer-text').textContent(), expected.answer);
+    const ledger = page.locator('details.ledger');
+    await ledger.locator('summary').click();
+    assert.match((await ledger.locator('dd', { hasText: expected.ledger.reader.numeric?.filled ?? '' }).first().textContent()) ?? '', /=/);
+    const cell = expected.citations[1];
+    await page.locator('button.citation').nth(1).click();
+    await page.getByRole('heading', { name: `Page ${cell.page} of 6` }).waitFor();
+    await page.locator('.page-image[src^="blob:"]').waitFor();
+    const pageJson = (await (await fetch(`${stack.api.url}/v1/documents/${statementsId}/pages/${cell.page}`)).json()) as { width: number; height: number };
+    await assertHighlightAt(page, cell.bbox, pageJson);
+    await page.locator('.overlay rect.highlight').scrollIntoViewIfNeeded();
+    await shoot(page, '6-table-cell');
+
+    const tables = (await (await fetch(`${stack.api.url}/v1/documents/${statementsId}/tables`)).json()) as {
+      tables: { id: string; page: number; rows: { label: string; cells: { text: string; box: [number, number, number, number] }[] }[] }[];
+    };
+    assert.ok(tables.tables.length > 0, 'the earnings release has statement tables');
+    await page.getByRole('tab', { name: 'Tables' }).click();
+    const listed = page.locator('#tables-view figure.statement');
+    await listed.first().waitFor();
+    assert.equal(await listed.count(), tables.tables.length);
+    const first = tables.tables[0];
+    const row = first.rows.find((r) => r.cells.length > 0);
+    assert.ok(row);
+    const statement = page.locator(`#tables-view figure.statement[data-table-id="${first.id}"]`);
+    assert.equal(await statement.locator('tbody tr').count(), first.rows.length);
+    await statement.locator('tbody tr').nth(first.rows.indexOf(row)).locator('button.cell').first().click();
+    await page.getByRole('heading', { name: `Page ${first.page} of 6` }).waitFor();
+    await page.locator('.page-image[src^="blob:"]').waitFor();
+    const tablePage = (await (await fetch(`${stack.api.url}/v1/documents/${statementsId}/pages/${first.page}`)).json()) as { width: number; height: number };
+    await assertHighlightAt(page, row.cells[0].box, tablePage);
     assert.deepEqual(browser.errors, []);
   });
 
