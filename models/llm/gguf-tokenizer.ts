@@ -232,7 +232,8 @@ export function createGgufTokenizer(metadata: Map<string, GgufValue>): LlmTokeni
     return out;
   };
 
-  const utf8 = new TextDecoder('utf-8');
+  // Keeps a leading U+FEFF: it is text a token spells, not a byte-order mark.
+  const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
   const decode = (list: ArrayLike<number>, options: { skipSpecialTokens?: boolean } = {}): string => {
     const bytes: number[] = [];
     const encoder = new TextEncoder();

@@ -104,7 +104,9 @@ export class GgufNeedMoreBytes extends Error {
 class Cursor {
   private readonly view: DataView;
   at = 0;
-  private readonly text = new TextDecoder('utf-8');
+  // A string may begin with U+FEFF and mean it (Gemma's vocabulary holds "\uFEFF#" beside "#");
+  // the default decoder would drop it and make two tokens one.
+  private readonly text = new TextDecoder('utf-8', { ignoreBOM: true });
   constructor(private readonly bytes: Uint8Array) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
