@@ -9,6 +9,8 @@
  *
  * npm run models:install -- gguf installs only the `gguf` package (llama.cpp's Python reader), the
  * reference the dequantisation tests compare with; every model install brings it too.
+ * npm run models:install -- llama-cpp installs llama-cpp-python, the real-model tests' reference
+ * for tokenisation and logits.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -45,15 +47,28 @@ function installGgufReference(): void {
   if (!existsSync(join(target, 'gguf'))) pipInstall(target, ['gguf==0.19.0']);
 }
 
+/**
+ * llama.cpp itself through its Python binding, pinned, built from source by pip (a few minutes):
+ * the reference the real-model tests compare tokenisation and logits with.
+ */
+function installLlamaCppReference(): void {
+  const target = join(root, '.models', 'pip', 'llama-cpp');
+  if (!existsSync(join(target, 'llama_cpp'))) pipInstall(target, ['llama-cpp-python==0.3.36']);
+}
+
 function main(): void {
   const name = process.argv[2];
   if (name === 'gguf') {
     installGgufReference();
     return;
   }
+  if (name === 'llama-cpp') {
+    installLlamaCppReference();
+    return;
+  }
   const model = name ? MODELS[name] : undefined;
   if (!name || !model) {
-    console.error(`usage: npm run models:install -- <${[...Object.keys(MODELS), 'gguf'].join('|')}>`);
+    console.error(`usage: npm run models:install -- <${[...Object.keys(MODELS), 'gguf', 'llama-cpp'].join('|')}>`);
     process.exit(2);
   }
   installGgufReference();
