@@ -282,17 +282,37 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
   const lead: Row[] = [];
   // A line reaching past the table on both sides is prose or a caption, never its header or title.
   const tableRight = Math.max(...edges);
+  // Where the row labels end: a header group that starts right of them (a date wider than the
+  // numbers under it, "Dec 26, 2020" over right-aligned values) is over the columns, not a line
+  // running from the labels into them.
+  const labelRight = Math.max(...valueRows.map((row) => Math.max(...row.label.map((i) => words[i].box[2]))));
+  const crossingLeft = Math.min(columnLeft[0] - em, labelRight + em);
+  // A header line's words over the columns: each group of words (split where they stand apart)
+  // that reaches the columns, whole, when it starts clear of the labels; else its words that do.
+  const overColumnsOf = (row: Row): number[] => {
+    const over: number[] = [];
+    for (let w = 0; w < row.words.length; ) {
+      let end = w + 1;
+      while (end < row.words.length && words[row.words[end]].box[0] - words[row.words[end - 1]].box[2] < 1.2 * em) end++;
+      const group = row.words.slice(w, end);
+      const reaches = words[group[group.length - 1]].box[2] > columnLeft[0] - em;
+      if (reaches && words[group[0]].box[0] >= crossingLeft) over.push(...group);
+      else over.push(...group.filter((i) => words[i].box[2] > columnLeft[0] - em));
+      w = end;
+    }
+    return over;
+  };
   const beyondTable = (row: Row) => words[row.words[0]].box[0] < tableLeft - 2 * em && Math.max(...row.words.map((i) => words[i].box[2])) > tableRight + em;
   for (let k = block.first - 1, above = body[0]; k >= 0 && headerRows.length < 6; k--) {
     const row = rows[k];
     if (above.top - row.bottom > (headerRows.length || lead.length === 0 ? 2 : MAX_ROW_GAP_EMS) * em) break;
-    const overColumns = row.words.filter((i) => words[i].box[2] > columnLeft[0] - em);
+    const overColumns = overColumnsOf(row);
     // A line that runs from the label area into the columns is a caption or prose, not a header.
     let crossing = beyondTable(row);
     for (let w = 0, groupLeft = 0; w < row.words.length; w++) {
       const box = words[row.words[w]].box;
       if (w === 0 || box[0] - words[row.words[w - 1]].box[2] >= 1.2 * em) groupLeft = box[0];
-      if (groupLeft < columnLeft[0] - em && box[2] > columnLeft[0] + em) crossing = true;
+      if (groupLeft < crossingLeft && box[2] > columnLeft[0] + em) crossing = true;
     }
     if (!crossing && overColumns.length > 0 && overColumns.length <= 4 * edges.length) {
       headerRows.unshift(row);
@@ -334,7 +354,10 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
   // the last header row, else more of the title; either may name the unit.
   let labelHeader = '';
   const unitWords: string[] = [];
-  const leftOf = (row: Row) => row.words.filter((i) => words[i].box[2] <= columnLeft[0] - em);
+  const leftOf = (row: Row) => {
+    const over = new Set(overColumnsOf(row));
+    return row.words.filter((i) => !over.has(i));
+  };
   // The label column's header is on the lowest header row that has words left of the columns.
   let labelRow = -1;
   headerRows.forEach((row, k) => {
@@ -356,7 +379,7 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
   const columnCentre = edges.map((edge, c) => (edge + columnLeft[c]) / 2);
   const headerOf: { texts: string[]; boxes: Box[] }[] = edges.map(() => ({ texts: [], boxes: [] }));
   for (const row of headerRows) {
-    const over = row.words.filter((i) => words[i].box[2] > columnLeft[0] - em);
+    const over = overColumnsOf(row);
     const groups: number[][] = [];
     for (const i of over) {
       const last = groups[groups.length - 1];
@@ -493,7 +516,11 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
       box,
     });
   }
-  for (const row of headerRows) if (!yearRows.includes(row)) used.push(...row.words.filter((i) => words[i].box[2] > columnLeft[0] - em || (labelHeader && row === headerRows[headerRows.length - 1])));
+  for (const row of headerRows) {
+    if (yearRows.includes(row)) continue;
+    const over = new Set(overColumnsOf(row));
+    used.push(...row.words.filter((i) => over.has(i) || (labelHeader && row === headerRows[headerRows.length - 1])));
+  }
   for (const row of yearRows) used.push(...row.words);
   const box = used.reduce<Box>((acc, i) => union(acc, words[i].box), [Infinity, Infinity, -Infinity, -Infinity]);
   return {

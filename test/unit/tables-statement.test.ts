@@ -180,4 +180,18 @@ describe('statement tables', () => {
     const [found] = findStatementTables(words, 1);
     assert.deepEqual(found.table.columns.map((c) => [c.period?.year, c.period?.months, c.period?.end]), [[2023, 3, '2023-06-30'], [2022, 3, '2022-06-30']]);
   });
+
+  it('takes a header date wider than the numbers under it, starting left of them, as the column header', () => {
+    // "Dec 26, 2020" begins left of the right-aligned values; it is still clear of the labels.
+    const words = [
+      ...line(40, [['Years', 50], ['Ended', 78], ['Dec', 390], ['26,', 406], ['2020', 440, R], ['Dec', 460], ['28,', 476], ['2019', 510, R]]),
+      ...line(54, [['Statutory', 50], ['federal', 94], ['income', 128], ['tax', 160], ['rate', 176], ['21.0', 440, R], ['21.0', 510, R]]),
+      ...line(66, [['Research', 56], ['and', 98], ['development', 116], ['credits', 172], ['(2.1)', 440, R], ['(2.3)', 510, R]]),
+      ...line(78, [['Other', 56], ['1.8', 440, R], ['0.7', 510, R]]),
+      ...line(90, [['Effective', 50], ['tax', 94], ['rate', 110], ['16.7', 440, R], ['12.5', 510, R]]),
+    ];
+    const [found] = findStatementTables(words, 1);
+    assert.deepEqual(found.table.columns.map((c) => [c.header, c.period?.year, c.period?.end]), [['Dec 26, 2020', 2020, '2020-12-26'], ['Dec 28, 2019', 2019, '2019-12-28']]);
+    assert.equal(found.table.rows.length, 4);
+  });
 });
