@@ -55,6 +55,8 @@ interface Token {
 
 const NUMBER = /^\(?[-−–]?\$?\(?\d{1,3}(?:,\d{3})*(?:\.\d+)?\)?%?\)?\*?$|^\(?[-−–]?\$?\d+(?:\.\d+)?\)?%?\)?$/;
 const DASH = /^[—–-]{1,3}$/;
+/** "Not meaningful" and "not applicable" printed in a cell ("n/m", "N/A", "n.m."): a cell with no value. */
+const NOT_MEANINGFUL = /^(n\/m|n\.m\.?|n\/a|n\.a\.)$/i;
 const CURRENCY = /^[$€£¥]\(?$/;
 const YEAR_ONLY = /^(19[5-9]\d|20\d\d)$/;
 /** A gap this many ems wide (at least) separates a label from its values. */
@@ -64,17 +66,17 @@ const MAX_ROW_GAP_EMS = 3;
 const MIN_VALUE_ROWS = 3;
 
 function isValueText(text: string): boolean {
-  return NUMBER.test(text) || DASH.test(text);
+  return NUMBER.test(text) || DASH.test(text) || NOT_MEANINGFUL.test(text);
 }
 
 function union(a: Box, b: Box): Box {
   return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
 }
 
-/** The number a printed cell stands for: "$ (1,197)" is −1197, a dash is empty. */
+/** The number a printed cell stands for: "$ (1,197)" is −1197, a dash or "n/m" is empty. */
 export function cellValue(text: string): number | null {
   const compact = text.replace(/[\s$€£¥*]/g, '').replace(/[−–]/g, '-');
-  if (compact === '' || DASH.test(compact)) return null;
+  if (compact === '' || DASH.test(compact) || NOT_MEANINGFUL.test(compact)) return null;
   const negative = /^\(.*\)%?$/.test(compact) || compact.startsWith('-');
   const digits = compact.replace(/[(),%-]/g, '');
   if (!/^\d+(\.\d+)?$/.test(digits)) return null;

@@ -194,4 +194,23 @@ describe('statement tables', () => {
     assert.deepEqual(found.table.columns.map((c) => [c.header, c.period?.year, c.period?.end]), [['Dec 26, 2020', 2020, '2020-12-26'], ['Dec 28, 2019', 2019, '2019-12-28']]);
     assert.equal(found.table.rows.length, 4);
   });
+
+  it('reads "n/m" and "N/A" as cells with no value, so a row ending in one stays a row of the table', () => {
+    assert.equal(cellValue('n/m'), null);
+    assert.equal(cellValue('N/A'), null);
+    const words = [
+      ...line(40, [['2023', 420, R], ['2022', 490, R], ['Change', 560, R]]),
+      ...line(52, [['Revenues', 50], ['6,497.5', 420, R], ['5,718.4', 490, R], ['14', 560, R]]),
+      ...line(64, [['Other', 50], ['operating', 78], ['expense', 124], ['(35.8)', 420, R], ['886.1', 490, R], ['n/m', 560, R]]),
+      ...line(76, [['Operating', 50], ['income', 98], ['3,104.1', 420, R], ['1,711.8', 490, R], ['81', 560, R]]),
+      ...line(88, [['Nonoperating', 50], ['expense', 112], ['(42.8)', 420, R], ['12.1', 490, R], ['N/A', 560, R]]),
+      ...line(100, [['Net', 50], ['income', 70], ['2,310.4', 420, R], ['1,188.0', 490, R], ['94', 560, R]]),
+    ];
+    const found = findStatementTables(words, 1);
+    assert.equal(found.length, 1, 'one table, not split at the "n/m" rows');
+    const rows = found[0].table.rows.map((r) => [r.label, r.cells.map((c) => c.value)]);
+    assert.deepEqual(rows[1], ['Other operating expense', [-35.8, 886.1, null]]);
+    assert.deepEqual(rows[3], ['Nonoperating expense', [-42.8, 12.1, null]]);
+    assert.equal(rows.length, 5);
+  });
 });
