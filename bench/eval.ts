@@ -55,7 +55,7 @@ async function ingestAll(pdfDir: string, docs: string[], dataDir: string): Promi
   store.close();
   if (pending.length === 0) return ids;
   console.error(`ingesting ${pending.length} document(s) into ${dataDir} …`);
-  const stack = await startStack({}, { dataDir });
+  const stack = await startStack({ FOLIO_LOG_LEVEL: 'warn' }, { dataDir });
   try {
     for (const doc of pending) {
       const started = performance.now();
