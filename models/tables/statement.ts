@@ -231,8 +231,64 @@ export interface StatementFound {
   words: number[];
 }
 
-/** Statement tables on a page, top to bottom. */
+const valueLike = (text: string) => isValueText(text) || CURRENCY.test(text) || text === '%' || text === ')' || text === ')%';
+
+/**
+ * The left edge of a second table's label column when two statements stand side by side (a
+ * balance sheet's assets beside its liabilities): at least MIN_VALUE_ROWS rows where, after a
+ * number, a label starts past a label-sized gap and is itself followed by numbers, all those
+ * labels starting at one edge (within an em). Null when the page has no such column.
+ */
+function sideBySideEdge(words: readonly Word[]): number | null {
+  const edges: { x: number; size: number }[] = [];
+  for (const row of groupRows(words)) {
+    const line = row.words;
+    for (let k = 1; k < line.length; k++) {
+      const before = words[line[k - 1]];
+      const here = words[line[k]];
+      // After a year is the next column's date header ("Dec 26, 2020  Dec 28, 2019"), not a label.
+      if (valueLike(here.text) || !valueLike(before.text) || YEAR_ONLY.test(before.text) || here.box[0] - before.box[2] < LABEL_GAP_EMS * here.size) continue;
+      if (line.slice(k + 1).some((i) => valueLike(words[i].text))) edges.push({ x: here.box[0], size: here.size });
+    }
+  }
+  edges.sort((a, b) => a.x - b.x);
+  let best: { x: number; count: number } | null = null;
+  for (let a = 0; a < edges.length; a++) {
+    let b = a;
+    while (b + 1 < edges.length && edges[b + 1].x - edges[a].x <= edges[a].size) b++;
+    if (b - a + 1 >= MIN_VALUE_ROWS && (!best || b - a + 1 > best.count)) best = { x: edges[a].x, count: b - a + 1 };
+  }
+  return best?.x ?? null;
+}
+
+/** Statement tables on a page, top to bottom; tables side by side, left one first. */
 export function findStatementTables(words: readonly Word[], page: number): StatementFound[] {
+  const edge = sideBySideEdge(words);
+  if (edge !== null) {
+    // Each side is read on its own; a word belongs to the side its centre is on.
+    const sides: number[][] = [[], []];
+    for (const [i, w] of words.entries()) sides[(w.box[0] + w.box[2]) / 2 < edge ? 0 : 1].push(i);
+    if (sides[0].length > 0 && sides[1].length > 0) {
+      const split = sides.map((side) =>
+        findStatementTables(
+          side.map((i) => words[i]),
+          page,
+        ).map((found) => ({ ...found, words: found.words.map((k) => side[k]) })),
+      );
+      // The split stands only when both sides are tables and together they read more values than
+      // the page read whole: a column of notes after the numbers is not a second statement.
+      const whole = findTablesIn(words, page);
+      if (split.every((side) => side.length > 0) && valuesRead(split.flat()) > valuesRead(whole)) return split.flat();
+      return whole;
+    }
+  }
+  return findTablesIn(words, page);
+}
+
+const valuesRead = (found: readonly StatementFound[]) =>
+  found.reduce((n, f) => n + f.table.rows.reduce((m, row) => m + row.cells.filter((c) => c.value !== null).length, 0), 0);
+
+function findTablesIn(words: readonly Word[], page: number): StatementFound[] {
   const rows = groupRows(words);
   const found: StatementFound[] = [];
   for (const block of findBlocks(rows, words)) {

@@ -213,4 +213,46 @@ describe('statement tables', () => {
     assert.deepEqual(rows[3], ['Nonoperating expense', [-42.8, 12.1, null]]);
     assert.equal(rows.length, 5);
   });
+
+  it('reads two statements printed side by side as two tables, and stacked tables with date headers as one column of tables', () => {
+    const sideBySide = [
+      ...line(40, [['2019', 200, R], ['2018', 250, R], ['2019', 500, R], ['2018', 550, R]]),
+      ...line(52, [['Revenue', 30], ['1,200', 200, R], ['1,100', 250, R], ['Cash', 320], ['300', 500, R], ['280', 550, R]]),
+      ...line(64, [['Cost', 30], ['of', 52], ['sales', 64], ['700', 200, R], ['650', 250, R], ['Receivables', 320], ['410', 500, R], ['390', 550, R]]),
+      ...line(76, [['Gross', 30], ['profit', 58], ['500', 200, R], ['450', 250, R], ['Inventory', 320], ['120', 500, R], ['130', 550, R]]),
+      ...line(88, [['Operating', 30], ['income', 78], ['200', 200, R], ['180', 250, R], ['Total', 320], ['assets', 345], ['830', 500, R], ['800', 550, R]]),
+    ];
+    const tables = findStatementTables(sideBySide, 1).map(({ table }) => ({
+      columns: table.columns.map((c) => c.header),
+      rows: table.rows.map((row) => [row.label, row.cells.map((c) => c.value)]),
+    }));
+    assert.deepEqual(tables, [
+      {
+        columns: ['2019', '2018'],
+        rows: [['Revenue', [1200, 1100]], ['Cost of sales', [700, 650]], ['Gross profit', [500, 450]], ['Operating income', [200, 180]]],
+      },
+      {
+        columns: ['2019', '2018'],
+        rows: [['Cash', [300, 280]], ['Receivables', [410, 390]], ['Inventory', [120, 130]], ['Total assets', [830, 800]]],
+      },
+    ]);
+
+    // Date headers ("Dec 26, 2020  Dec 28, 2019") put a word after a number on every table's
+    // header row; three such tables stacked are still one column of tables, each with its periods.
+    const stacked: Word[] = [];
+    for (const [t, top] of [[0, 40], [1, 120], [2, 200]] as const) {
+      stacked.push(
+        ...line(top, [['Years', 30], ['Ended', 58], ['Dec', 180], ['26,', 198], ['2020', 230, R], ['Dec', 260], ['28,', 278], ['2019', 310, R], ['Dec', 340], ['29,', 358], ['2018', 390, R]]),
+        ...line(top + 12, [[`Item${t}a`, 30], ['1,200', 230, R], ['1,100', 310, R], ['900', 390, R]]),
+        ...line(top + 24, [[`Item${t}b`, 30], ['700', 230, R], ['650', 310, R], ['600', 390, R]]),
+        ...line(top + 36, [['Total', 30], ['1,900', 230, R], ['1,750', 310, R], ['1,500', 390, R]]),
+      );
+    }
+    const each = findStatementTables(stacked, 1).map(({ table }) => [table.columns.map((c) => c.period?.year), table.rows.map((row) => row.cells.map((c) => c.value))]);
+    assert.equal(each.length, 3);
+    for (const [years, values] of each) {
+      assert.deepEqual(years, [2020, 2019, 2018]);
+      assert.deepEqual(values[2], [1900, 1750, 1500]);
+    }
+  });
 });
