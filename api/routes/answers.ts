@@ -42,7 +42,7 @@ export function answerRoutes({ embedder, store, indexes, llm }: AnswerRouteDeps)
    * or `error`. A client that disconnects cancels the generation.
    */
   app.post('/:id/answers', async (c) => {
-    const doc = findDocument(store, c.req.param('id'));
+    const doc = await findDocument(store, c.req.param('id'));
     let body: unknown;
     try {
       body = await c.req.json();
@@ -59,7 +59,7 @@ export function answerRoutes({ embedder, store, indexes, llm }: AnswerRouteDeps)
     if (doc.status !== 'ready') {
       throw new ApiError(409, 'document_not_ready', `The document is ${doc.status}; ask again when it is ready.`);
     }
-    const index = indexes.get(doc.id);
+    const index = await indexes.get(doc.id);
     if (!index) throw new ApiError(409, 'document_not_ready', 'The document has no index yet.');
     const evidence = gatherEvidence(index, question, { queryVector: await questionVector(index, question) });
     const wantsStream = c.req.query('stream') === 'true' || (c.req.header('accept') ?? '').includes('text/event-stream');

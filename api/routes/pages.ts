@@ -10,18 +10,18 @@ import { pageView, tokensView } from '../views.ts';
 export function pageRoutes({ store, blobs }: Stores): Hono {
   const app = new Hono();
 
-  app.get('/:id/pages/:n', (c) => {
-    const doc = findDocument(store, c.req.param('id'));
-    const page = findPage(store, doc, c.req.param('n'));
-    return c.json(pageView(doc.id, page, store.pageParagraphs(doc.id, page.page)));
+  app.get('/:id/pages/:n', async (c) => {
+    const doc = await findDocument(store, c.req.param('id'));
+    const page = await findPage(store, doc, c.req.param('n'));
+    return c.json(pageView(doc.id, page, await store.pageParagraphs(doc.id, page.page)));
   });
 
-  app.get('/:id/pages/:n/tokens', (c) => {
-    const doc = findDocument(store, c.req.param('id'));
-    const { page } = findPage(store, doc, c.req.param('n'));
-    const stored = store.visualTokens(doc.id, page);
+  app.get('/:id/pages/:n/tokens', async (c) => {
+    const doc = await findDocument(store, c.req.param('id'));
+    const { page } = await findPage(store, doc, c.req.param('n'));
+    const stored = await store.visualTokens(doc.id, page);
     if (!stored) throw new ApiError(404, 'tokens_not_found', `Page ${page} has no visual tokens (no crops, FOLIO_VISION_ENCODER=off, or not encoded yet).`);
-    const { header, tokens } = deserializePageTokens(blobs.get(stored.key));
+    const { header, tokens } = deserializePageTokens(await blobs.get(stored.key));
     return c.json(tokensView(page, header, tokens, stored.ledger));
   });
 

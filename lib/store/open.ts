@@ -1,8 +1,8 @@
 /** Opens the stores under the configured data directory: one way to lay the folder out. */
 import path from 'node:path';
-import { BatchStore } from './batches.ts';
-import { BlobStore } from './blobs.ts';
-import { MetadataStore } from './metadata.ts';
+import { type BatchStore, SqliteBatchStore } from './batches.ts';
+import { type BlobStore, FolderBlobStore } from './blobs.ts';
+import { type MetadataStore, SqliteMetadataStore } from './metadata.ts';
 
 export interface Stores {
   store: MetadataStore;
@@ -11,11 +11,12 @@ export interface Stores {
   batches: BatchStore;
 }
 
+/** SQLite and a blob folder, both under `dataDir`: the embedded default. */
 export function openStores(dataDir: string): Stores {
-  const store = new MetadataStore(path.join(dataDir, 'folio.sqlite'));
+  const store = new SqliteMetadataStore(path.join(dataDir, 'folio.sqlite'));
   return {
     store,
-    blobs: new BlobStore(path.join(dataDir, 'blobs')),
-    batches: new BatchStore(store.db),
+    blobs: new FolderBlobStore(path.join(dataDir, 'blobs')),
+    batches: new SqliteBatchStore(store.db),
   };
 }

@@ -3,20 +3,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BlobStore, sha256Hex } from '../../lib/store/blobs.ts';
-import { MetadataStore } from '../../lib/store/metadata.ts';
+import { FolderBlobStore, sha256Hex } from '../../lib/store/blobs.ts';
+import { SqliteMetadataStore } from '../../lib/store/metadata.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-unit-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('blob store', () => {
-  it('keys blobs by sha256 and stores the same bytes once', () => {
-    const blobs = new BlobStore(path.join(dir, 'blobs'));
+  it('keys blobs by sha256 and stores the same bytes once', async () => {
+    const blobs = new FolderBlobStore(path.join(dir, 'blobs'));
     const bytes = new TextEncoder().encode('hello');
-    const key = blobs.put(bytes);
+    const key = await blobs.put(bytes);
     assert.equal(key, sha256Hex(bytes));
-    assert.equal(blobs.put(bytes), key);
-    assert.deepEqual(new Uint8Array(blobs.get(key)), bytes);
+    assert.equal(await blobs.put(bytes), key);
+    assert.deepEqual(new Uint8Array(await blobs.get(key)), bytes);
     assert.throws(() => blobs.pathOf('../../etc/passwd'), /not a blob key/);
   });
 });
@@ -24,16 +24,16 @@ describe('blob store', () => {
 describe('metadata store (real SQLite file)', () => {
   const file = path.join(dir, 'meta.sqlite');
 
-  it('inserts a document once and reports its pages', () => {
-    const store = new MetadataStore(file);
-    assert.equal(store.insertDocument({ id: 'a'.repeat(64), filename: 'x.pdf', bytes: 10 }), true);
-    assert.equal(store.insertDocument({ id: 'a'.repeat(64), filename: 'x.pdf', bytes: 10 }), false);
-    assert.equal(store.getDocument('a'.repeat(64))?.status, 'queued');
-    store.close();
+  it('inserts a document once and reports its pages', async () => {
+    const store = new SqliteMetadataStore(file);
+    assert.equal(await store.insertDocument({ id: 'a'.repeat(64), filename: 'x.pdf', bytes: 10 }), true);
+    assert.equal(await store.insertDocument({ id: 'a'.repeat(64), filename: 'x.pdf', bytes: 10 }), false);
+    assert.equal((await store.getDocument('a'.repeat(64)))?.status, 'queued');
+    await store.close();
   });
 
-  it('upserts pages so a retried page replaces, never duplicates, its paragraphs', () => {
-    const store = new MetadataStore(file);
+  it('upserts pages so a retried page replaces, never duplicates, its paragraphs', async () => {
+    const store = new SqliteMetadataStore(file);
     const docId = 'a'.repeat(64);
     const page = (text: string) => ({
       page: 2,
@@ -43,17 +43,17 @@ describe('metadata store (real SQLite file)', () => {
       error: null,
       paragraphs: [{ page: 2, index: 0, bbox: [1, 2, 3, 4] as [number, number, number, number], text }],
     });
-    store.savePage(docId, page('first try'));
-    store.savePage(docId, page('second try'));
-    assert.deepEqual(store.storedPages(docId), [2]);
+    await store.savePage(docId, page('first try'));
+    await store.savePage(docId, page('second try'));
+    assert.deepEqual(await store.storedPages(docId), [2]);
     assert.deepEqual(
-      store.paragraphs(docId).map((p) => p.text),
+      (await store.paragraphs(docId)).map((p) => p.text),
       ['second try'],
     );
-    assert.equal(store.getDocument(docId)?.pagesDone, 1);
-    store.logExtractionStart(docId, 2);
-    store.logExtractionStart(docId, 2);
-    assert.equal(store.extractionCounts(docId).get(2), 2);
-    store.close();
+    assert.equal((await store.getDocument(docId))?.pagesDone, 1);
+    await store.logExtractionStart(docId, 2);
+    await store.logExtractionStart(docId, 2);
+    assert.equal((await store.extractionCounts(docId)).get(2), 2);
+    await store.close();
   });
 });
