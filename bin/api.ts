@@ -39,7 +39,7 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await llm?.release();
-      stores.store.close();
+      await stores.store.close();
     },
   };
 }

@@ -39,7 +39,7 @@ export async function createFolioWorker(config: FolioConfig): Promise<{ worker: 
     worker,
     close: async () => {
       await connection.close();
-      stores.store.close();
+      await stores.store.close();
     },
   };
 }
