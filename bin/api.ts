@@ -7,7 +7,7 @@ import { resumeQueued } from '../api/ingestion.ts';
 import { LlmReader } from '../lib/answer/llm.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
 import { DocumentIndexCache } from '../lib/retrieval/document-index.ts';
-import { openStores } from '../lib/store/open.ts';
+import { openStorage } from '../lib/store/open.ts';
 
 export interface RunningApi {
   url: string;
@@ -15,7 +15,7 @@ export interface RunningApi {
 }
 
 export async function startApi(config: FolioConfig): Promise<RunningApi> {
-  const stores = openStores(config.dataDir);
+  const stores = await openStorage(config.storage);
   const connection = await Connection.connect({ address: temporalAddressOf(config.temporal) });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const settings = appSettingsOf(config);
@@ -39,7 +39,7 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await llm?.release();
-      await stores.store.close();
+      await stores.close();
     },
   };
 }

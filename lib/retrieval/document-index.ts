@@ -154,7 +154,11 @@ function readManifest(bytes: Buffer): IndexManifest | null {
 
 export async function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId: string): Promise<DocumentIndex | undefined> {
   const key = await store.indexKeyOf(docId);
-  if (!key) return undefined;
+  return key ? loadIndexAt(store, blobs, docId, key) : undefined;
+}
+
+/** The index whose manifest is the blob `key`. */
+async function loadIndexAt(store: MetadataStore, blobs: BlobStore, docId: string, key: string): Promise<DocumentIndex> {
   const manifest = readManifest(await blobs.get(key));
   if (!manifest) {
     throw new Error(`the index of ${docId} was written by an older Folio: rebuild it (re-run its ingestion)`);
@@ -176,8 +180,12 @@ export async function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, 
   };
 }
 
+/**
+ * The indexes last asked for, in memory. Each question checks the document's index key (one
+ * small read), so a document re-indexed by any worker is served from its new index at once.
+ */
 export class DocumentIndexCache {
-  private readonly entries = new Map<string, DocumentIndex>();
+  private readonly entries = new Map<string, { key: string; index: DocumentIndex }>();
 
   constructor(
     private readonly store: MetadataStore,
@@ -187,19 +195,20 @@ export class DocumentIndexCache {
 
   /** The document's index, or undefined when it has none yet. */
   async get(docId: string): Promise<DocumentIndex | undefined> {
+    const key = await this.store.indexKeyOf(docId);
     const cached = this.entries.get(docId);
-    if (cached) {
-      this.entries.delete(docId);
+    this.entries.delete(docId);
+    if (!key) return undefined;
+    if (cached?.key === key) {
       this.entries.set(docId, cached);
-      return cached;
+      return cached.index;
     }
-    const entry = await loadDocumentIndex(this.store, this.blobs, docId);
-    if (!entry) return undefined;
-    this.entries.set(docId, entry);
+    const index = await loadIndexAt(this.store, this.blobs, docId, key);
+    this.entries.set(docId, { key, index });
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
-    return entry;
+    return index;
   }
 }

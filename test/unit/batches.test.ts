@@ -1,5 +1,5 @@
 /**
- * Batches without Temporal: the batch store on a real SQLite file, the batch routes' validation
+ * Batches without Temporal (the batch store's own tests are in stores.test.ts): the batch routes' validation
  * and start with a stand-in client that records the workflows it was asked to start, the CLI's
  * file collection and its progress, finished-document and summary lines.
  */
@@ -22,58 +22,6 @@ after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const id = (c: string) => c.repeat(64);
 const page = (n: number) => ({ page: n, width: 612, height: 792, thumbnailKey: null, error: null, paragraphs: [] });
-
-describe('batch store', () => {
-  it('keeps a batch in order, each document once, and reads it a slice at a time with current statuses', async () => {
-    const { store, batches } = openStores(path.join(dir, 'store'));
-    for (const c of ['a', 'b', 'c']) await store.insertDocument({ id: id(c), filename: `${c}.pdf`, bytes: 1 });
-    await store.setStatus(id('b'), 'ready');
-    assert.equal(await batches.createBatch('batch-1', [id('a'), id('b'), id('a'), id('c')]), 3);
-    assert.equal((await batches.getBatch('batch-1'))?.total, 3);
-    assert.deepEqual(
-      (await batches.slice('batch-1', 0, 2)).map((item) => [item.position, item.docId, item.filename, item.status]),
-      [
-        [0, id('a'), 'a.pdf', 'queued'],
-        [1, id('b'), 'b.pdf', 'ready'],
-      ],
-    );
-    assert.deepEqual(
-      (await batches.slice('batch-1', 2, 10)).map((item) => item.docId),
-      [id('c')],
-    );
-    assert.deepEqual(await batches.slice('batch-1', 3, 10), []);
-    await store.close();
-  });
-
-  it('records outcomes, counts them, sums pages, and cancels only what is left', async () => {
-    const { store, batches } = openStores(path.join(dir, 'store'));
-    await store.setInspection(id('a'), { pageCount: 3, title: null });
-    await store.savePage(id('a'), page(1));
-    await store.savePage(id('a'), page(2));
-    await store.setStatus(id('a'), 'ingesting');
-    assert.deepEqual(await batches.pages('batch-1'), { done: 2, total: 3 });
-    assert.deepEqual(await batches.counts('batch-1'), { queued: 2, running: 1, ready: 0, failed: 0, cancelled: 0, alreadyReady: 0 });
-
-    await batches.recordOutcomes('batch-1', [{ docId: id('b'), outcome: 'ready', reason: null, alreadyReady: true }]);
-    assert.equal(await batches.cancelRemaining('batch-1', 0, 'stopped'), 2);
-    assert.equal(await batches.cancelRemaining('batch-1', 0, 'stopped'), 0, 'a settled document is not cancelled again');
-    assert.deepEqual(await batches.counts('batch-1'), { queued: 0, running: 0, ready: 1, failed: 0, cancelled: 2, alreadyReady: 1 });
-    const docs = await batches.documents('batch-1');
-    assert.deepEqual(
-      docs.map((doc) => [doc.docId, doc.outcome, doc.reason, doc.alreadyReady, doc.pagesDone, doc.pageCount]),
-      [
-        [id('a'), 'cancelled', 'stopped', false, 2, 3],
-        [id('b'), 'ready', null, true, 0, null],
-        [id('c'), 'cancelled', 'stopped', false, 0, null],
-      ],
-    );
-    assert.deepEqual(
-      (await batches.listBatches()).map((b) => b.id),
-      ['batch-1'],
-    );
-    await store.close();
-  });
-});
 
 describe('batch routes', () => {
   function appWith() {
