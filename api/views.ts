@@ -47,7 +47,7 @@ export interface UploadView {
 /** A page's unit in reading order; the optional parts are there only when the unit has them. */
 export interface UnitView {
   readingOrder: number;
-  kind: UnitKind | undefined;
+  kind?: UnitKind;
   text: string;
   bbox: Box;
   section: string[];

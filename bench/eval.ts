@@ -19,7 +19,7 @@ import path from 'node:path';
 import { answerQuestion } from '../lib/answer/extractive.ts';
 import { loadConfig } from '../lib/config.ts';
 import { embedderOf } from '../lib/embed/embedder-of.ts';
-import { distinctPages, gradeNumeric, mean, median, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
+import { distinctPages, gradeNumeric, mean, median, pageHitAtK, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
 import { questionType, readQuestionFile } from '../lib/eval/questions.ts';
 import { buildDocumentIndex, DocumentIndexCache } from '../lib/retrieval/document-index.ts';
 import { DEFAULT_RETRIEVE } from '../lib/retrieval/retrieve.ts';
@@ -56,7 +56,7 @@ async function ingestAll(pdfDir: string, docs: string[], dataDir: string): Promi
   await store.close();
   if (pending.length === 0) return ids;
   console.error(`ingesting ${pending.length} document(s) into ${dataDir} …`);
-  const stack = await startStack({}, { dataDir });
+  const stack = await startStack({ FOLIO_LOG_LEVEL: 'warn' }, { dataDir });
   try {
     for (const doc of pending) {
       const started = performance.now();
@@ -118,6 +118,8 @@ async function main(): Promise<void> {
     const answer = answerQuestion(index, q.question, { queryVector, retrieval: args.concepts ? DEFAULT_RETRIEVE : { ...DEFAULT_RETRIEVE, conceptWeight: 0 } });
     const latencyMs = performance.now() - started;
     const ranking = distinctPages(answer.ledger.retrieval.pageRanking);
+    // What a reader of the answer sees first: the pages it cites, then the retrieval ranking.
+    const citedFirst = distinctPages([...answer.citations.map((c) => c.page), ...ranking]);
     const baseline = pageBaselines.get(q.doc) as { pages: number[]; index: ReturnType<typeof buildBm25> };
     const baselineRanking = topK(scoreBm25(baseline.index, queryTerms(q.question)), 10).map((i) => baseline.pages[i]);
     const answerable = q.answer !== null;
@@ -141,6 +143,14 @@ async function main(): Promise<void> {
       'recall@1': answerable ? pageRecallAtK(ranking, q.evidence_pages, 1) : null,
       'recall@3': answerable ? pageRecallAtK(ranking, q.evidence_pages, 3) : null,
       'recall@5': answerable ? pageRecallAtK(ranking, q.evidence_pages, 5) : null,
+      'hit@1': answerable ? pageHitAtK(ranking, q.evidence_pages, 1) : null,
+      'hit@3': answerable ? pageHitAtK(ranking, q.evidence_pages, 3) : null,
+      'hit@5': answerable ? pageHitAtK(ranking, q.evidence_pages, 5) : null,
+      'bm25_pages_hit@1': answerable ? pageHitAtK(baselineRanking, q.evidence_pages, 1) : null,
+      'bm25_pages_hit@5': answerable ? pageHitAtK(baselineRanking, q.evidence_pages, 5) : null,
+      recall_ceiling_at_1: answerable ? 1 / q.evidence_pages.length : null,
+      'cited_recall@1': answerable ? pageRecallAtK(citedFirst, q.evidence_pages, 1) : null,
+      'cited_recall@5': answerable ? pageRecallAtK(citedFirst, q.evidence_pages, 5) : null,
       'bm25_pages_recall@1': answerable ? pageRecallAtK(baselineRanking, q.evidence_pages, 1) : null,
       'bm25_pages_recall@3': answerable ? pageRecallAtK(baselineRanking, q.evidence_pages, 3) : null,
       'bm25_pages_recall@5': answerable ? pageRecallAtK(baselineRanking, q.evidence_pages, 5) : null,
@@ -173,15 +183,28 @@ async function main(): Promise<void> {
     answerable_said_not_found: saidNotFound.length - truePositives,
     median_latency_ms: Number(median(rows.map((row) => row.latency_ms)).toFixed(2)),
     max_index_load_ms: Number(Math.max(...loadMs).toFixed(1)),
+    'cited_recall@1': avg('cited_recall@1'),
+    'cited_recall@5': avg('cited_recall@5'),
     'bm25_pages_recall@1': avg('bm25_pages_recall@1'),
     'bm25_pages_recall@3': avg('bm25_pages_recall@3'),
     'bm25_pages_recall@5': avg('bm25_pages_recall@5'),
+    'hit@1': avg('hit@1'),
+    'hit@3': avg('hit@3'),
+    'hit@5': avg('hit@5'),
+    'bm25_pages_hit@1': avg('bm25_pages_hit@1'),
+    'bm25_pages_hit@5': avg('bm25_pages_hit@5'),
+    recall_ceiling_at_1: avg('recall_ceiling_at_1'),
   };
 
   console.log(`${path.basename(args.questionsFile)}: ${rows.length} questions over ${docs.length} documents`);
   console.log('                 recall@1  recall@3  recall@5');
   console.log(`  folio          ${summary['recall@1'].toFixed(3)}     ${summary['recall@3'].toFixed(3)}     ${summary['recall@5'].toFixed(3)}`);
+  console.log(`  cited first    ${summary['cited_recall@1'].toFixed(3)}     —         ${summary['cited_recall@5'].toFixed(3)}   (the answer's cited pages, then the ranking)`);
   console.log(`  bm25 pages     ${summary['bm25_pages_recall@1'].toFixed(3)}     ${summary['bm25_pages_recall@3'].toFixed(3)}     ${summary['bm25_pages_recall@5'].toFixed(3)}`);
+  console.log(`  (recall@k counts every evidence page; with several per question its ceiling at k=1 is ${summary.recall_ceiling_at_1.toFixed(3)})`);
+  console.log('                 hit@1     hit@3     hit@5   (any evidence page in the first k)');
+  console.log(`  folio          ${summary['hit@1'].toFixed(3)}     ${summary['hit@3'].toFixed(3)}     ${summary['hit@5'].toFixed(3)}`);
+  console.log(`  bm25 pages     ${summary['bm25_pages_hit@1'].toFixed(3)}     —         ${summary['bm25_pages_hit@5'].toFixed(3)}`);
   console.log(`  answer token F1 (answerable): ${summary.answer_f1}`);
   if (numericRows.length) console.log(`  numeric accuracy: ${summary.numeric_accuracy} (${numericCorrect}/${numericRows.length} questions with a numeric gold answer)`);
   const types = Object.entries(summary.by_type);

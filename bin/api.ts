@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { appSettingsOf, createApp } from '../api/app.ts';
 import { resumeQueued } from '../api/ingestion.ts';
+import { createLogger } from '../api/telemetry.ts';
 import { LlmReader } from '../lib/answer/llm.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
 import { DocumentIndexCache } from '../lib/retrieval/document-index.ts';
@@ -15,24 +16,26 @@ export interface RunningApi {
 }
 
 export async function startApi(config: FolioConfig): Promise<RunningApi> {
+  const logger = createLogger(config.api.logLevel);
   const stores = await openStorage(config.storage);
   const connection = await Connection.connect({ address: temporalAddressOf(config.temporal) });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const settings = appSettingsOf(config);
   const resumed = await resumeQueued(client, settings.ingestion, stores.store);
-  if (resumed > 0) console.log(`folio api: restarted ingestion of ${resumed} queued document(s)`);
+  if (resumed > 0) logger.info({ resumed }, 'restarted ingestion of queued documents');
   const llm = LlmReader.fromSettings(config.llm);
   if (llm) {
     // Load at start-up, so a bad checkpoint is reported now rather than at the first question.
     const model = await llm.load();
-    console.log(`folio api: LLM reader ${llm.name} (${config.llm.policy}, budget ${config.llm.budget}, ${config.llm.weights} weights, ${model.attentionKernel} decode attention)`);
+    logger.info({ reader: llm.name, policy: config.llm.policy, budget: config.llm.budget, weights: config.llm.weights, attention: model.attentionKernel }, 'LLM reader loaded');
   }
-  const app = createApp({ ...settings, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), llm, ...stores });
+  const app = createApp({ ...settings, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), llm, logger, ...stores });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.api.port, hostname: config.api.host }, () => resolve(s));
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.api.port;
+  logger.info({ url: `http://${config.api.host}:${port}` }, 'listening');
   return {
     url: `http://${config.api.host}:${port}`,
     async close() {
@@ -46,7 +49,6 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
 
 async function main(): Promise<void> {
   const api = await startApi(loadConfig());
-  console.log(`folio api: listening on ${api.url}`);
   const stop = async () => {
     await api.close();
     process.exit(0);

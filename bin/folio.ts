@@ -22,6 +22,9 @@ import { tableCsv } from '../models/tables/csv.ts';
 import { tableCells } from '../models/tables/statement.ts';
 import { type FolioConfig, loadConfig } from '../lib/config.ts';
 import { downloadLlmCheckpoint } from '../lib/llm/download-checkpoint.ts';
+import { type GenerateTextOptions, generateText } from '../lib/llm/generate-text.ts';
+import { POLICY_NAMES, type PolicyName } from '../models/llm/policies/index.ts';
+import { WEIGHT_FORMATS, type WeightFormat } from '../models/llm/quantize.ts';
 import { ingestMany } from './ingest-many.ts';
 
 export class CliError extends Error {}
@@ -164,7 +167,46 @@ const USAGE = `usage:
   folio ask <document id | file.pdf> "question"
   folio status <document id>
   folio tables <document id> [<table id> [--csv]]
-  folio models pull <hub repo> [--revision <branch|tag|commit>] [--dir <directory>]`;
+  folio models pull <hub repo> [--revision <branch|tag|commit>] [--dir <directory>]
+  folio generate --model <file.gguf | checkpoint folder> [--policy ${POLICY_NAMES.join('|')}] [--budget N]
+                 [--max-tokens N] [--weights ${WEIGHT_FORMATS.join('|')}] [--chat] "prompt"`;
+
+/** `generate --model m [options] "prompt"`; null when the arguments do not parse. */
+function parseGenerateArgs(args: string[]): Omit<GenerateTextOptions, 'onText'> | null {
+  let model: string | undefined;
+  let prompt: string | undefined;
+  const options: Partial<GenerateTextOptions> = {};
+  const count = (value: string | undefined): number | null => {
+    const n = Number(value);
+    return Number.isInteger(n) && n >= 1 ? n : null;
+  };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = args[i + 1];
+    if (arg === '--model' && value !== undefined) model = args[++i];
+    else if (arg === '--policy' && (POLICY_NAMES as readonly string[]).includes(value)) options.policy = args[++i] as PolicyName;
+    else if (arg === '--weights' && (WEIGHT_FORMATS as readonly string[]).includes(value)) options.weights = args[++i] as WeightFormat;
+    else if ((arg === '--max-tokens' || arg === '--budget') && count(value) !== null) {
+      if (arg === '--max-tokens') options.maxTokens = count(args[++i]) as number;
+      else options.budget = count(args[++i]) as number;
+    } else if (arg === '--chat') options.chat = true;
+    else if (!arg.startsWith('--') && prompt === undefined) prompt = arg;
+    else return null;
+  }
+  return model && prompt !== undefined ? { ...options, model, prompt } : null;
+}
+
+/** Streams the continuation to `out`; the timing and per-layer attention go to `err`. */
+async function generateCommand(args: Omit<GenerateTextOptions, 'onText'>, io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream }): Promise<void> {
+  const result = await generateText({ ...args, onText: (text) => io.out.write(text) });
+  const { ledger } = result;
+  const decoded = Math.max(1, result.tokens.length - 1);
+  io.out.write('\n');
+  io.err.write(
+    `${result.promptTokens} prompt tokens, ${result.tokens.length} generated; load ${(result.loadMs / 1000).toFixed(1)} s, prefill ${ledger.prefillMs.toFixed(0)} ms, decode ${(ledger.decodeMs / decoded).toFixed(1)} ms/token (${ledger.policy}${ledger.budget ? `, budget ${ledger.budget}` : ''})\n`,
+  );
+  if (ledger.layers) io.err.write(`layers: ${ledger.layers.map((kind, layer) => `${layer}:${kind}`).join(' ')}\n`);
+}
 
 /** `ingest <paths…> [--concurrency N]`; null when the arguments do not parse. */
 function parseIngestArgs(args: string[]): { paths: string[]; concurrency?: number } | null {
@@ -279,6 +321,17 @@ export async function runCli(
       const args = parsePullArgs(rest.slice(1));
       if (args) {
         io.out.write(`${await pullModel(config, args, io.err)}\n`);
+        return 0;
+      }
+    }
+    if (command === 'generate') {
+      const args = parseGenerateArgs(rest);
+      if (args) {
+        try {
+          await generateCommand(args, io);
+        } catch (error) {
+          throw new CliError((error as Error).message);
+        }
         return 0;
       }
     }

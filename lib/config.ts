@@ -45,6 +45,16 @@ export interface ApiSettings {
   /** Bearer keys accepted by /v1 routes; empty means no auth. */
   keys: string[];
   maxUploadBytes: number;
+  /** SHA-256 (hex) of accepted keys, for configuration that should not hold the keys themselves. */
+  keyHashes: string[];
+  /** Log level of the API's JSON log lines (FOLIO_LOG_LEVEL). */
+  logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
+  /** Origins allowed to call the API from a browser; empty: no CORS headers. `*` allows any. */
+  corsOrigins: string[];
+  /** Requests per minute per key (per client address without keys), and the burst; 0 means no limit. */
+  rateLimit: { perMinute: number; burst: number };
+  /** Where the web page links each document's workflow: the Temporal Web UI and the namespace. */
+  temporalUi: { url: string; namespace: string };
 }
 
 /**
@@ -131,6 +141,30 @@ function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number
     throw new Error(`${name} must be a non-negative number, got "${raw}"`);
   }
   return Math.floor(value);
+}
+
+function listFrom(raw: string | undefined): string[] {
+  return (raw || '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+/** FOLIO_API_KEY_HASHES: comma-separated SHA-256 hex digests of keys. */
+function keyHashesFrom(raw: string | undefined): string[] {
+  const hashes = listFrom(raw).map((hash) => hash.toLowerCase());
+  const bad = hashes.find((hash) => !/^[0-9a-f]{64}$/.test(hash));
+  if (bad !== undefined) throw new Error(`FOLIO_API_KEY_HASHES must hold SHA-256 digests (64 hex digits each), got "${bad}"`);
+  return hashes;
+}
+
+/** FOLIO_RATE_LIMIT: requests per minute, written `120` or `120/min`; FOLIO_RATE_BURST defaults to the same. */
+function rateLimitFrom(env: NodeJS.ProcessEnv): ApiSettings['rateLimit'] {
+  const raw = (env.FOLIO_RATE_LIMIT ?? '').trim();
+  const match = /^(\d+)(?:\s*\/\s*min)?$/i.exec(raw);
+  if (raw !== '' && !match) throw new Error(`FOLIO_RATE_LIMIT must be requests per minute, like 120 or 120/min, got "${raw}"`);
+  const perMinute = match ? Number(match[1]) : 0;
+  return { perMinute, burst: Math.max(1, intFrom(env, 'FOLIO_RATE_BURST', perMinute)) };
 }
 
 function flagFrom(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
@@ -240,6 +274,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
         .map((key) => key.trim())
         .filter(Boolean),
       maxUploadBytes: intFrom(env, 'FOLIO_MAX_UPLOAD_BYTES', 200 * 1024 * 1024),
+      keyHashes: keyHashesFrom(env.FOLIO_API_KEY_HASHES),
+      // One variable for all processes; the API logs its requests at info, so that is its default.
+      logLevel: oneOf('FOLIO_LOG_LEVEL', env.FOLIO_LOG_LEVEL, LOG_LEVELS, 'info'),
+      corsOrigins: listFrom(env.FOLIO_CORS_ORIGINS),
+      rateLimit: rateLimitFrom(env),
+      temporalUi: {
+        url: (env.FOLIO_TEMPORAL_UI_URL || `http://127.0.0.1:${intFrom(env, 'FOLIO_TEMPORAL_UI_PORT', 8233)}`).replace(/\/+$/, ''),
+        namespace: env.TEMPORAL_NAMESPACE || 'default',
+      },
     },
     ingest: {
       pageBatchSize: Math.max(1, intFrom(env, 'FOLIO_PAGE_BATCH', 64)),
@@ -264,7 +307,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
     embedder: { dir: env.FOLIO_EMBEDDER_DIR ? path.resolve(env.FOLIO_EMBEDDER_DIR) : undefined },
     hub: { endpoint: env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT, token: env.HF_TOKEN || undefined },
     llm: {
-      dir: env.FOLIO_LLM_DIR ? path.resolve(env.FOLIO_LLM_DIR) : undefined,
+      // A checkpoint folder, or a .gguf file (FOLIO_LLM_FILE, or FOLIO_LLM_DIR pointing at one).
+      dir: env.FOLIO_LLM_FILE || env.FOLIO_LLM_DIR ? path.resolve((env.FOLIO_LLM_FILE || env.FOLIO_LLM_DIR) as string) : undefined,
       policy: oneOf('FOLIO_LLM_POLICY', env.FOLIO_LLM_POLICY, POLICY_NAMES, 'tidaldecode'),
       budget: Math.max(1, intFrom(env, 'FOLIO_LLM_BUDGET', DEFAULT_BUDGET)),
       maxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),

@@ -1,5 +1,6 @@
 /** Questions about a ready document: POST /v1/documents/:id/answers. */
-import { Hono } from 'hono';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { readEvidenceExtractively } from '../../lib/answer/extractive.ts';
 import type { LlmReader } from '../../lib/answer/llm.ts';
@@ -7,8 +8,10 @@ import { type EmbedderSettings, embedderOf } from '../../lib/embed/embedder-of.t
 import type { DocumentIndex, DocumentIndexCache } from '../../lib/retrieval/document-index.ts';
 import { gatherEvidence } from '../../lib/retrieval/evidence.ts';
 import type { MetadataStore } from '../../lib/store/metadata.ts';
-import { ApiError } from '../errors.ts';
+import { ApiError, validationHook } from '../errors.ts';
 import { findDocument } from '../lookup.ts';
+import { AnswerQuery, AnswerSchema, bearer, DocParams, errors, QuestionBody } from '../schemas.ts';
+import { log, type Metrics } from '../telemetry.ts';
 import { type AnswerView, evidenceEventView, type TextEventView } from '../views.ts';
 
 export interface AnswerRouteDeps {
@@ -17,13 +20,46 @@ export interface AnswerRouteDeps {
   indexes: DocumentIndexCache;
   /** The LLM reader when FOLIO_LLM_DIR is set; answers are extractive without it. */
   llm?: LlmReader | null;
+  metrics?: Metrics;
 }
 
-const MAX_QUESTION_CHARS = 2000;
+/** A body that is not declared JSON cannot be a question: a 400 that says how to send one. */
+const jsonOnly: MiddlewareHandler = async (c, next) => {
+  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json') throw new ApiError(400, 'invalid_json', 'The body must be JSON (Content-Type: application/json): {"question": "..."}.');
+  await next();
+};
+
+const ask = createRoute({
+  method: 'post',
+  path: '/{id}/answers',
+  tags: ['answers'],
+  summary: 'Ask a question of a ready document',
+  description:
+    'Answers as JSON, or as server-sent events with Accept: text/event-stream or ?stream=true. The events are `evidence` (an EvidenceEvent: what retrieval and the sampler kept), `token` (a TextEvent: the next piece of the answer), then `answer` (the whole Answer with its citations) or `error` (an Error). A client that disconnects cancels the generation.',
+  security: bearer,
+  middleware: [jsonOnly] as const,
+  request: { params: DocParams, query: AnswerQuery, body: { required: true, content: { 'application/json': { schema: QuestionBody } } } },
+  responses: {
+    200: {
+      description: 'The answer, with its citations and the ledger of every stage.',
+      content: {
+        'application/json': { schema: AnswerSchema },
+        'text/event-stream': {
+          schema: z.string().openapi({
+            description: 'Server-sent events: `evidence` (EvidenceEvent), `token` (TextEvent)…, then `answer` (Answer) or `error` (Error); each event\'s data is JSON.',
+            example: 'event: evidence\ndata: {"retrieval":{…},"sampler":{…},"pages":[13]}\n\nevent: token\ndata: {"text":"…"}\n\nevent: answer\ndata: {"answer":"…","citations":[…]}\n\n',
+          }),
+        },
+      },
+    },
+    ...errors(404, 409),
+  },
+});
 
 /** Routes under /v1/documents. */
-export function answerRoutes({ embedder, store, indexes, llm }: AnswerRouteDeps): Hono {
-  const app = new Hono();
+export function answerRoutes({ embedder, store, indexes, llm, metrics }: AnswerRouteDeps): OpenAPIHono {
+  const app = new OpenAPIHono({ defaultHook: validationHook });
 
   /** The question's embedding when the document has unit embeddings from the configured embedder. */
   const questionVector = async (index: DocumentIndex, question: string): Promise<Float32Array | undefined> => {
@@ -41,21 +77,10 @@ export function answerRoutes({ embedder, store, indexes, llm }: AnswerRouteDeps)
    * (answer text as the reader writes it), then `answer` (the whole answer with its citations)
    * or `error`. A client that disconnects cancels the generation.
    */
-  app.post('/:id/answers', async (c) => {
+  app.openapi(ask, async (c) => {
+    const started = performance.now();
     const doc = await findDocument(store, c.req.param('id'));
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch (error) {
-      throw new ApiError(400, 'invalid_json', 'The body must be JSON: {"question": "..."}.', { cause: error });
-    }
-    const question = (body as { question?: unknown })?.question;
-    if (typeof question !== 'string' || question.trim() === '') {
-      throw new ApiError(400, 'missing_question', 'The body needs a non-empty "question" string.');
-    }
-    if (question.length > MAX_QUESTION_CHARS) {
-      throw new ApiError(400, 'question_too_long', `Questions are limited to ${MAX_QUESTION_CHARS} characters.`);
-    }
+    const { question } = c.req.valid('json');
     if (doc.status !== 'ready') {
       throw new ApiError(409, 'document_not_ready', `The document is ${doc.status}; ask again when it is ready.`);
     }
@@ -65,7 +90,8 @@ export function answerRoutes({ embedder, store, indexes, llm }: AnswerRouteDeps)
     const wantsStream = c.req.query('stream') === 'true' || (c.req.header('accept') ?? '').includes('text/event-stream');
     if (!wantsStream) {
       const answer: AnswerView = llm ? await llm.answer(evidence, { signal: c.req.raw.signal }) : readEvidenceExtractively(evidence);
-      return c.json(answer);
+      metrics?.answered(answer, (performance.now() - started) / 1000);
+      return c.json(answer, 200);
     }
     return streamSSE(c, async (stream) => {
       const aborted = new AbortController();
@@ -82,10 +108,11 @@ export function answerRoutes({ embedder, store, indexes, llm }: AnswerRouteDeps)
           answer = readEvidenceExtractively(evidence);
           await stream.writeSSE({ event: 'token', data: textEvent(answer.answer) });
         }
+        metrics?.answered(answer, (performance.now() - started) / 1000);
         await stream.writeSSE({ event: 'answer', data: JSON.stringify(answer) });
       } catch (error) {
         if (aborted.signal.aborted) return;
-        console.error('folio api: answering failed', error);
+        log().error({ err: error }, 'answering failed');
         await stream.writeSSE({ event: 'error', data: JSON.stringify({ error: { code: 'reader_failed', message: (error as Error).message } }) });
       }
     });

@@ -3,16 +3,31 @@
  * (progress and every document's outcome), and pause, resume or cancel it. A batch is the
  * `ingestBatch` workflow whose id is the batch id; its list and outcomes are in the batch store.
  */
+import { createRoute, OpenAPIHono, type z } from '@hono/zod-openapi';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import { Hono } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ApiSettings } from '../../lib/config.ts';
 import type { BatchRecord } from '../../lib/store/batches.ts';
 import { sha256Hex } from '../../lib/store/blobs.ts';
 import type { Stores } from '../../lib/store/open.ts';
 import type { BatchProgress, BatchResult } from '../../workflows/batch.ts';
-import { ApiError, errorResponse } from '../errors.ts';
+import { ApiError, errorResponse, validationHook } from '../errors.ts';
 import { type BatchOptions, type IngestionTarget, startBatch } from '../ingestion.ts';
+import {
+  BatchBody,
+  BatchCreatedSchema,
+  BatchListQuery,
+  BatchListSchema,
+  BatchParams,
+  BatchSchema,
+  BatchSignalSchema,
+  bearer,
+  errors,
+  json,
+  pdfBinary,
+} from '../schemas.ts';
+import { log } from '../telemetry.ts';
 import {
   type BatchCountsView,
   type BatchCreatedView,
@@ -29,7 +44,6 @@ export interface BatchRouteDeps extends Stores {
   client: Client;
 }
 
-const DOC_ID = /^[0-9a-f]{64}$/;
 const SIGNALS = ['cancel', 'pause', 'resume'] as const;
 
 function optionalCount(name: string, raw: unknown): number | undefined {
@@ -48,7 +62,7 @@ async function workflowState(client: Client, id: string): Promise<{ phase: Batch
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) return { phase: 'unknown', progress: null };
     // Temporal is down or restarting: the store still knows the outcomes so far.
-    console.error(`folio api: cannot describe batch ${id}:`, (error as Error).message);
+    log().warn({ err: error, batch: id }, 'cannot describe batch');
     return { phase: 'unreachable', progress: null };
   }
   if (status === 'RUNNING') {
@@ -110,19 +124,91 @@ async function storeUploads(deps: BatchRouteDeps, form: FormData): Promise<Batch
   return stored;
 }
 
-/** Routes under /v1/batches. */
-export function batchRoutes(deps: BatchRouteDeps): Hono {
-  const app = new Hono();
+/** The body is JSON or a multipart form; anything else is refused before it is read. */
+const jsonOrMultipart: MiddlewareHandler = async (c, next) => {
+  const type = (c.req.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+  if (type !== 'application/json' && type !== 'multipart/form-data') {
+    throw new ApiError(400, 'invalid_json', 'The body must be JSON {"documents": [ids]} (Content-Type: application/json) or multipart with "file" parts.');
+  }
+  await next();
+};
 
-  app.post(
-    '/',
-    bodyLimit({
-      maxSize: deps.settings.maxUploadBytes,
-      onError: (c) => {
-        c.header('connection', 'close');
-        return errorResponse(c, 413, 'too_large', `The request exceeds ${deps.settings.maxUploadBytes} bytes.`);
+const create = (maxUploadBytes: number) =>
+  createRoute({
+    method: 'post',
+    path: '/',
+    tags: ['batches'],
+    summary: 'Ingest many documents as one batch',
+    description:
+      'Over stored documents (JSON: their ids) or over uploaded files (multipart: one "file" part per PDF, and optional "window" and "continueAsNewAfter" fields). Every part is checked before any is stored.',
+    security: bearer,
+    middleware: [
+      jsonOrMultipart,
+      bodyLimit({
+        maxSize: maxUploadBytes,
+        onError: (c) => {
+          c.header('connection', 'close');
+          return errorResponse(c, 413, 'too_large', `The request exceeds ${maxUploadBytes} bytes.`);
+        },
+      }),
+    ] as const,
+    request: {
+      body: {
+        content: {
+          'application/json': { schema: BatchBody },
+          'multipart/form-data': {
+            schema: {
+              type: 'object',
+              properties: {
+                file: { type: 'array', items: pdfBinary },
+                window: { type: 'integer', minimum: 1 },
+                continueAsNewAfter: { type: 'integer', minimum: 1 },
+              },
+              required: ['file'],
+            },
+          },
+        },
       },
-    }),
+    },
+    responses: { 202: json(BatchCreatedSchema, 'The batch was recorded and its workflow started.'), ...errors(404, 413, 415) },
+  });
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['batches'],
+  summary: 'List batches',
+  security: bearer,
+  responses: { 200: json(BatchListSchema, 'Every batch, with its phase and counts.'), ...errors() },
+});
+
+const one = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags: ['batches'],
+  summary: "A batch's progress and its documents' outcomes",
+  security: bearer,
+  request: { params: BatchParams, query: BatchListQuery },
+  responses: { 200: json(BatchSchema, 'The batch.'), ...errors(404) },
+});
+
+const signalRoute = (signal: (typeof SIGNALS)[number]) =>
+  createRoute({
+    method: 'post',
+    path: `/{id}/${signal}`,
+    tags: ['batches'],
+    summary: `${signal[0].toUpperCase()}${signal.slice(1)} a batch`,
+    security: bearer,
+    request: { params: BatchParams },
+    responses: { 202: json(BatchSignalSchema, 'The signal was sent to the batch workflow.'), ...errors(404, 409) },
+  });
+
+/** Routes under /v1/batches. */
+export function batchRoutes(deps: BatchRouteDeps): OpenAPIHono {
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+
+  app.openapi(
+    create(deps.settings.maxUploadBytes),
     async (c) => {
       const type = c.req.header('content-type') ?? '';
       let documents: BatchCreatedView['documents'];
@@ -132,16 +218,9 @@ export function batchRoutes(deps: BatchRouteDeps): Hono {
         options = { window: optionalCount('window', form.get('window')), continueAsNewAfter: optionalCount('continueAsNewAfter', form.get('continueAsNewAfter')) };
         documents = await storeUploads(deps, form);
       } else {
-        let body: { documents?: unknown; window?: unknown; continueAsNewAfter?: unknown };
-        try {
-          body = (await c.req.json()) as typeof body;
-        } catch (error) {
-          throw new ApiError(400, 'invalid_json', 'The body must be JSON {"documents": [ids]} or multipart with "file" parts.', { cause: error });
-        }
-        const ids = body?.documents;
-        if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => typeof id === 'string' && DOC_ID.test(id))) {
-          throw new ApiError(400, 'invalid_documents', '"documents" must be a non-empty list of document ids (64 hex digits).');
-        }
+        // Validated by BatchBody; its type is lost because the multipart alternative is not a zod schema.
+        const body: z.output<typeof BatchBody> = c.req.valid('json' as never);
+        const ids = body.documents;
         const found = await Promise.all(ids.map((id) => deps.store.getDocument(id)));
         const unknown = ids.filter((_id, i) => !found[i]);
         if (unknown.length > 0) {
@@ -162,21 +241,21 @@ export function batchRoutes(deps: BatchRouteDeps): Hono {
     },
   );
 
-  app.get('/', async (c) => {
+  app.openapi(list, async (c) => {
     const batches = await Promise.all((await deps.batches.listBatches()).map((batch) => summaryOf(deps, batch)));
-    return c.json({ batches });
+    return c.json({ batches }, 200);
   });
 
-  app.get('/:id', async (c) => {
+  app.openapi(one, async (c) => {
     const batch = await findBatch(deps, c.req.param('id'));
     const offset = Math.max(0, Number(c.req.query('offset') ?? 0) || 0);
     const limit = Math.min(10_000, Math.max(1, Number(c.req.query('limit') ?? 1000) || 1000));
     const view: BatchView = { ...(await summaryOf(deps, batch)), documents: (await deps.batches.documents(batch.id, offset, limit)).map(batchDocumentView) };
-    return c.json(view);
+    return c.json(view, 200);
   });
 
   for (const signal of SIGNALS) {
-    app.post(`/:id/${signal}`, async (c) => {
+    app.openapi(signalRoute(signal), async (c) => {
       const batch = await findBatch(deps, c.req.param('id'));
       try {
         await deps.client.workflow.getHandle(batch.id).signal(signal);

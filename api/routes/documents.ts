@@ -1,13 +1,14 @@
 /** Documents: upload (stored before it is acknowledged; ingestion then runs on Temporal), list, one. */
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
-import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import type { ApiSettings } from '../../lib/config.ts';
 import { sha256Hex } from '../../lib/store/blobs.ts';
 import type { Stores } from '../../lib/store/open.ts';
-import { ApiError, errorResponse } from '../errors.ts';
+import { ApiError, errorResponse, validationHook } from '../errors.ts';
 import { type IngestionTarget, startIngestion } from '../ingestion.ts';
 import { findDocument } from '../lookup.ts';
+import { bearer, DocParams, DocumentListSchema, DocumentSchema, errors, json, pdfBinary, UploadQuery, UploadSchema } from '../schemas.ts';
 import { documentView, type UploadView } from '../views.ts';
 
 export interface DocumentRouteDeps extends Stores {
@@ -41,20 +42,67 @@ async function readUpload(req: Request): Promise<{ bytes: Uint8Array; filename: 
   return { bytes: new Uint8Array(await req.arrayBuffer()), filename: url.searchParams.get('filename') };
 }
 
-/** Routes under /v1/documents. */
-export function documentRoutes({ settings, ingestion, store, blobs, client }: DocumentRouteDeps): Hono {
-  const app = new Hono();
-
-  app.post(
-    '/',
-    bodyLimit({
-      maxSize: settings.maxUploadBytes,
-      onError: (c) => {
-        // The rest of the body is never read: close the connection rather than reuse it.
-        c.header('connection', 'close');
-        return errorResponse(c, 413, 'too_large', `The upload exceeds ${settings.maxUploadBytes} bytes.`);
+const upload = (maxUploadBytes: number) =>
+  createRoute({
+    method: 'post',
+    path: '/',
+    tags: ['documents'],
+    summary: 'Upload a PDF',
+    description:
+      'The PDF as the raw body (Content-Type: application/pdf) or as the "file" part of a multipart form. It is stored before the reply; ingestion then runs on Temporal. The same PDF again is the same document (200, created: false).',
+    security: bearer,
+    middleware: [
+      bodyLimit({
+        maxSize: maxUploadBytes,
+        onError: (c) => {
+          // The rest of the body is never read: close the connection rather than reuse it.
+          c.header('connection', 'close');
+          return errorResponse(c, 413, 'too_large', `The upload exceeds ${maxUploadBytes} bytes.`);
+        },
+      }),
+    ] as const,
+    request: {
+      query: UploadQuery,
+      body: {
+        required: true,
+        content: {
+          'application/pdf': { schema: pdfBinary },
+          'multipart/form-data': { schema: { type: 'object', properties: { file: pdfBinary }, required: ['file'] } },
+        },
       },
-    }),
+    },
+    responses: {
+      202: json(UploadSchema, 'Stored, and its ingestion started (or deferred with ingest=false).'),
+      200: json(UploadSchema, 'The same PDF was uploaded before.'),
+      ...errors(413, 415),
+    },
+  });
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  tags: ['documents'],
+  summary: 'List documents',
+  security: bearer,
+  responses: { 200: json(DocumentListSchema, 'Every stored document.'), ...errors() },
+});
+
+const one = createRoute({
+  method: 'get',
+  path: '/{id}',
+  tags: ['documents'],
+  summary: 'One document and its ingestion status',
+  security: bearer,
+  request: { params: DocParams },
+  responses: { 200: json(DocumentSchema, 'The document.'), ...errors(404) },
+});
+
+/** Routes under /v1/documents. */
+export function documentRoutes({ settings, ingestion, store, blobs, client }: DocumentRouteDeps): OpenAPIHono {
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+
+  app.openapi(
+    upload(settings.maxUploadBytes),
     async (c) => {
       const { bytes, filename } = await readUpload(c.req.raw);
       if (bytes.length === 0) throw new ApiError(400, 'empty_body', 'The upload is empty: send the PDF bytes.');
@@ -72,9 +120,9 @@ export function documentRoutes({ settings, ingestion, store, blobs, client }: Do
     },
   );
 
-  app.get('/', async (c) => c.json({ documents: (await store.listDocuments()).map(documentView) }));
+  app.openapi(list, async (c) => c.json({ documents: (await store.listDocuments()).map(documentView) }, 200));
 
-  app.get('/:id', async (c) => c.json(documentView(await findDocument(store, c.req.param('id')))));
+  app.openapi(one, async (c) => c.json(documentView(await findDocument(store, c.req.param('id'))), 200));
 
   return app;
 }

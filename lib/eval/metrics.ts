@@ -25,6 +25,16 @@ export function tokenF1(prediction: string, reference: string): number {
   return (2 * precision * recall) / (precision + recall);
 }
 
+/**
+ * 1 when any evidence page is among the first k distinct pages of a ranking, else 0. Where a
+ * question lists several pages that each hold the same evidence (a total printed in the
+ * statements, the selected data and the notes), finding one of them is finding the evidence;
+ * recall@k instead asks for all of them, so its ceiling at k = 1 is the mean of 1/|evidence|.
+ */
+export function pageHitAtK(rankedPages: readonly number[], evidence: readonly number[], k: number): number {
+  return pageRecallAtK(rankedPages, evidence, k) > 0 ? 1 : 0;
+}
+
 /** Share of the evidence pages found among the first k distinct pages of a ranking. */
 export function pageRecallAtK(rankedPages: readonly number[], evidence: readonly number[], k: number): number {
   if (evidence.length === 0) return 0;

@@ -25,16 +25,21 @@ export function questionType(question: EvalQuestion): string {
   return question.question_type ?? question.kind ?? 'all';
 }
 
-export function readQuestionFile(file: string): EvalQuestion[] {
+/** The records of a JSON Lines file, one per non-blank line; `what` names a record in errors. */
+export function readJsonLines<T>(file: string, what: string): T[] {
   return fs
     .readFileSync(file, 'utf8')
     .split('\n')
     .filter((line) => line.trim())
     .map((line, i) => {
       try {
-        return JSON.parse(line) as EvalQuestion;
+        return JSON.parse(line) as T;
       } catch (error) {
-        throw new Error(`${file}, line ${i + 1}: not a JSON question`, { cause: error });
+        throw new Error(`${file}, line ${i + 1}: not a JSON ${what}`, { cause: error });
       }
     });
+}
+
+export function readQuestionFile(file: string): EvalQuestion[] {
+  return readJsonLines<EvalQuestion>(file, 'question');
 }

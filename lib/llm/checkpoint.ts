@@ -56,7 +56,8 @@ async function readJson(path: string, required: boolean): Promise<Json | null> {
   }
 }
 
-async function readExactly(handle: FileHandle, length: number, position: number, path: string): Promise<Uint8Array> {
+/** Exactly `length` bytes from `position`, or an error naming the file when it ends before. */
+export async function readExactly(handle: FileHandle, length: number, position: number, path: string): Promise<Uint8Array> {
   const buffer = new Uint8Array(length);
   let done = 0;
   while (done < length) {

@@ -16,7 +16,7 @@ import { STOPWORDS, terms as termsOf, words } from '../text/tokenize.ts';
 import { judgeAnswerability } from './answerability.ts';
 import { analyseQuestion, fitsAnswerType, questionCore } from './question.ts';
 import { extractSpan } from './span.ts';
-import { tableRowPassages } from './table-cells.ts';
+import { statementRowPassage, tableRowPassages } from './table-cells.ts';
 import type { RowRef } from '../retrieval/row-units.ts';
 
 export interface CandidateUnit {
@@ -187,6 +187,14 @@ export function readExtractive(
     const labelFit = !named ? 0 : unit.kind !== 'caption' ? 0.3 : aboutWholeLabel ? 0.6 : label?.startsWith('table') ? 0.05 : 0.3;
     // Headings name a topic; they rarely state an answer.
     const kindFit = unit.kind === 'heading' ? -0.15 : 0;
+    if (unit.row) {
+      // A row unit: one passage, the row with its headings and headers, answering with a cell.
+      const row = statementRowPassage(unit.row.table, unit.row.row, unit.text, unit.caption ?? null, weightOf);
+      const coverage = coverageOf(row.rowTerms);
+      const score = coverage + prior + 0.1 * coverageOf(row.captionTerms) + labelFit;
+      passages.push({ unit: index, text: row.text, coverage, score, cell: row.cell });
+      return;
+    }
     if (unit.cells && unit.cells.length > 0) {
       // A table is read row by row, each row with its header and caption as context.
       // The row and its header must carry the match; the caption only breaks ties between rows.

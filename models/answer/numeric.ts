@@ -264,9 +264,10 @@ export function askedScale(question: string): number | null {
 /** "Who", "where", "when", "which company", "what date": the answer is not a cell's number. */
 const NOT_A_NUMBER = /^\s*(who|whom|where|when|why)\b|\b(to|from|by|with) (which|whom)\b|\bwhich (company|companies|firm|person|entity|country|city|state)\b|\bwhat (date|day|name|city|country|company)\b|\bthe name of\b/i;
 
-/** The question asks for a count ("how many units", "how many employees"), not money. */
+/** The question asks for a count ("how many units", "headcount", "the number of stores"), not money. */
 function asksCount(question: string): boolean {
-  return /\bhow many\b/i.test(question) && !/\bhow many (dollars|usd)\b/i.test(question);
+  if (/\bhow many (dollars|usd)\b/i.test(question)) return false;
+  return /\bhow many\b|\bhead\s*count\b|\bnumber of \w+/i.test(question);
 }
 
 function itemQuery(text: string, glosses: readonly string[], period: NamedPeriod | null, context: Set<string>, vocabulary: Vocabulary, conceptId?: string): ItemQuery {
@@ -394,9 +395,19 @@ function readFrom(question: string, candidates: readonly TableCandidate[], vocab
     const { match, cell, used } = resolution.resolved;
     const unit = match.row.unit ?? match.candidate.table.unit;
     if (asksCount(question) && unit.currency) {
-      return { status: 'not-found', reason: `the question asks for a count, but the row that matches ("${match.row.label}") is an amount in ${unitName(unit)}` };
+      // An amount of money cannot answer a count; a count is often said in prose ("we had 79,390
+      // employees"), so the sentence reader gets the question.
+      return { status: 'abstain', reason: `the question asks for a count, but the row that matches ("${match.row.label}") is an amount in ${unitName(unit)}` };
     }
     const target = askedScale(question);
+    if (target && unit.currency && !unit.perShare && !unit.percent && unit.source === null) {
+      // The table names no scale, so there is nothing to convert from: the cell is read in the
+      // scale the question asks, and the ledger says so.
+      const decimals = decimalsOf(cell.text);
+      const unitText = unitName({ ...unit, scale: target });
+      const answer = `${amountText(used, true, decimals)} (${unitText})`;
+      return { status: 'answer', answer, value: used, unit: unitText, formula: null, filled: `${match.row.label}, ${columnName(match.candidate.table.columns[cell.column], cell.column)}: ${cell.text} (the table names no scale; read in ${unitText} as asked)`, cells: [usedCell(resolution.resolved)] };
+    }
     if (target && unit.currency && !unit.perShare && !unit.percent && target !== unit.scale) {
       const converted = (used * unit.scale) / target;
       const unitText = unitName({ ...unit, scale: target });

@@ -3,6 +3,8 @@
  * ("Min-Max"); the answer is the cell where they cross. Rows and header cells are scored by the
  * IDF mass of the question terms they contain.
  */
+import type { StatementTable } from '../document/types.ts';
+import { columnName } from '../retrieval/row-units.ts';
 import { terms as termsOf } from '../text/tokenize.ts';
 
 export interface TableRowPassage {
@@ -90,4 +92,22 @@ function partRowPassages(cells: readonly string[][], captionTerms: Set<string>, 
     passages.push({ row: r, text, rowTerms, captionTerms, cell: best >= 0 ? row[best].trim() : null });
   });
   return passages;
+}
+
+/**
+ * One row of a statement table read as a passage: its label, the headings it sits under and
+ * every column header are what the row says; the answer is the cell under the header the
+ * question weighs most ("Test CGL" for "test ... after CGL").
+ */
+export function statementRowPassage(table: StatementTable, rowIndex: number, text: string, caption: string | null, weightOf: (term: string) => number): TableRowPassage {
+  const row = table.rows[rowIndex];
+  const headers = table.columns.map((column, c) => columnName(column, c));
+  const labelText = [...row.parents, row.label].join(' ');
+  const rowTerms = new Set(termsOf(`${labelText} ${headers.join(' ')} ${table.labelHeader ?? ''}`));
+  let best: { text: string; weight: number } | null = null;
+  for (const cell of row.cells) {
+    const weight = weightOfText(headers[cell.column] ?? '', weightOf);
+    if (weight > 0 && (!best || weight > best.weight)) best = { text: cell.text.trim(), weight };
+  }
+  return { row: rowIndex, text, rowTerms, captionTerms: new Set(termsOf(caption ?? '')), cell: best?.text ?? null };
 }

@@ -25,7 +25,10 @@ interface ArchitectureDefaults {
   slidingWindow: number | null;
 }
 
-const DEFAULTS: Record<LlmArchitecture, ArchitectureDefaults> = {
+/** The architectures read from a config.json; Gemma 3 comes from GGUF files (gguf-config.ts). */
+type ConfigJsonArchitecture = Exclude<LlmArchitecture, 'Gemma3ForCausalLM'>;
+
+const DEFAULTS: Record<ConfigJsonArchitecture, ArchitectureDefaults> = {
   LlamaForCausalLM: {
     modelType: 'llama',
     vocabSize: 32000,
@@ -67,15 +70,15 @@ const DEFAULTS: Record<LlmArchitecture, ArchitectureDefaults> = {
   },
 };
 
-export const SUPPORTED_ARCHITECTURES = Object.keys(DEFAULTS) as LlmArchitecture[];
+export const SUPPORTED_ARCHITECTURES = Object.keys(DEFAULTS) as ConfigJsonArchitecture[];
 
 function isObject(value: unknown): value is Json {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function architectureOf(json: Json): LlmArchitecture {
+function architectureOf(json: Json): ConfigJsonArchitecture {
   const declared = Array.isArray(json.architectures) ? json.architectures.filter((a): a is string => typeof a === 'string') : [];
-  const supported = declared.find((name): name is LlmArchitecture => name in DEFAULTS);
+  const supported = declared.find((name): name is ConfigJsonArchitecture => name in DEFAULTS);
   if (supported) return supported;
   if (declared.length > 0) {
     throw new Error(`unsupported architecture ${declared.join(', ')} in config.json; Folio runs ${SUPPORTED_ARCHITECTURES.join(', ')}`);

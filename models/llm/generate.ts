@@ -4,6 +4,7 @@
  * cancellation through an AbortSignal. With a session, the prompt is appended to the cache of the
  * previous turns instead of recomputing them (multi-turn reuse).
  */
+import { layerSlidingWindow } from './config.ts';
 import { type Ledger, newLedger } from './ledger.ts';
 import type { LlmModel, LlmSession } from './model.ts';
 import { createPolicy, DEFAULT_BUDGET, type AttentionPolicy, type PolicyName, type PolicyOptions } from './policies/index.ts';
@@ -46,6 +47,11 @@ export async function generate(model: LlmModel, prompt: number[] | ChatMessage[]
   const stop = new Set(options.stop ?? model.stopTokenIds);
   const session = options.session ?? model.newSession();
   const ledger = newLedger(policy.name, policy.name === 'dense' ? null : budget, session.cache.length);
+  ledger.layers = Array.from({ length: model.config.numLayers }, (_, layer) => {
+    const window = layerSlidingWindow(model.config, layer);
+    if (window === null) return policy.name;
+    return policy.name === 'dense' || budget >= window ? `window ${window}` : `${policy.name} within window ${window}`;
+  });
   const decoder = model.tokenizer?.streamDecoder({ skipSpecialTokens: true });
   const tokens: number[] = [];
   let text = '';

@@ -174,10 +174,22 @@ class Segments {
     const { b, config } = this;
     const p = `model.layers.${layer}`;
     const d = config.headDim;
-    const [qProj, kProj, vProj] = this.linears(h, [`${p}.self_attn.q_proj`, `${p}.self_attn.k_proj`, `${p}.self_attn.v_proj`], config.attentionBias);
+    let [qProj, kProj, vProj] = this.linears(h, [`${p}.self_attn.q_proj`, `${p}.self_attn.k_proj`, `${p}.self_attn.v_proj`], config.attentionBias);
+    if (config.gemma) {
+      qProj = this.headNorm(qProj, config.numHeads, `${p}.self_attn.q_norm.weight`);
+      kProj = this.headNorm(kProj, config.numKvHeads, `${p}.self_attn.k_norm.weight`);
+    }
     b.expose(this.rope(qProj, config.numHeads, cos, sin), 'q', 'float', [1, 'n', config.numHeads * d]);
     b.expose(this.rope(kProj, config.numKvHeads, cos, sin), 'k', 'float', [1, 'n', config.numKvHeads * d]);
     b.expose(vProj, 'v', 'float', [1, 'n', config.numKvHeads * d]);
+  }
+
+  /** RMSNorm of every head's slice of a projection [1, n, heads·d] (Gemma's query/key norms). */
+  private headNorm(x: string, heads: number, weightName: string): string {
+    const { b } = this;
+    const d = this.config.headDim;
+    const perHead = b.node('Reshape', [x, b.ints('per_head', [0, 0, heads, d])]);
+    return b.node('Reshape', [this.rmsNorm(perHead, weightName), b.ints('joined_heads', [0, 0, heads * d])]);
   }
 
   /**
@@ -188,6 +200,16 @@ class Segments {
     const { b, config } = this;
     const p = `model.layers.${layer}`;
     const o = this.linear(attn, `${p}.self_attn.o_proj`, config.attentionOutputBias === true);
+    if (config.gemma) {
+      // Gemma normalises each block's output before adding it to the residual, and the
+      // feed-forward's input with a norm of its own; the gate is the tanh-approximated GELU
+      // (com.microsoft FastGelu, the same formula in one kernel).
+      const attnOut = this.rmsNorm(o, `${p}.post_attention_layernorm.weight`);
+      const [h, mid] = this.addRmsNorm(attnOut, hidden, `${p}.pre_feedforward_layernorm.weight`);
+      const [gate, up] = this.linears(h, [`${p}.mlp.gate_proj`, `${p}.mlp.up_proj`], false);
+      const act = b.node('Mul', [b.nodeN('FastGelu', [gate], {}, 'gelu', 1, 'com.microsoft')[0], up]);
+      return [this.rmsNorm(this.linear(act, `${p}.mlp.down_proj`, false), `${p}.post_feedforward_layernorm.weight`), mid];
+    }
     const [h, mid] = this.addRmsNorm(o, hidden, `${p}.post_attention_layernorm.weight`);
     const [gate, up] = this.linears(h, [`${p}.mlp.gate_proj`, `${p}.mlp.up_proj`], false);
     const act = b.node('Mul', [b.node('Mul', [gate, b.node('Sigmoid', [gate])]), up]);

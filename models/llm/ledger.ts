@@ -24,6 +24,12 @@ export interface Ledger {
   prefillMs: number;
   decodeMs: number;
   steps: LedgerStep[];
+  /**
+   * Per layer, the attention its decode steps ran: the policy's name on full-attention layers,
+   * `window N` on a sliding-window layer the budget covers (it reads its N newest positions), or
+   * `<policy> within window N` when the policy chose inside a wider window.
+   */
+  layers?: string[];
 }
 
 export function newLedger(policy: string, budget: number | null, reusedTokens: number): Ledger {

@@ -18,7 +18,7 @@ import { AttentionScratch, attendDecode } from './attention.ts';
 import { OrtDecodeAttention } from './decode-attention.ts';
 import { hugePageFloats, NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from './native-attention.ts';
 import { layerSlidingWindow } from './config.ts';
-import { type GraphLayout, LlmGraphs } from './graphs.ts';
+import { type GraphLayout, LlmGraphs, type RopeFeeds } from './graphs.ts';
 import { type FloatAllocator, KvCache } from './kv-cache.ts';
 import type { WeightFormat } from './quantize.ts';
 import { attendedCount, type LedgerStep } from './ledger.ts';
@@ -143,7 +143,23 @@ export class LlmModel {
       if (!(id >= 0 && id < this.config.vocabSize)) throw new Error(`Token id ${id} is outside the vocabulary (${this.config.vocabSize})`);
       out.set(this.embeddings.subarray(id * h, (id + 1) * h), i * h);
     }
+    const scale = this.config.gemma?.embeddingScale;
+    if (scale !== undefined) for (let i = 0; i < out.length; i++) out[i] *= scale;
     return out;
+  }
+
+  /**
+   * The RoPE inputs of each layer's pre-attention graph for these positions: one table for all
+   * layers, or (Gemma) one for the sliding-window layers' base and one for the global layers'.
+   */
+  private ropes(positions: number[]): (layer: number) => RopeFeeds {
+    const { cos, sin } = ropeCosSin(this.config, positions);
+    const global = this.graphs.ropeFeeds(cos, sin);
+    const gemma = this.config.gemma;
+    if (!gemma) return () => global;
+    const localTables = ropeCosSin({ ...this.config, ropeTheta: gemma.localRopeTheta, ropeScaling: null }, positions);
+    const local = this.graphs.ropeFeeds(localTables.cos, localTables.sin);
+    return (layer) => (layerSlidingWindow(this.config, layer) === null ? global : local);
   }
 
   /**
@@ -173,10 +189,9 @@ export class LlmModel {
     const n = ids.length;
     const start = cache.length;
     const positions = Array.from({ length: n }, (_, i) => start + i);
-    const { cos, sin } = ropeCosSin(this.config, positions);
-    const rope = this.graphs.ropeFeeds(cos, sin);
+    const rope = this.ropes(positions);
     let hidden = this.embed(ids);
-    let qkv = await this.graphs.first(hidden, rope);
+    let qkv = await this.graphs.first(hidden, rope(0));
     cache.ensure(n);
     let logits: Float32Array = new Float32Array(0);
     for (let layer = 0; layer < this.config.numLayers; layer++) {
@@ -184,7 +199,7 @@ export class LlmModel {
       const kv = cache.layers[layer];
       const attn = await this.graphs.prefillAttention(layer, qkv.q, qkv.k, qkv.v, kv.keys, kv.values, cache.capacity, start + n);
       if (layer < this.config.numLayers - 1) {
-        const next = await this.graphs.next(layer, attn, hidden, rope);
+        const next = await this.graphs.next(layer, attn, hidden, rope(layer + 1));
         hidden = next.hidden;
         qkv = next;
       } else if (rows.length > 0) {
@@ -205,10 +220,9 @@ export class LlmModel {
     const { cache } = session;
     const position = cache.length;
     const length = position + 1;
-    const { cos, sin } = ropeCosSin(this.config, [position]);
-    const rope = this.graphs.ropeFeeds(cos, sin);
+    const rope = this.ropes([position]);
     let hidden = this.embed([id]);
-    let qkv = await this.graphs.first(hidden, rope);
+    let qkv = await this.graphs.first(hidden, rope(0));
     cache.ensure(1);
     policy.beginStep(length);
     const attended = new Float32Array(this.config.numLayers);
@@ -226,7 +240,7 @@ export class LlmModel {
       else if (this.attentionKernel === 'ort') await this.ortAttention.attend(qkv.q, kv, cache.capacity, length, selection, this.attnOut, observe);
       else this.native().attend(qkv.q, kv, cache.capacity, length, selection, this.attnOut, observe);
       if (layer < this.config.numLayers - 1) {
-        const next = await this.graphs.next(layer, this.attnOut, hidden, rope);
+        const next = await this.graphs.next(layer, this.attnOut, hidden, rope(layer + 1));
         hidden = next.hidden;
         qkv = next;
       } else {

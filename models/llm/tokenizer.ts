@@ -65,34 +65,25 @@ export function chatTemplateOf(tokenizerConfig: Json): string | null {
   return null;
 }
 
-export function createLlmTokenizer(tokenizerJson: Json, tokenizerConfig: Json = {}): LlmTokenizer {
-  let tokenizer: Tokenizer;
-  try {
-    tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
-  } catch (cause) {
-    throw new Error('tokenizer.json could not be loaded by @huggingface/tokenizers', { cause });
-  }
-  const templateSource = chatTemplateOf(tokenizerConfig);
+/**
+ * A chat template's renderer: the Jinja source (null for base models) rendered with the variables
+ * transformers' apply_chat_template passes. `where` names the template's origin in errors.
+ */
+export function chatRenderer(
+  source: string | null,
+  special: Record<string, string>,
+  where: string,
+): { template: Template | null; renderChat: (messages: ChatMessage[], options?: ChatOptions) => string } {
   let template: Template | null = null;
-  if (templateSource !== null) {
+  if (source !== null) {
     try {
-      template = new Template(templateSource);
+      template = new Template(source);
     } catch (cause) {
-      throw new Error('tokenizer_config.json chat_template does not parse as Jinja', { cause });
+      throw new Error(`${where} chat_template does not parse as Jinja`, { cause });
     }
   }
-
-  const special: Record<string, string> = {};
-  for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token']) {
-    const content = tokenContent(tokenizerConfig[key]);
-    if (content !== null) special[key] = content;
-  }
-  const idOf = (token: string | undefined): number | null => (token === undefined ? null : (tokenizer.token_to_id(token) ?? null));
-  const eosId = idOf(special.eos_token);
-  const bosId = idOf(special.bos_token);
-
   const renderChat = (messages: ChatMessage[], options: ChatOptions = {}): string => {
-    if (!template) throw new Error('tokenizer_config.json has no chat_template; this checkpoint is not a chat model');
+    if (!template) throw new Error(`${where} has no chat_template; this checkpoint is not a chat model`);
     try {
       return template.render({
         ...special,
@@ -105,6 +96,25 @@ export function createLlmTokenizer(tokenizerJson: Json, tokenizerConfig: Json = 
       throw new Error('chat template failed to render these messages', { cause });
     }
   };
+  return { template, renderChat };
+}
+
+export function createLlmTokenizer(tokenizerJson: Json, tokenizerConfig: Json = {}): LlmTokenizer {
+  let tokenizer: Tokenizer;
+  try {
+    tokenizer = new Tokenizer(tokenizerJson, tokenizerConfig);
+  } catch (cause) {
+    throw new Error('tokenizer.json could not be loaded by @huggingface/tokenizers', { cause });
+  }
+  const special: Record<string, string> = {};
+  for (const key of ['bos_token', 'eos_token', 'unk_token', 'pad_token']) {
+    const content = tokenContent(tokenizerConfig[key]);
+    if (content !== null) special[key] = content;
+  }
+  const idOf = (token: string | undefined): number | null => (token === undefined ? null : (tokenizer.token_to_id(token) ?? null));
+  const eosId = idOf(special.eos_token);
+  const bosId = idOf(special.bos_token);
+  const { template, renderChat } = chatRenderer(chatTemplateOf(tokenizerConfig), special, 'tokenizer_config.json');
 
   // @huggingface/tokenizers rejects an empty list; the stream decoder asks for one at the start.
   const decode = (ids: ArrayLike<number>, options: { skipSpecialTokens?: boolean } = {}): string =>

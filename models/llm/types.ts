@@ -5,7 +5,7 @@
  * these types are defined.
  */
 
-export type LlmArchitecture = 'LlamaForCausalLM' | 'Qwen2ForCausalLM' | 'MistralForCausalLM';
+export type LlmArchitecture = 'LlamaForCausalLM' | 'Qwen2ForCausalLM' | 'MistralForCausalLM' | 'Gemma3ForCausalLM';
 
 /** RoPE scaling variants of HF config.json `rope_scaling` (null = plain RoPE). */
 export type RopeScaling =
@@ -59,9 +59,25 @@ export interface LlmConfig {
   slidingLayers?: boolean[];
   bosTokenId: number | null;
   eosTokenIds: number[];
+  /**
+   * Gemma 3's layer shape (absent on Llama, Qwen2, Mistral): RMSNorm of every head's query and key
+   * before RoPE, norms after attention and after the feed-forward besides the ones before them,
+   * the tanh-approximated GELU in the gated feed-forward, embeddings multiplied by √hidden, and a
+   * RoPE base of its own on the sliding-window layers.
+   */
+  gemma?: {
+    /** RoPE base of the sliding-window layers (the global ones use ropeTheta and ropeScaling). */
+    localRopeTheta: number;
+    /** Multiplier of the token embeddings (√hidden). */
+    embeddingScale: number;
+  };
 }
 
-/** One tensor in float32, row-major, with its HF shape (Linear weights are [out, in]). */
+/**
+ * One tensor in float32, row-major, with its HF shape (Linear weights are [out, in]). RMSNorm
+ * weights are the factor the normalised values are multiplied by: Gemma's checkpoints store that
+ * factor minus one, and a GGUF file already stores the factor.
+ */
 export interface Tensor {
   shape: number[];
   data: Float32Array;

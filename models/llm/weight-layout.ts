@@ -24,6 +24,12 @@ export function expectedWeightShapes(config: LlmConfig): Map<string, number[]> {
     shapes.set(`${p}.self_attn.o_proj.weight`, [h, numHeads * headDim]);
     if (config.attentionOutputBias) shapes.set(`${p}.self_attn.o_proj.bias`, [h]);
     shapes.set(`${p}.post_attention_layernorm.weight`, [h]);
+    if (config.gemma) {
+      shapes.set(`${p}.self_attn.q_norm.weight`, [headDim]);
+      shapes.set(`${p}.self_attn.k_norm.weight`, [headDim]);
+      shapes.set(`${p}.pre_feedforward_layernorm.weight`, [h]);
+      shapes.set(`${p}.post_feedforward_layernorm.weight`, [h]);
+    }
     shapes.set(`${p}.mlp.gate_proj.weight`, [inter, h]);
     shapes.set(`${p}.mlp.up_proj.weight`, [inter, h]);
     shapes.set(`${p}.mlp.down_proj.weight`, [h, inter]);

@@ -9,6 +9,7 @@
  * reference back to its table and row (which carry every cell's box).
  */
 import type { Paragraph, StatementTable, TableColumn, TableRow, ValueUnit } from '../document/types.ts';
+import { joinContinuedTables } from '../tables/continued.ts';
 
 export interface RowRef {
   table: StatementTable;
@@ -62,7 +63,8 @@ export function rowUnitsOf(paragraph: Paragraph): IndexUnit[] {
       text: rowText(table, row),
       kind: 'table',
       section: paragraph.section,
-      caption: table.title ?? paragraph.caption ?? null,
+      // A caption that names the table ("Table 6: ...") comes first: questions cite tables by it.
+      caption: [...new Set([paragraph.caption, table.title].filter(Boolean))].join(' - ') || null,
       row: { table, row: r },
     });
   });
@@ -75,7 +77,8 @@ export function rowUnitsOf(paragraph: Paragraph): IndexUnit[] {
  */
 export function indexUnits(paragraphs: readonly Paragraph[]): IndexUnit[] {
   const out: IndexUnit[] = [];
-  for (const paragraph of paragraphs) {
+  // A table continued from the page before reads with that page's header (its periods).
+  for (const paragraph of joinContinuedTables(paragraphs)) {
     out.push(paragraph);
     if (paragraph.table) out.push(...rowUnitsOf(paragraph));
   }

@@ -18,10 +18,14 @@
  * 6. Labels: a label row followed by a row whose label starts in lower case is one label that
  *    wrapped; other label-only rows are headings. Indentation gives the level, headings above a
  *    row at a smaller level are its parents, "Total …" rows are totals.
+ * 7. A grouping column (the "Dataset" column of a results table, one name set once beside
+ *    several rows, vertically centred on them) is told apart from statement headings by where
+ *    its names sit: on the line of one of the rows after a column-wide gap, or between two rows
+ *    with no line of their own. Each name becomes a heading over the run of rows it is centred on.
  */
 import type { Box, StatementTable, TableCell, TableColumn, TableRow } from '../document/types.ts';
 import { periodOfHeader } from './periods.ts';
-import { rowUnit, tableUnit } from './units.ts';
+import { namesScale, rowUnit, tableUnit } from './units.ts';
 
 export interface Word {
   text: string;
@@ -39,6 +43,8 @@ interface Row {
   values: Token[];
   /** Words of the label, left of the values. */
   label: number[];
+  /** Words of a grouping column's name on this line, taken out of the label. */
+  group?: number[];
 }
 
 interface Token {
@@ -49,6 +55,8 @@ interface Token {
 
 const NUMBER = /^\(?[-−–]?\$?\(?\d{1,3}(?:,\d{3})*(?:\.\d+)?\)?%?\)?\*?$|^\(?[-−–]?\$?\d+(?:\.\d+)?\)?%?\)?$/;
 const DASH = /^[—–-]{1,3}$/;
+/** "Not meaningful" and "not applicable" printed in a cell ("n/m", "N/A", "n.m."): a cell with no value. */
+const NOT_MEANINGFUL = /^(n\/m|n\.m\.?|n\/a|n\.a\.)$/i;
 const CURRENCY = /^[$€£¥]\(?$/;
 const YEAR_ONLY = /^(19[5-9]\d|20\d\d)$/;
 /** A gap this many ems wide (at least) separates a label from its values. */
@@ -58,17 +66,17 @@ const MAX_ROW_GAP_EMS = 3;
 const MIN_VALUE_ROWS = 3;
 
 function isValueText(text: string): boolean {
-  return NUMBER.test(text) || DASH.test(text);
+  return NUMBER.test(text) || DASH.test(text) || NOT_MEANINGFUL.test(text);
 }
 
 function union(a: Box, b: Box): Box {
   return [Math.min(a[0], b[0]), Math.min(a[1], b[1]), Math.max(a[2], b[2]), Math.max(a[3], b[3])];
 }
 
-/** The number a printed cell stands for: "$ (1,197)" is −1197, a dash is empty. */
+/** The number a printed cell stands for: "$ (1,197)" is −1197, a dash or "n/m" is empty. */
 export function cellValue(text: string): number | null {
   const compact = text.replace(/[\s$€£¥*]/g, '').replace(/[−–]/g, '-');
-  if (compact === '' || DASH.test(compact)) return null;
+  if (compact === '' || DASH.test(compact) || NOT_MEANINGFUL.test(compact)) return null;
   const negative = /^\(.*\)%?$/.test(compact) || compact.startsWith('-');
   const digits = compact.replace(/[(),%-]/g, '');
   if (!/^\d+(\.\d+)?$/.test(digits)) return null;
@@ -274,22 +282,50 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
   // Label-only rows between the header and the first values are headings of the table
   // ("Revenue" over "Rental" over "Base rent"); without a header above them they are the title.
   const lead: Row[] = [];
+  // A line reaching past the table on both sides is prose or a caption, never its header or title.
+  const tableRight = Math.max(...edges);
+  // Where the row labels end: a header group that starts right of them (a date wider than the
+  // numbers under it, "Dec 26, 2020" over right-aligned values) is over the columns, not a line
+  // running from the labels into them.
+  const labelRight = Math.max(...valueRows.map((row) => Math.max(...row.label.map((i) => words[i].box[2]))));
+  const crossingLeft = Math.min(columnLeft[0] - em, labelRight + em);
+  // A header line's words over the columns: each group of words (split where they stand apart)
+  // that reaches the columns, whole, when it starts clear of the labels; else its words that do.
+  const overColumnsOf = (row: Row): number[] => {
+    const over: number[] = [];
+    for (let w = 0; w < row.words.length; ) {
+      let end = w + 1;
+      while (end < row.words.length && words[row.words[end]].box[0] - words[row.words[end - 1]].box[2] < 1.2 * em) end++;
+      const group = row.words.slice(w, end);
+      const reaches = words[group[group.length - 1]].box[2] > columnLeft[0] - em;
+      if (reaches && words[group[0]].box[0] >= crossingLeft) over.push(...group);
+      else over.push(...group.filter((i) => words[i].box[2] > columnLeft[0] - em));
+      w = end;
+    }
+    return over;
+  };
+  const beyondTable = (row: Row) => words[row.words[0]].box[0] < tableLeft - 2 * em && Math.max(...row.words.map((i) => words[i].box[2])) > tableRight + em;
   for (let k = block.first - 1, above = body[0]; k >= 0 && headerRows.length < 6; k--) {
     const row = rows[k];
     if (above.top - row.bottom > (headerRows.length || lead.length === 0 ? 2 : MAX_ROW_GAP_EMS) * em) break;
-    const overColumns = row.words.filter((i) => words[i].box[2] > columnLeft[0] - em);
+    const overColumns = overColumnsOf(row);
     // A line that runs from the label area into the columns is a caption or prose, not a header.
-    let crossing = false;
+    let crossing = beyondTable(row);
     for (let w = 0, groupLeft = 0; w < row.words.length; w++) {
       const box = words[row.words[w]].box;
       if (w === 0 || box[0] - words[row.words[w - 1]].box[2] >= 1.2 * em) groupLeft = box[0];
-      if (groupLeft < columnLeft[0] - em && box[2] > columnLeft[0] + em) crossing = true;
+      if (groupLeft < crossingLeft && box[2] > columnLeft[0] + em) crossing = true;
     }
     if (!crossing && overColumns.length > 0 && overColumns.length <= 4 * edges.length) {
       headerRows.unshift(row);
-    } else if (overColumns.length === 0 && headerRows.length === yearRows.length && lead.length < 3) {
+    } else if (!crossing && overColumns.length === 0 && headerRows.length === yearRows.length && lead.length < 3) {
       lead.unshift(row);
     } else {
+      // The line just taken, set under this prose at its left edge, is the prose's last line.
+      if (crossing && above !== body[0] && above.top - row.bottom < 0.8 * em && Math.abs(words[above.words[0]].box[0] - words[row.words[0]].box[0]) < em) {
+        if (headerRows[0] === above) headerRows.shift();
+        else if (lead[0] === above) lead.shift();
+      }
       break;
     }
     above = row;
@@ -301,25 +337,40 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
   // Title and unit: the lines just above the header (and any header words left of the columns).
   const titleLines: string[] = [];
   const firstHeader = rows.indexOf(headerRows[0] ?? body[0]);
+  let topTitle: Row | null = null;
   for (let k = firstHeader - 1, above = headerTop; k >= 0 && titleLines.length < 4; k--) {
     const row = rows[k];
     if (above - row.bottom > 4 * em) break;
     const text = row.words.map((i) => words[i].text).join(' ');
     // Titles are short lines (and the unit's parenthesis); a line of prose above ends them.
-    if (row.words.length > 12 && !/^\(.*\)$/.test(text)) break;
+    if (beyondTable(row) || (row.words.length > 12 && !/^\(.*\)$/.test(text))) {
+      // The short line just under that prose, at its left edge, is the prose's last line.
+      if (topTitle && above - row.bottom < 0.8 * em && Math.abs(words[topTitle.words[0]].box[0] - words[row.words[0]].box[0]) < em) titleLines.shift();
+      break;
+    }
     titleLines.unshift(text);
+    topTitle = row;
     above = row.top;
   }
   // Words left of the columns in the header: the label column's own header ("Method") when in
   // the last header row, else more of the title; either may name the unit.
   let labelHeader = '';
   const unitWords: string[] = [];
+  const leftOf = (row: Row) => {
+    const over = new Set(overColumnsOf(row));
+    return row.words.filter((i) => !over.has(i));
+  };
+  // The label column's header is on the lowest header row that has words left of the columns.
+  let labelRow = -1;
   headerRows.forEach((row, k) => {
-    const left = row.words.filter((i) => words[i].box[2] <= columnLeft[0] - em);
+    if (leftOf(row).length > 0) labelRow = k;
+  });
+  headerRows.forEach((row, k) => {
+    const left = leftOf(row);
     if (left.length === 0) return;
     const text = left.map((i) => words[i].text).join(' ');
     unitWords.push(text);
-    if (k === headerRows.length - 1 && !/^\(.*\)$/.test(text)) labelHeader = text;
+    if (k === labelRow && !/^\(.*\)$/.test(text)) labelHeader = text;
     else titleLines.push(text);
   });
   context = [...titleLines, ...unitWords].join(' ');
@@ -330,7 +381,7 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
   const columnCentre = edges.map((edge, c) => (edge + columnLeft[c]) / 2);
   const headerOf: { texts: string[]; boxes: Box[] }[] = edges.map(() => ({ texts: [], boxes: [] }));
   for (const row of headerRows) {
-    const over = row.words.filter((i) => words[i].box[2] > columnLeft[0] - em);
+    const over = overColumnsOf(row);
     const groups: number[][] = [];
     for (const i of over) {
       const last = groups[groups.length - 1];
@@ -358,17 +409,36 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
       headerOf[c].boxes.push(groups[g].reduce<Box>((acc, i) => union(acc, words[i].box), [Infinity, Infinity, -Infinity, -Infinity]));
     });
   }
+  // "Quarters Ended June 30," printed left of the columns, on a header row, spans them all: it
+  // says how long each column's period is and when it ends.
+  const spanning = headerRows
+    .map((row) => leftOf(row).map((i) => words[i].text).join(' '))
+    .find((text) => /\b(?:ended|ending)\b/i.test(text));
   const columns: TableColumn[] = edges.map((edge, c) => {
     const parts = headerOf[c].texts;
     let box: Box = [columnLeft[c], headerTop, edge, headerTop];
     for (const b of headerOf[c].boxes) box = union(box, b);
     const header = parts.join(' ').replace(/\s+/g, ' ').trim();
-    return { header, period: periodOfHeader(header), box };
+    const own = periodOfHeader(header);
+    const period = spanning && !/\b(?:ended|ending)\b/i.test(header) && /\b(?:19|20)\d\d\b/.test(header) ? periodOfHeader(`${spanning} ${header}`) : own;
+    return { header, period, box };
   });
   // A column whose header names no year takes it from a spanning header's year, if any, else none.
 
   const money = dataRows.some((row) => row.values.some((t) => /[$€£¥]/.test(t.text)));
-  const unit = tableUnit(`${context} ${columns.map((column) => column.header).join(' ')}`, money);
+  let unitContext = `${context} ${columns.map((column) => column.header).join(' ')}`;
+  if (!namesScale(unitContext)) {
+    // A filing states the scale once for the page ("(In millions)" under the first statement),
+    // not over every table: the nearest line above that names one applies.
+    for (let k = firstHeader - 1; k >= 0; k--) {
+      const text = rows[k].words.map((i) => words[i].text).join(' ');
+      if (namesScale(text)) {
+        unitContext = `${text} ${unitContext}`;
+        break;
+      }
+    }
+  }
+  const unit = tableUnit(unitContext, money);
   // The title is every line above that is not the unit's parenthesis: the registrant and the statement's name.
   const titleText = titleLines
     .filter((line) => !/^\(.*\)$/.test(line.trim()) && /[A-Za-z]{3}/.test(line))
@@ -376,15 +446,17 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
     .trim();
   const title = titleText || null;
 
+  const groups = groupColumn(dataRows, words, em);
+
   // Labels, levels, headings, totals.
   const labelLefts = dataRows.filter((row) => row.label.length > 0).map((row) => words[row.label[0]].box[0]);
   const indents = [...new Set(labelLefts.map((x) => Math.round(x)))].sort((a, b) => a - b);
   const levels: number[] = [];
   for (const x of indents) if (levels.length === 0 || x - levels[levels.length - 1] > 0.6 * em) levels.push(x);
   const levelOf = (x: number) => {
-    let level = 0;
+    let level = groups ? 1 : 0;
     levels.forEach((edge, l) => {
-      if (x >= edge - 0.3 * em) level = l;
+      if (x >= edge - 0.3 * em) level = l + (groups ? 1 : 0);
     });
     return level;
   };
@@ -396,6 +468,13 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
   for (let r = 0; r < dataRows.length; r++) {
     const row = dataRows[r];
     used.push(...row.words);
+    const group = groups?.find((g) => g.firstRow === row);
+    if (group) {
+      stack.length = 0;
+      out.push({ label: group.label, level: 0, heading: true, total: false, parents: [], cells: [], unit: null, box: group.box });
+      stack.push({ label: group.label, level: 0 });
+    }
+    if (groups && row.label.length === 0 && row.values.length === 0) continue;
     const text = labelText(row, words);
     const left = row.label.length ? words[row.label[0]].box[0] : tableLeft;
     if (row.values.length === 0) {
@@ -439,13 +518,120 @@ function buildTable(rows: readonly Row[], block: Block, words: readonly Word[], 
       box,
     });
   }
-  for (const row of headerRows) if (!yearRows.includes(row)) used.push(...row.words.filter((i) => words[i].box[2] > columnLeft[0] - em || (labelHeader && row === headerRows[headerRows.length - 1])));
+  for (const row of headerRows) {
+    if (yearRows.includes(row)) continue;
+    const over = new Set(overColumnsOf(row));
+    used.push(...row.words.filter((i) => over.has(i) || (labelHeader && row === headerRows[headerRows.length - 1])));
+  }
   for (const row of yearRows) used.push(...row.words);
   const box = used.reduce<Box>((acc, i) => union(acc, words[i].box), [Infinity, Infinity, -Infinity, -Infinity]);
   return {
     table: { page, box, title, labelHeader, unit, columns: columns.slice(0, columnCount), rows: out, continued: headerRows.length === 0 },
     words: used,
   };
+}
+
+interface Group {
+  label: string;
+  box: Box;
+  /** The first row of the run of rows the name is centred on. */
+  firstRow: Row;
+}
+
+const mid = (row: Row) => (row.top + row.bottom) / 2;
+
+/**
+ * A grouping column left of the labels, or null. Its names are found two ways: a label whose
+ * first words stand a column-wide gap before the rest, the rest starting where other rows'
+ * labels start ("Boston   Rooms" above "Crime"); or a line of label only that has no line of its
+ * own, squeezed between two rows set one line apart (a name centred on an even number of rows).
+ * A statement's heading takes a line of its own, so it is neither. The names' words leave the
+ * rows' labels; each name heads the run of rows centred nearest it (rows split so that every
+ * name sits as close as possible to the middle of its run).
+ */
+function groupColumn(dataRows: Row[], words: readonly Word[], em: number): Group[] | null {
+  const valueRows = dataRows.filter((row) => row.values.length > 0);
+  const steps = valueRows.slice(1).map((row, k) => mid(row) - mid(valueRows[k]));
+  const pitch = steps.sort((a, b) => a - b)[steps.length >> 1] ?? 0;
+  if (pitch <= 0) return null;
+  const starts = valueRows.filter((row) => row.label.length > 0).map((row) => words[row.label[0]].box[0]);
+  const splits = new Map<Row, number>();
+  for (const row of valueRows) {
+    for (let k = 1; k < row.label.length; k++) {
+      const x = words[row.label[k]].box[0];
+      if (x - words[row.label[k - 1]].box[2] < 2 * em) continue;
+      // The rest of the label starts where at least two other labels start: it is the item column.
+      if (starts.filter((s) => Math.abs(s - x) < 0.5 * em).length >= 2) splits.set(row, k);
+      break;
+    }
+  }
+  // The item column starts where most labels start; a name stands left of it.
+  const counts = new Map<number, number>();
+  for (const x of starts) counts.set(Math.round(x), (counts.get(Math.round(x)) ?? 0) + 1);
+  const itemLeft = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? Infinity;
+  const squeezed = new Set<Row>();
+  dataRows.forEach((row, r) => {
+    if (row.values.length > 0 || row.label.length === 0) return;
+    if (words[row.label[row.label.length - 1]].box[2] > itemLeft - 0.5 * em) return;
+    const before = dataRows[r - 1];
+    const after = dataRows[r + 1];
+    if (before?.values.length && after?.values.length && mid(after) - mid(before) < 1.5 * pitch) squeezed.add(row);
+  });
+  if (splits.size + squeezed.size === 0) return null;
+  const members = dataRows.filter((row) => !squeezed.has(row) && (row.label.length > 0 || row.values.length > 0));
+  // A name on every row is a column of its own, not a grouping.
+  if (splits.size + squeezed.size >= members.length) return null;
+
+  // The names, top to bottom; their words leave the labels.
+  const names: { words: number[]; y: number }[] = [];
+  for (const row of dataRows) {
+    const k = splits.get(row);
+    if (k !== undefined) {
+      row.group = row.label.slice(0, k);
+      row.label = row.label.slice(k);
+    } else if (squeezed.has(row)) {
+      row.group = row.label;
+      row.label = [];
+    } else {
+      continue;
+    }
+    names.push({ words: row.group, y: mid(row) });
+  }
+  const m = names.length;
+  const n = members.length;
+  // Contiguous runs, one per name in order, minimising how far each name sits from its run's
+  // middle. Groups are often set apart by extra space (or a rule): a run that spans such a gap
+  // costs a line's height, so of two equally centred splits the one that cuts at the gaps wins.
+  const wide = members.map((row, k) => k > 0 && mid(row) - mid(members[k - 1]) > 1.3 * pitch);
+  const cost = (name: number, from: number, to: number) => {
+    let spanned = 0;
+    for (let k = from + 1; k <= to; k++) if (wide[k]) spanned++;
+    return Math.abs((mid(members[from]) + mid(members[to])) / 2 - names[name].y) + spanned * pitch;
+  };
+  const best: number[][] = Array.from({ length: m + 1 }, () => new Array(n + 1).fill(Infinity));
+  const cut: number[][] = Array.from({ length: m + 1 }, () => new Array(n + 1).fill(-1));
+  best[0][0] = 0;
+  for (let j = 1; j <= m; j++) {
+    for (let end = j; end <= n; end++) {
+      for (let start = j - 1; start < end; start++) {
+        const total = best[j - 1][start] + cost(j - 1, start, end - 1);
+        if (total < best[j][end]) {
+          best[j][end] = total;
+          cut[j][end] = start;
+        }
+      }
+    }
+  }
+  const firsts: number[] = new Array(m);
+  for (let j = m, end = n; j > 0; j--) {
+    firsts[j - 1] = cut[j][end];
+    end = cut[j][end];
+  }
+  return names.map((name, j) => ({
+    label: name.words.map((i) => words[i].text).join(' '),
+    box: name.words.reduce<Box>((acc, i) => union(acc, words[i].box), [Infinity, Infinity, -Infinity, -Infinity]),
+    firstRow: members[firsts[j]],
+  }));
 }
 
 function rowBox(row: Row, words: readonly Word[]): Box {

@@ -13,6 +13,11 @@ const SCALES: [RegExp, number][] = [
 ];
 const UNIT_WORDS = /\b(?:in|of)\s+(?:\w+\s+)?(?:thousands|millions|billions)\b[^)]*|\(\s*(?:\$|dollars)?\s*000s?\s*\)/i;
 
+/** Whether the text names a scale ("in millions", "($000s)"). */
+export function namesScale(text: string): boolean {
+  return UNIT_WORDS.test(text);
+}
+
 /** The table's unit from the text printed above or with it; `money` says whether "$" appears in its cells. */
 export function tableUnit(context: string, money: boolean): ValueUnit {
   const words = UNIT_WORDS.exec(context);

@@ -177,7 +177,7 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
       body: JSON.stringify({}),
     });
     assert.equal(noQuestion.status, 400);
-    assert.equal(((await noQuestion.json()) as { error: { code: string } }).error.code, 'missing_question');
+    assert.equal(((await noQuestion.json()) as { error: { code: string } }).error.code, 'invalid_request');
     const route = await fetch(`${stack.api.url}/v1/nothing`);
     assert.equal(route.status, 404);
   });

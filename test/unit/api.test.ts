@@ -110,7 +110,7 @@ describe('api', () => {
     }
     await assert.rejects(findDocument(stores.store, 'abc'), (error: unknown) => error instanceof ApiError && error.code === 'document_not_found');
     const code = async (url: string) => ((await (await app.request(url)).json()) as { error: { code: string } }).error.code;
-    assert.equal(await code(`/v1/documents/${id}/pages/1.5`), 'page_not_found');
+    assert.equal(await code(`/v1/documents/${id}/pages/1.5`), 'invalid_request', 'a page number is a whole number');
     assert.equal(await code(`/v1/documents/${id}/pages/1/thumbnail.png`), 'thumbnail_missing');
     assert.equal(await code(`/v1/documents/${id}/pages/2/thumbnail.png`), 'page_not_found');
     assert.equal(await code(`/v1/documents/${id}/pages/2/crops/0.png`), 'crop_not_found', 'a crop URL names one image');

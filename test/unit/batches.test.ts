@@ -21,7 +21,6 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-batches-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const id = (c: string) => c.repeat(64);
-const page = (n: number) => ({ page: n, width: 612, height: 792, thumbnailKey: null, error: null, paragraphs: [] });
 
 describe('batch routes', () => {
   function appWith() {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { gradeNumeric } from '../../lib/eval/metrics.ts';
+import { gradeNumeric, pageHitAtK, pageRecallAtK } from '../../lib/eval/metrics.ts';
 import { questionType } from '../../lib/eval/questions.ts';
 import { type CandidateUnit, readExtractive } from '../../models/answer/extractive.ts';
 import { type Concept, conceptQueryTerms, conceptSynonyms, withSynonyms, expansionLabels, financeVocabulary, findConcepts, labelFit, makeVocabulary, normalizePhrase } from '../../models/finance/concepts.ts';
@@ -36,6 +36,18 @@ describe('printed numbers', () => {
     assert.equal(statedDecimals('Round your answer to two decimal places.'), 2);
     assert.equal(statedDecimals('Rounded to the nearest whole number'), 0);
     assert.equal(statedDecimals('What was the revenue?'), null);
+  });
+});
+
+describe('evidence-page measures', () => {
+  it('recall@k counts every evidence page; hit@k asks for any one of them', () => {
+    const ranking = [7, 3, 3, 9, 12];
+    assert.equal(pageRecallAtK(ranking, [3, 12], 1), 0);
+    assert.equal(pageRecallAtK(ranking, [3, 12], 2), 0.5, 'repeated pages count once toward k');
+    assert.equal(pageRecallAtK(ranking, [3, 12], 4), 1);
+    assert.equal(pageHitAtK(ranking, [3, 12], 1), 0);
+    assert.equal(pageHitAtK(ranking, [3, 12], 2), 1);
+    assert.equal(pageHitAtK(ranking, [], 5), 0);
   });
 });
 

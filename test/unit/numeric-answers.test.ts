@@ -134,12 +134,13 @@ describe('numeric reader', () => {
     assert.equal(noCashFlows.status, 'not-found');
   });
 
-  it('says not found when the rows do not cover the period, or the unit asked is not theirs', () => {
+  it('says not found when the rows do not cover the period, and leaves a count no row holds to the text', () => {
     const old = readNumeric('What was diluted EPS for fiscal 2015?', all);
     assert.equal(old.status, 'not-found');
     assert.ok(old.status === 'not-found' && /cover 2017, 2018, 2019, not 2015/.test(old.reason), JSON.stringify(old));
+    // Money cannot answer a count; the sentence reader, which also judges "not found", reads it.
     const count = readNumeric('How many units of net sales were sold in the Americas in fiscal 2019?', all);
-    assert.equal(count.status, 'not-found');
+    assert.equal(count.status, 'abstain');
     assert.equal(readNumeric('Where is the headquarters located?', all).status, 'abstain');
   });
 
@@ -201,6 +202,20 @@ describe('numeric reader: units and scope', () => {
     assert.ok(result.status === 'answer' && Math.abs(result.value - 2490.821) < 1e-9 && result.unit === 'USD millions', JSON.stringify(result));
     const same = readNumeric('What was total revenue in 2019, in USD thousands?', tables(income));
     assert.ok(same.status === 'answer' && same.value === 2490821);
+  });
+
+  it('reads a table that names no scale in the scale the question asks, and says so', () => {
+    const unstated = makeStatement({ page: 12, title: 'Segment information', unit: { ...USD_MILLIONS, scale: 1, source: null }, periods: years, rows: [{ label: 'Operating income', cells: ['16,232', '19,742', '17,032'] }] });
+    const result = readNumeric('What operating income was reported for fiscal 2019 (in USD millions)?', tables(unstated));
+    assert.ok(result.status === 'answer' && result.value === 16232 && result.answer === '$16,232 (USD millions)', JSON.stringify(result));
+    assert.match(result.filled, /names no scale/);
+  });
+
+  it('leaves a count to the sentence reader when the row that matches is money', () => {
+    const pay = makeStatement({ page: 13, title: 'Compensation', periods: years, rows: [{ label: 'Employee compensation per head', cells: ['$ 147', '$ 140', '$ 131'] }] });
+    assert.equal(readNumeric('What was the headcount of employees in 2019?', tables(pay)).status, 'abstain');
+    assert.equal(readNumeric('What was the number of employees in 2019?', tables(pay)).status, 'abstain');
+    assert.equal(readNumeric('What was employee compensation per head in 2019?', tables(pay)).status, 'answer');
   });
 
   it('combines inputs printed in different scales in one scale', () => {

@@ -73,4 +73,18 @@ describe('row units', () => {
     const plain = retrieve(index, 'What was the FY2019 capex amount?', ['sparse'], undefined, { conceptWeight: 0 });
     assert.equal(plain.scores.every((score) => score === 0), true);
   });
+  it('gives a table continued from the page before that page\'s periods, title and unit', () => {
+    const years = [yearPeriod(2019), yearPeriod(2018)];
+    const first = makeStatement({ page: 40, title: 'CONSOLIDATED BALANCE SHEETS', periods: years, rows: [{ label: 'Total current assets', cells: ['162,819', '131,339'] }] });
+    const headerless = (page: number, count: number) => ({
+      ...makeStatement({ page, title: null, unit: { ...USD_MILLIONS, scale: 1, source: null }, periods: new Array(count).fill(null), rows: [{ label: 'Total liabilities', cells: new Array(count).fill('248,028') }] }),
+      continued: true,
+    });
+    const rowsOf = (units: ReturnType<typeof indexUnits>) => units.filter((u) => u.row).map((u) => u.text);
+    const joined = rowsOf(indexUnits([tableParagraph(first, 0), tableParagraph(headerless(41, 2), 0)]));
+    assert.equal(joined[1], 'Total liabilities — 2019: 248,028; 2018: 248,028 (USD millions)');
+    // Not the page right after, or other columns: it stays as printed.
+    assert.doesNotMatch(rowsOf(indexUnits([tableParagraph(first, 0), tableParagraph(headerless(42, 2), 0)]))[1], /2019/);
+    assert.doesNotMatch(rowsOf(indexUnits([tableParagraph(first, 0), tableParagraph(headerless(41, 3), 0)]))[1], /2019/);
+  });
 });

@@ -119,4 +119,98 @@ describe('statement tables', () => {
     ];
     assert.deepEqual(findStatementTables(prose, 1), []);
   });
+  it('reads a grouping column: a name centred on its rows, on one row\'s line or between two rows, heads those rows', () => {
+    // A results table: "Dataset" names set once beside their rows, groups set apart by extra space.
+    const words = [
+      ...line(40, [['Dataset', 50], ['Feature', 120], ['Train', 260, R], ['Test', 330, R]]),
+      ...line(52, [['Weight', 120], ['22.3', 260, R], ['5.0', 330, R]]),
+      ...line(60, [['Displ.', 120], ['139.6', 260, R], ['37.0', 330, R]]),
+      // Centred on four rows: between the second and the third, on no line of its own.
+      ...line(64, [['Auto-MPG', 50]]),
+      ...line(68, [['W,D', 120], ['159.6', 260, R], ['42.6', 330, R]]),
+      ...line(76, [['W,D,HP', 120], ['149.6', 260, R], ['39.3', 330, R]]),
+      ...line(88, [['Trestbps', 120], ['188.6', 260, R], ['49.0', 330, R]]),
+      // Centred on three rows: on the middle row's line.
+      ...line(96, [['Heart', 50], ['Chol.', 120], ['212.6', 260, R], ['53.0', 330, R]]),
+      ...line(104, [['T,C', 120], ['235.6', 260, R], ['60.3', 330, R]]),
+      ...line(116, [['Cap.', 120], ['Gain', 142], ['7407', 260, R], ['1903', 330, R]]),
+      ...line(120, [['Adult', 50]]),
+      ...line(124, [['Hours', 120], ['379', 260, R], ['84', 330, R]]),
+    ];
+    const [found] = findStatementTables(words, 1);
+    const rows = found.table.rows;
+    const under = (group: string) => rows.filter((row) => !row.heading && row.parents[0] === group).map((row) => row.label);
+    assert.deepEqual(rows.filter((row) => row.heading).map((row) => row.label), ['Auto-MPG', 'Heart', 'Adult']);
+    assert.deepEqual(under('Auto-MPG'), ['Weight', 'Displ.', 'W,D', 'W,D,HP']);
+    assert.deepEqual(under('Heart'), ['Trestbps', 'Chol.', 'T,C']);
+    assert.deepEqual(under('Adult'), ['Cap. Gain', 'Hours']);
+    assert.equal(rows.find((row) => row.label === 'Hours')?.cells[1].value, 84);
+  });
+
+  it('keeps a statement\'s headings as headings: a heading on a line of its own is not a grouping name', () => {
+    const [found] = findStatementTables(statementWords(), 1);
+    const products = found.table.rows.find((row) => row.label === 'Products');
+    assert.deepEqual(products?.parents, ['Net sales']);
+    assert.equal(products?.level, 1);
+  });
+
+  it('takes the scale a page states once above its tables when a table names none', () => {
+    const words = [
+      ...line(20, [['(In', 250], ['millions)', 266]]),
+      // Far above the table (another table or prose may stand between).
+      ...line(140, [['Net', 50], ['sales', 68]]),
+      ...line(152, [['Americas', 60], ['116,914', 420, R], ['112,093', 490, R]]),
+      ...line(164, [['Europe', 60], ['60,288', 420, R], ['62,420', 490, R]]),
+      ...line(176, [['Greater', 60], ['China', 95], ['43,678', 420, R], ['51,942', 490, R]]),
+    ];
+    const [found] = findStatementTables(words, 1);
+    assert.deepEqual([found.table.unit.scale, found.table.unit.source], [1e6, 'In millions']);
+    // Without it, the table says nothing of its scale.
+    const [bare] = findStatementTables(words.slice(2), 1);
+    assert.deepEqual([bare.table.unit.scale, bare.table.unit.source], [1, null]);
+  });
+
+  it('reads a period length printed left of the columns ("Quarters Ended June 30,") into every column', () => {
+    const words = [
+      ...line(40, [['Quarters', 50], ['Ended', 92], ['June', 122], ['30,', 145], ['2023', 420, R], ['2022', 490, R]]),
+      ...line(52, [['Revenues', 50], ['6,497.5', 420, R], ['5,718.4', 490, R]]),
+      ...line(64, [['Operating', 50], ['income', 98], ['3,104.1', 420, R], ['1,711.8', 490, R]]),
+      ...line(76, [['Net', 50], ['income', 70], ['2,310.4', 420, R], ['1,188.0', 490, R]]),
+    ];
+    const [found] = findStatementTables(words, 1);
+    assert.deepEqual(found.table.columns.map((c) => [c.period?.year, c.period?.months, c.period?.end]), [[2023, 3, '2023-06-30'], [2022, 3, '2022-06-30']]);
+  });
+
+  it('takes a header date wider than the numbers under it, starting left of them, as the column header', () => {
+    // "Dec 26, 2020" begins left of the right-aligned values; it is still clear of the labels.
+    const words = [
+      ...line(40, [['Years', 50], ['Ended', 78], ['Dec', 390], ['26,', 406], ['2020', 440, R], ['Dec', 460], ['28,', 476], ['2019', 510, R]]),
+      ...line(54, [['Statutory', 50], ['federal', 94], ['income', 128], ['tax', 160], ['rate', 176], ['21.0', 440, R], ['21.0', 510, R]]),
+      ...line(66, [['Research', 56], ['and', 98], ['development', 116], ['credits', 172], ['(2.1)', 440, R], ['(2.3)', 510, R]]),
+      ...line(78, [['Other', 56], ['1.8', 440, R], ['0.7', 510, R]]),
+      ...line(90, [['Effective', 50], ['tax', 94], ['rate', 110], ['16.7', 440, R], ['12.5', 510, R]]),
+    ];
+    const [found] = findStatementTables(words, 1);
+    assert.deepEqual(found.table.columns.map((c) => [c.header, c.period?.year, c.period?.end]), [['Dec 26, 2020', 2020, '2020-12-26'], ['Dec 28, 2019', 2019, '2019-12-28']]);
+    assert.equal(found.table.rows.length, 4);
+  });
+
+  it('reads "n/m" and "N/A" as cells with no value, so a row ending in one stays a row of the table', () => {
+    assert.equal(cellValue('n/m'), null);
+    assert.equal(cellValue('N/A'), null);
+    const words = [
+      ...line(40, [['2023', 420, R], ['2022', 490, R], ['Change', 560, R]]),
+      ...line(52, [['Revenues', 50], ['6,497.5', 420, R], ['5,718.4', 490, R], ['14', 560, R]]),
+      ...line(64, [['Other', 50], ['operating', 78], ['expense', 124], ['(35.8)', 420, R], ['886.1', 490, R], ['n/m', 560, R]]),
+      ...line(76, [['Operating', 50], ['income', 98], ['3,104.1', 420, R], ['1,711.8', 490, R], ['81', 560, R]]),
+      ...line(88, [['Nonoperating', 50], ['expense', 112], ['(42.8)', 420, R], ['12.1', 490, R], ['N/A', 560, R]]),
+      ...line(100, [['Net', 50], ['income', 70], ['2,310.4', 420, R], ['1,188.0', 490, R], ['94', 560, R]]),
+    ];
+    const found = findStatementTables(words, 1);
+    assert.equal(found.length, 1, 'one table, not split at the "n/m" rows');
+    const rows = found[0].table.rows.map((r) => [r.label, r.cells.map((c) => c.value)]);
+    assert.deepEqual(rows[1], ['Other operating expense', [-35.8, 886.1, null]]);
+    assert.deepEqual(rows[3], ['Nonoperating expense', [-42.8, 12.1, null]]);
+    assert.equal(rows.length, 5);
+  });
 });

@@ -27,27 +27,34 @@ export interface StructuredUnit {
 const CAPTION_REACH = 72;
 
 /**
- * For each table and figure unit, the nearest caption of its kind ("Table N" for tables, any
- * other label for figures) above or below it on the same page; each caption goes to one unit.
+ * For each table and figure unit, a caption of its kind ("Table N" for tables, any other label
+ * for figures) above or below it on the same page; each caption goes to one unit and each unit
+ * takes one caption. Pairs are made closest first over the whole page, so a caption set just
+ * below one table and just above the next goes to the one it is nearer, and the other table
+ * keeps its own caption.
  */
 function linkCaptions(units: readonly Paragraph[], kinds: readonly UnitKind[]): (string | null)[] {
-  const taken = new Set<number>();
-  return units.map((unit, i) => {
-    if (kinds[i] !== 'table' && kinds[i] !== 'figure') return null;
+  const pairs: { unit: number; caption: number; distance: number }[] = [];
+  units.forEach((unit, i) => {
+    if (kinds[i] !== 'table' && kinds[i] !== 'figure') return;
     const wantTable = kinds[i] === 'table';
-    let best: { distance: number; text: string; index: number } | null = null;
     units.forEach((other, j) => {
       const label = kinds[j] === 'caption' ? captionLabel(other.text) : null;
-      if (other.page !== unit.page || !label || taken.has(j) || label.startsWith('table') !== wantTable) return;
+      if (other.page !== unit.page || !label || label.startsWith('table') !== wantTable) return;
       const distance = other.bbox[1] >= unit.bbox[3] ? other.bbox[1] - unit.bbox[3] : unit.bbox[1] - other.bbox[3];
       if (distance < -1 || distance > CAPTION_REACH) return;
-      if (!best || distance < best.distance) best = { distance, text: other.text, index: j };
+      pairs.push({ unit: i, caption: j, distance });
     });
-    const found = best as { text: string; index: number } | null;
-    if (!found) return null;
-    taken.add(found.index);
-    return found.text;
   });
+  pairs.sort((a, b) => a.distance - b.distance || a.unit - b.unit || a.caption - b.caption);
+  const captions: (string | null)[] = units.map(() => null);
+  const taken = new Set<number>();
+  for (const pair of pairs) {
+    if (captions[pair.unit] !== null || taken.has(pair.caption)) continue;
+    captions[pair.unit] = units[pair.caption].text;
+    taken.add(pair.caption);
+  }
+  return captions;
 }
 
 /** Sentences (of non-caption units) that mention a label, by label: "as Figure 3 shows, …". */
