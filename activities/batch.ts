@@ -21,22 +21,22 @@ export function createBatchActivities({ store, batches }: BatchDeps) {
   return {
     /** The next documents of the batch from `from` on, each with its status now. */
     async batchSlice(batchId: string, from: number, count: number): Promise<BatchSliceItem[]> {
-      return batches.slice(batchId, from, count);
+      return await batches.slice(batchId, from, count);
     },
 
     /** Writes outcomes; returns the pages stored and known over the whole batch. */
     async recordBatchOutcomes(batchId: string, updates: BatchOutcomeUpdate[]): Promise<{ done: number; total: number }> {
-      batches.recordOutcomes(batchId, updates);
-      return batches.pages(batchId);
+      await batches.recordOutcomes(batchId, updates);
+      return await batches.pages(batchId);
     },
 
     async batchPages(batchId: string): Promise<{ done: number; total: number }> {
-      return batches.pages(batchId);
+      return await batches.pages(batchId);
     },
 
     /** A document's status and failure reason in the store (null when it is not there). */
     async documentState(docId: string): Promise<{ status: DocumentStatus | null; failureReason: string | null; pageCount: number | null }> {
-      const doc = store.getDocument(docId);
+      const doc = await store.getDocument(docId);
       return { status: doc?.status ?? null, failureReason: doc?.failureReason ?? null, pageCount: doc?.pageCount ?? null };
     },
 
@@ -47,20 +47,20 @@ export function createBatchActivities({ store, batches }: BatchDeps) {
      */
     async markCancelled(docIds: string[]): Promise<void> {
       for (const docId of docIds) {
-        const status = store.getDocument(docId)?.status;
-        if (status && status !== 'ready' && status !== 'failed') store.setStatus(docId, 'failed', CANCELLED_REASON);
+        const status = (await store.getDocument(docId))?.status;
+        if (status && status !== 'ready' && status !== 'failed') await store.setStatus(docId, 'failed', CANCELLED_REASON);
       }
     },
 
     /** Every document the batch never reached is recorded as cancelled. */
     async cancelRemaining(batchId: string, from: number): Promise<number> {
-      return batches.cancelRemaining(batchId, from, 'The batch was cancelled before it reached this document.');
+      return await batches.cancelRemaining(batchId, from, 'The batch was cancelled before it reached this document.');
     },
 
     /** The batch's documents with outcomes, for the workflow's result (null above `limit`). */
     async batchOutcomes(batchId: string, limit: number): Promise<BatchDocumentRecord[] | null> {
-      const total = batches.getBatch(batchId)?.total ?? 0;
-      return total > limit ? null : batches.documents(batchId, 0, limit);
+      const total = (await batches.getBatch(batchId))?.total ?? 0;
+      return total > limit ? null : await batches.documents(batchId, 0, limit);
     },
   };
 }

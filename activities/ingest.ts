@@ -78,20 +78,21 @@ function heartbeatWhile<T>(work: Promise<T>, details: () => unknown, everyMs = 2
 
 export function createIngestActivities({ settings, store, blobs }: IngestDeps) {
 
-  function pdfPathOf(docId: string): string {
-    if (!blobs.has(docId)) {
+  /** The PDF as a file on this machine (from the blob store's local cache when blobs are remote). */
+  async function pdfPathOf(docId: string): Promise<string> {
+    if (!(await blobs.has(docId))) {
       throw ApplicationFailure.create({ type: DOCUMENT_MISSING, message: `No stored PDF for document ${docId}.`, nonRetryable: true });
     }
-    return blobs.pathOf(docId);
+    return await blobs.localPath(docId);
   }
 
   return {
     /** Opens the PDF, records page count and title. Fails non-retryably on bad input. */
     async inspectDocument(docId: string, pageTimeoutMs?: number): Promise<{ pageCount: number }> {
-      store.setStatus(docId, 'ingesting');
+      await store.setStatus(docId, 'ingesting');
       try {
-        const info = await heartbeatWhile(inspectInThread(pdfPathOf(docId), limitsOf(settings, pageTimeoutMs)), () => ({ phase: 'inspect' }));
-        store.setInspection(docId, info);
+        const info = await heartbeatWhile(inspectInThread(await pdfPathOf(docId), limitsOf(settings, pageTimeoutMs)), () => ({ phase: 'inspect' }));
+        await store.setInspection(docId, info);
         return { pageCount: info.pageCount };
       } catch (error) {
         throw asFailure(error);
@@ -102,7 +103,7 @@ export function createIngestActivities({ settings, store, blobs }: IngestDeps) {
     async extractPageBatch(batch: PageBatch): Promise<BatchSummary> {
       const context = Context.current();
       const resumeFrom = (context.info.heartbeatDetails as BatchProgress | undefined)?.nextPage ?? batch.firstPage;
-      const stored = new Set(store.storedPages(batch.docId));
+      const stored = new Set(await store.storedPages(batch.docId));
       const todo: number[] = [];
       for (let page = Math.max(batch.firstPage, resumeFrom); page <= batch.lastPage; page++) {
         if (!stored.has(page)) todo.push(page);
@@ -110,17 +111,18 @@ export function createIngestActivities({ settings, store, blobs }: IngestDeps) {
       const summary: BatchSummary = { pagesExtracted: 0, pagesSkipped: batch.lastPage - batch.firstPage + 1 - todo.length, pagesFailed: 0, firstFailure: null };
       let progress: BatchProgress = { nextPage: todo[0] ?? batch.lastPage + 1 };
       try {
+        const pdfPath = await pdfPathOf(batch.docId);
         await heartbeatWhile(
           extractPagesInThreads(
-            pdfPathOf(batch.docId),
+            pdfPath,
             todo,
             limitsOf(settings, batch.pageTimeoutMs),
-            (result) => {
-              const thumbnailKey = result.thumbnailPng ? blobs.put(result.thumbnailPng) : null;
-              const crops = result.cropPlan ? { plan: result.cropPlan, keys: result.cropPngs.map((png) => blobs.put(png)) } : null;
-              const imageKeys = new Map(result.figureCrops.map((crop) => [crop.index, blobs.put(crop.png)]));
+            async (result) => {
+              const thumbnailKey = result.thumbnailPng ? await blobs.put(result.thumbnailPng) : null;
+              const crops = result.cropPlan ? { plan: result.cropPlan, keys: await Promise.all(result.cropPngs.map((png) => blobs.put(png))) } : null;
+              const imageKeys = new Map(await Promise.all(result.figureCrops.map(async (crop) => [crop.index, await blobs.put(crop.png)] as const)));
               const paragraphs = result.paragraphs.map((unit) => (imageKeys.has(unit.index) ? { ...unit, imageKey: imageKeys.get(unit.index) } : unit));
-              store.savePage(batch.docId, { ...result, paragraphs, thumbnailKey, crops });
+              await store.savePage(batch.docId, { ...result, paragraphs, thumbnailKey, crops });
               summary.pagesExtracted++;
               if (result.error && result.paragraphs.length === 0 && !result.thumbnailPng) {
                 summary.pagesFailed++;
@@ -141,15 +143,15 @@ export function createIngestActivities({ settings, store, blobs }: IngestDeps) {
 
     /** Builds the document's search index (and unit embeddings, if configured) and marks it ready. */
     async buildIndex(docId: string): Promise<{ units: number }> {
-      store.setStatus(docId, 'indexing');
+      await store.setStatus(docId, 'indexing');
       const embedder = await embedderOf(settings.embedder);
       const { units } = await heartbeatWhile(buildDocumentIndex(store, blobs, docId, embedder ?? undefined), () => ({ phase: 'index' }));
-      store.setStatus(docId, 'ready');
+      await store.setStatus(docId, 'ready');
       return { units };
     },
 
     async markFailed(docId: string, reason: string): Promise<void> {
-      store.setStatus(docId, 'failed', reason);
+      await store.setStatus(docId, 'failed', reason);
     },
   };
 }

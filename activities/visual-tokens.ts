@@ -67,18 +67,19 @@ export async function encodeBatchVisualTokens(
     for (let page = batch.firstPage; page <= batch.lastPage; page++) {
       current = page;
       heartbeat({ page });
-      const stored = store.getPage(batch.docId, page);
-      const done = store.visualTokens(batch.docId, page);
-      if (!stored?.crops || (done && done.ledger.encoder === encoderName && done.ledger.retention === settings.retention && blobs.has(done.key))) {
+      const stored = await store.getPage(batch.docId, page);
+      const done = await store.visualTokens(batch.docId, page);
+      if (!stored?.crops || (done && done.ledger.encoder === encoderName && done.ledger.retention === settings.retention && (await blobs.has(done.key)))) {
         summary.pagesSkipped++;
         continue;
       }
       try {
-        const pngs = stored.crops.keys.map((key) => new Uint8Array(blobs.get(key)));
+        const crops = stored.crops;
+        const pngs = await Promise.all(crops.keys.map(async (key) => new Uint8Array(await blobs.get(key))));
         // Decoding, encoding and compressing run on the stage's own thread.
-        const { tokens, ledger } = await thread.encodePage(settings.encoder, settings.retention, { width: stored.width, height: stored.height }, stored.crops.plan, pngs);
-        const key = blobs.put(serializePageTokens(tokens, encoderName, ledger));
-        store.setVisualTokens(batch.docId, page, key, { encoder: encoderName, ...ledger });
+        const { tokens, ledger } = await thread.encodePage(settings.encoder, settings.retention, { width: stored.width, height: stored.height }, crops.plan, pngs);
+        const key = await blobs.put(serializePageTokens(tokens, encoderName, ledger));
+        await store.setVisualTokens(batch.docId, page, key, { encoder: encoderName, ...ledger });
         summary.pagesEncoded++;
         summary.tokensIn += ledger.images.reduce((n, im) => n + im.tokens, 0);
         summary.tokensOut += tokens.count;

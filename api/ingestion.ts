@@ -56,7 +56,7 @@ export async function startIngestion(client: Client, target: IngestionTarget, do
  * starting the workflow) are started now, so no accepted upload is lost.
  */
 export async function resumeQueued(client: Client, target: IngestionTarget, store: MetadataStore): Promise<number> {
-  const queued = store.documentsWithStatus('queued');
+  const queued = await store.documentsWithStatus('queued');
   for (const docId of queued) await startIngestion(client, target, docId);
   return queued.length;
 }
@@ -72,7 +72,7 @@ export interface BatchOptions {
  */
 export async function startBatch(client: Client, target: IngestionTarget, batches: BatchStore, docIds: string[], options: BatchOptions = {}): Promise<string> {
   const batchId = `batch-${randomUUID()}`;
-  const total = batches.createBatch(batchId, docIds);
+  const total = await batches.createBatch(batchId, docIds);
   const defaults = target.batch ?? DEFAULT_BATCH;
   const input: BatchInput = {
     batchId,

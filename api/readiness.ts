@@ -38,8 +38,8 @@ export async function readiness(deps: Stores & { client: Client }): Promise<{ ok
         clearTimeout(timer);
       }
     }),
-    timed(async () => deps.store.getDocument(PROBE_ID)),
-    timed(async () => deps.blobs.has(PROBE_ID)),
+    timed(async () => await deps.store.getDocument(PROBE_ID)),
+    timed(async () => await deps.blobs.has(PROBE_ID)),
   ]);
   return { ok: temporal.ok && metadata.ok && blobs.ok, checks: { temporal, metadata, blobs } };
 }

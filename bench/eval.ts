@@ -47,12 +47,13 @@ function parseArgs(argv: string[]) {
 async function ingestAll(pdfDir: string, docs: string[], dataDir: string): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   const { store } = openStores(dataDir);
-  const pending = docs.filter((doc) => {
+  const pending: string[] = [];
+  for (const doc of docs) {
     const id = createHash('sha256').update(fs.readFileSync(path.join(pdfDir, doc))).digest('hex');
     ids.set(doc, id);
-    return store.getDocument(id)?.status !== 'ready';
-  });
-  store.close();
+    if ((await store.getDocument(id))?.status !== 'ready') pending.push(doc);
+  }
+  await store.close();
   if (pending.length === 0) return ids;
   console.error(`ingesting ${pending.length} document(s) into ${dataDir} …`);
   const stack = await startStack({ FOLIO_LOG_LEVEL: 'warn' }, { dataDir });
@@ -92,14 +93,14 @@ async function main(): Promise<void> {
   const indexes = new DocumentIndexCache(stores.store, stores.blobs, docs.length);
   for (const doc of docs) {
     const started = performance.now();
-    indexes.get(ids.get(doc) as string);
+    await indexes.get(ids.get(doc) as string);
     loadMs.push(performance.now() - started);
   }
   // Baseline: BM25 over whole pages (all of a page's text as one unit).
   const pageBaselines = new Map<string, { pages: number[]; index: ReturnType<typeof buildBm25> }>();
   for (const doc of docs) {
     const byPage = new Map<number, string[]>();
-    for (const unit of stores.store.paragraphs(ids.get(doc) as string)) {
+    for (const unit of await stores.store.paragraphs(ids.get(doc) as string)) {
       const list = byPage.get(unit.page) ?? [];
       list.push(unit.text);
       byPage.set(unit.page, list);
@@ -110,7 +111,7 @@ async function main(): Promise<void> {
 
   const rows: EvalRow[] = [];
   for (const q of questions) {
-    const index = indexes.get(ids.get(q.doc) as string);
+    const index = await indexes.get(ids.get(q.doc) as string);
     if (!index) throw new Error(`${q.doc} has no index`);
     const started = performance.now();
     const queryVector = embedder && index.dense ? await embedder.embedder.embed([q.question]) : undefined;
@@ -218,7 +219,7 @@ async function main(): Promise<void> {
   console.log(`  "not found": precision ${summary.unanswerable_precision}, recall ${summary.unanswerable_recall} (${truePositives}/${unanswerable.length} unanswerable detected, ${summary.answerable_said_not_found} answerable lost)`);
   console.log(`  median answer latency: ${summary.median_latency_ms} ms (index loaded once per document, at most ${summary.max_index_load_ms} ms)`);
   if (args.json) console.log(JSON.stringify(summary));
-  stores.store.close();
+  await stores.store.close();
 }
 
 interface TypeSummary {

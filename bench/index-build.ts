@@ -32,7 +32,7 @@ async function main(): Promise<void> {
   console.log(`${'document'.padEnd(28)} units    sparse only    with embeddings    ×       units/s embedded`);
   for (const pdf of pdfs) {
     const id = createHash('sha256').update(fs.readFileSync(pdf)).digest('hex');
-    if (store.getDocument(id)?.status !== 'ready') throw new Error(`${pdf} is not ingested in ${dataDir}`);
+    if ((await store.getDocument(id))?.status !== 'ready') throw new Error(`${pdf} is not ingested in ${dataDir}`);
     let started = performance.now();
     const { units } = await buildDocumentIndex(store, blobs, id);
     const sparseMs = performance.now() - started;
@@ -44,7 +44,7 @@ async function main(): Promise<void> {
       `${path.basename(pdf).padEnd(28)} ${String(units).padEnd(8)} ${(sparseMs / 1000).toFixed(1).padStart(8)} s ${(denseMs / 1000).toFixed(1).padStart(14)} s ${(denseMs / sparseMs).toFixed(1).padStart(8)} ${((units / embedMs) * 1000).toFixed(0).padStart(10)}`,
     );
   }
-  store.close();
+  await store.close();
 }
 
 main().catch((error) => {

@@ -93,8 +93,11 @@ async function main(): Promise<void> {
   for (const doc of new Set(questions.map((q) => q.doc))) {
     idOf.set(doc, createHash('sha256').update(fs.readFileSync(path.join(args.pdfDir, doc))).digest('hex'));
   }
+  // Loaded once up front: the variants below run synchronously over them.
+  const loaded = new Map<string, DocumentIndex | undefined>();
+  for (const [doc, id] of idOf) loaded.set(doc, await indexes.get(id));
   const indexFor = (doc: string) => {
-    const index = indexes.get(idOf.get(doc) as string);
+    const index = loaded.get(doc);
     if (!index) throw new Error(`${doc} has no index in ${args.dataDir}: run npm run eval with this data dir first`);
     return index;
   };
@@ -137,7 +140,7 @@ async function main(): Promise<void> {
     const cell = (value: number, baseValue: number) => `${value.toFixed(3)} ${row === base ? '      ' : signed(value - baseValue)}`.padEnd(15);
     console.log(`${row.name.padEnd(30)} ${cell(row.r1, base.r1)}${cell(row.r3, base.r3)}${cell(row.r5, base.r5)}${cell(row.f1, base.f1)}${row.ms.toFixed(2)} (×${(row.ms / base.ms).toFixed(2)})`);
   }
-  stores.store.close();
+  await stores.store.close();
 }
 
 main().catch((error) => {

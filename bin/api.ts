@@ -8,7 +8,7 @@ import { createLogger } from '../api/telemetry.ts';
 import { LlmReader } from '../lib/answer/llm.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
 import { DocumentIndexCache } from '../lib/retrieval/document-index.ts';
-import { openStores } from '../lib/store/open.ts';
+import { openStorage } from '../lib/store/open.ts';
 
 export interface RunningApi {
   url: string;
@@ -17,7 +17,7 @@ export interface RunningApi {
 
 export async function startApi(config: FolioConfig): Promise<RunningApi> {
   const logger = createLogger(config.api.logLevel);
-  const stores = openStores(config.dataDir);
+  const stores = await openStorage(config.storage);
   const connection = await Connection.connect({ address: temporalAddressOf(config.temporal) });
   const client = new Client({ connection, namespace: config.temporal.namespace });
   const settings = appSettingsOf(config);
@@ -42,7 +42,7 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await connection.close();
       await llm?.release();
-      stores.store.close();
+      await stores.close();
     },
   };
 }

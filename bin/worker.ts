@@ -9,7 +9,7 @@ import { createBatchActivities } from '../activities/batch.ts';
 import { createIngestActivities } from '../activities/ingest.ts';
 import { createVisualTokenActivities } from '../activities/visual-tokens.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
-import { openStores } from '../lib/store/open.ts';
+import { openStorage } from '../lib/store/open.ts';
 
 const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
@@ -21,7 +21,7 @@ export async function createFolioWorker(config: FolioConfig): Promise<{ worker: 
     Runtime.install({ logger: new DefaultLogger(config.worker.logLevel) });
     runtimeInstalled = true;
   }
-  const stores = openStores(config.dataDir);
+  const stores = await openStorage(config.storage);
   const connection = await NativeConnection.connect({ address: temporalAddressOf(config.temporal) });
   const worker = await Worker.create({
     connection,
@@ -39,7 +39,7 @@ export async function createFolioWorker(config: FolioConfig): Promise<{ worker: 
     worker,
     close: async () => {
       await connection.close();
-      stores.store.close();
+      await stores.close();
     },
   };
 }

@@ -14,6 +14,7 @@ import type { EmbedderSettings } from './embed/embedder-of.ts';
 import { DEFAULT_HUB_ENDPOINT, type HubOptions } from './hub/download.ts';
 import { defaultFigureCropSettings, defaultOcrSettings, defaultPageImageSettings, type PageSettings } from './pages/settings.ts';
 import { DEFAULT_MAX_RENDER_PIXELS } from './pdf/render/canvas.ts';
+import type { StorageSettings } from './store/open.ts';
 import type { VisualSettings } from './visual/encoder-of.ts';
 
 /** Where Temporal is and how the embedded dev server runs when there is no cluster. */
@@ -107,6 +108,8 @@ export interface FolioConfig {
   /** The LLM reader; answers are extractive when `dir` is unset. */
   llm: Omit<LlmReaderSettings, 'dir'> & { dir: string | undefined };
   cli: CliSettings;
+  /** Where metadata and blobs live: embedded under dataDir, or PostgreSQL and S3. */
+  storage: StorageSettings;
 }
 
 /** `raw` (case-insensitive; unset or empty means `fallback`) if it is one of `allowed`, else an error naming `name`. */
@@ -208,6 +211,44 @@ function pageSettingsFrom(env: NodeJS.ProcessEnv): PageSettings {
   };
 }
 
+/** FOLIO_DATABASE_URL: unset for SQLite under the data directory, else a postgres:// URL. */
+function databaseUrlFrom(raw: string | undefined): string | undefined {
+  const value = (raw ?? '').trim();
+  if (value === '') return undefined;
+  if (!/^postgres(ql)?:\/\//.test(value)) throw new Error('FOLIO_DATABASE_URL must be a postgres:// URL (unset it for the embedded SQLite store)');
+  return value;
+}
+
+/** FOLIO_BLOB_URL: unset for the blob folder under the data directory, else s3://bucket/prefix. */
+function blobUrlFrom(raw: string | undefined): StorageSettings['blobs'] {
+  const value = (raw ?? '').trim();
+  if (value === '') return undefined;
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(value);
+  if (!match) throw new Error(`FOLIO_BLOB_URL must be s3://<bucket>[/<prefix>], got "${value}"`);
+  const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
+  return { bucket: match[1], prefix: prefix ? `${prefix}/` : '' };
+}
+
+function storageSettingsFrom(env: NodeJS.ProcessEnv, dataDir: string): StorageSettings {
+  const endpoint = env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL || undefined;
+  return {
+    dataDir,
+    databaseUrl: databaseUrlFrom(env.FOLIO_DATABASE_URL),
+    databasePoolSize: Math.max(1, intFrom(env, 'FOLIO_DATABASE_POOL', 8)),
+    blobs: blobUrlFrom(env.FOLIO_BLOB_URL),
+    blobCacheBytes: intFrom(env, 'FOLIO_BLOB_CACHE_BYTES', 1024 * 1024 * 1024),
+    s3: {
+      endpoint,
+      region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+      accessKeyId: env.AWS_ACCESS_KEY_ID || undefined,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY || undefined,
+      sessionToken: env.AWS_SESSION_TOKEN || undefined,
+      // Servers other than AWS mostly want the bucket in the path.
+      forcePathStyle: flagFrom(env, 'FOLIO_S3_PATH_STYLE', endpoint !== undefined),
+    },
+  };
+}
+
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
@@ -279,6 +320,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
       url: (env.FOLIO_URL || `http://127.0.0.1:${env.PORT || 8080}`).replace(/\/+$/, ''),
       apiKey: env.FOLIO_API_KEY || undefined,
     },
+    storage: storageSettingsFrom(env, dataDir),
   };
 }
 

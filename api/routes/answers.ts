@@ -79,12 +79,12 @@ export function answerRoutes({ embedder, store, indexes, llm, metrics }: AnswerR
    */
   app.openapi(ask, async (c) => {
     const started = performance.now();
-    const doc = findDocument(store, c.req.param('id'));
+    const doc = await findDocument(store, c.req.param('id'));
     const { question } = c.req.valid('json');
     if (doc.status !== 'ready') {
       throw new ApiError(409, 'document_not_ready', `The document is ${doc.status}; ask again when it is ready.`);
     }
-    const index = indexes.get(doc.id);
+    const index = await indexes.get(doc.id);
     if (!index) throw new ApiError(409, 'document_not_ready', 'The document has no index yet.');
     const evidence = gatherEvidence(index, question, { queryVector: await questionVector(index, question) });
     const wantsStream = c.req.query('stream') === 'true' || (c.req.header('accept') ?? '').includes('text/event-stream');

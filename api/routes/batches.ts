@@ -80,7 +80,7 @@ async function workflowState(client: Client, id: string): Promise<{ phase: Batch
 
 async function summaryOf(deps: BatchRouteDeps, batch: BatchRecord): Promise<BatchSummaryView> {
   const { phase, progress } = await workflowState(deps.client, batch.id);
-  const stored = deps.batches.counts(batch.id);
+  const stored = await deps.batches.counts(batch.id);
   const counts: BatchCountsView = progress
     ? {
         total: batch.total,
@@ -92,11 +92,11 @@ async function summaryOf(deps: BatchRouteDeps, batch: BatchRecord): Promise<Batc
         alreadyReady: progress.alreadyReady,
       }
     : { total: batch.total, ...stored };
-  return { id: batch.id, phase, createdAt: batch.createdAt, counts, pages: deps.batches.pages(batch.id), runs: progress?.runs ?? null };
+  return { id: batch.id, phase, createdAt: batch.createdAt, counts, pages: await deps.batches.pages(batch.id), runs: progress?.runs ?? null };
 }
 
-function findBatch(deps: BatchRouteDeps, id: string): BatchRecord {
-  const batch = deps.batches.getBatch(id);
+async function findBatch(deps: BatchRouteDeps, id: string): Promise<BatchRecord> {
+  const batch = await deps.batches.getBatch(id);
   if (!batch) throw new ApiError(404, 'batch_not_found', `No batch with id ${id}.`);
   return batch;
 }
@@ -114,12 +114,14 @@ async function storeUploads(deps: BatchRouteDeps, form: FormData): Promise<Batch
     if (!looksLikePdf(bytes)) throw new ApiError(415, 'not_a_pdf', `The file ${name ?? '(unnamed)'} is not a PDF (no %PDF- header).`);
     checked.push({ bytes, filename: name });
   }
-  return checked.map(({ bytes, filename }) => {
+  const stored: BatchCreatedView['documents'] = [];
+  for (const { bytes, filename } of checked) {
     const id = sha256Hex(bytes);
-    deps.blobs.put(bytes);
-    const created = deps.store.insertDocument({ id, filename, bytes: bytes.length });
-    return { id, filename, created };
-  });
+    await deps.blobs.put(bytes);
+    const created = await deps.store.insertDocument({ id, filename, bytes: bytes.length });
+    stored.push({ id, filename, created });
+  }
+  return stored;
 }
 
 /** The body is JSON or a multipart form; anything else is refused before it is read. */
@@ -219,12 +221,13 @@ export function batchRoutes(deps: BatchRouteDeps): OpenAPIHono {
         // Validated by BatchBody; its type is lost because the multipart alternative is not a zod schema.
         const body: z.output<typeof BatchBody> = c.req.valid('json' as never);
         const ids = body.documents;
-        const unknown = ids.filter((id) => !deps.store.getDocument(id));
+        const found = await Promise.all(ids.map((id) => deps.store.getDocument(id)));
+        const unknown = ids.filter((_id, i) => !found[i]);
         if (unknown.length > 0) {
           throw new ApiError(404, 'document_not_found', `${unknown.length} document(s) are not stored (upload them first): ${unknown.slice(0, 5).join(', ')}.`);
         }
         options = { window: optionalCount('window', body.window), continueAsNewAfter: optionalCount('continueAsNewAfter', body.continueAsNewAfter) };
-        documents = ids.map((id) => ({ id, filename: deps.store.getDocument(id)?.filename ?? null, created: false }));
+        documents = ids.map((id, i) => ({ id, filename: found[i]?.filename ?? null, created: false }));
       }
       const id = await startBatch(
         deps.client,
@@ -233,27 +236,27 @@ export function batchRoutes(deps: BatchRouteDeps): OpenAPIHono {
         documents.map((doc) => doc.id),
         options,
       );
-      const created: BatchCreatedView = { id, total: deps.batches.getBatch(id)?.total ?? documents.length, documents };
+      const created: BatchCreatedView = { id, total: (await deps.batches.getBatch(id))?.total ?? documents.length, documents };
       return c.json(created, 202);
     },
   );
 
   app.openapi(list, async (c) => {
-    const batches = await Promise.all(deps.batches.listBatches().map((batch) => summaryOf(deps, batch)));
+    const batches = await Promise.all((await deps.batches.listBatches()).map((batch) => summaryOf(deps, batch)));
     return c.json({ batches }, 200);
   });
 
   app.openapi(one, async (c) => {
-    const batch = findBatch(deps, c.req.param('id'));
+    const batch = await findBatch(deps, c.req.param('id'));
     const offset = Math.max(0, Number(c.req.query('offset') ?? 0) || 0);
     const limit = Math.min(10_000, Math.max(1, Number(c.req.query('limit') ?? 1000) || 1000));
-    const view: BatchView = { ...(await summaryOf(deps, batch)), documents: deps.batches.documents(batch.id, offset, limit).map(batchDocumentView) };
+    const view: BatchView = { ...(await summaryOf(deps, batch)), documents: (await deps.batches.documents(batch.id, offset, limit)).map(batchDocumentView) };
     return c.json(view, 200);
   });
 
   for (const signal of SIGNALS) {
     app.openapi(signalRoute(signal), async (c) => {
-      const batch = findBatch(deps, c.req.param('id'));
+      const batch = await findBatch(deps, c.req.param('id'));
       try {
         await deps.client.workflow.getHandle(batch.id).signal(signal);
       } catch (error) {

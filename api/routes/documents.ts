@@ -109,20 +109,20 @@ export function documentRoutes({ settings, ingestion, store, blobs, client }: Do
       if (!looksLikePdf(bytes)) throw new ApiError(415, 'not_a_pdf', 'The upload is not a PDF (no %PDF- header).');
       const id = sha256Hex(bytes);
       // Store first, acknowledge after: an accepted upload survives a crash right after 202.
-      blobs.put(bytes);
-      const isNew = store.insertDocument({ id, filename, bytes: bytes.length });
+      await blobs.put(bytes);
+      const isNew = await store.insertDocument({ id, filename, bytes: bytes.length });
       // `?ingest=false` stores the PDF for a batch to ingest (POST /v1/batches) without starting it now.
       const deferred = new URL(c.req.url).searchParams.get('ingest') === 'false';
-      if (!deferred && (isNew || store.getDocument(id)?.status === 'queued')) await startIngestion(client, ingestion, id, filename);
-      const doc = findDocument(store, id);
+      if (!deferred && (isNew || (await store.getDocument(id))?.status === 'queued')) await startIngestion(client, ingestion, id, filename);
+      const doc = await findDocument(store, id);
       const upload: UploadView = { id, status: doc.status, created: isNew };
       return c.json(upload, isNew ? 202 : 200);
     },
   );
 
-  app.openapi(list, (c) => c.json({ documents: store.listDocuments().map(documentView) }, 200));
+  app.openapi(list, async (c) => c.json({ documents: (await store.listDocuments()).map(documentView) }, 200));
 
-  app.openapi(one, (c) => c.json(documentView(findDocument(store, c.req.param('id'))), 200));
+  app.openapi(one, async (c) => c.json(documentView(await findDocument(store, c.req.param('id'))), 200));
 
   return app;
 }

@@ -31,18 +31,18 @@ const tokens = createRoute({
 export function pageRoutes({ store, blobs }: Stores): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook });
 
-  app.openapi(page, (c) => {
-    const doc = findDocument(store, c.req.param('id'));
-    const page = findPage(store, doc, c.req.param('n'));
-    return c.json(pageView(doc.id, page, store.pageParagraphs(doc.id, page.page)), 200);
+  app.openapi(page, async (c) => {
+    const doc = await findDocument(store, c.req.param('id'));
+    const page = await findPage(store, doc, c.req.param('n'));
+    return c.json(pageView(doc.id, page, await store.pageParagraphs(doc.id, page.page)), 200);
   });
 
-  app.openapi(tokens, (c) => {
-    const doc = findDocument(store, c.req.param('id'));
-    const { page } = findPage(store, doc, c.req.param('n'));
-    const stored = store.visualTokens(doc.id, page);
+  app.openapi(tokens, async (c) => {
+    const doc = await findDocument(store, c.req.param('id'));
+    const { page } = await findPage(store, doc, c.req.param('n'));
+    const stored = await store.visualTokens(doc.id, page);
     if (!stored) throw new ApiError(404, 'tokens_not_found', `Page ${page} has no visual tokens (no crops, FOLIO_VISION_ENCODER=off, or not encoded yet).`);
-    const { header, tokens } = deserializePageTokens(blobs.get(stored.key));
+    const { header, tokens } = deserializePageTokens(await blobs.get(stored.key));
     return c.json(tokensView(page, header, tokens, stored.ledger), 200);
   });
 

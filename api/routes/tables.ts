@@ -42,15 +42,15 @@ function withTable(unit: Paragraph): unit is Paragraph & { table: StatementTable
 export function tableRoutes({ store }: { store: MetadataStore }): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook });
 
-  app.openapi(list, (c) => {
-    const doc = findDocument(store, c.req.param('id'));
-    return c.json({ documentId: doc.id, tables: store.tables(doc.id).filter(withTable).map(tableView) } satisfies TablesView, 200);
+  app.openapi(list, async (c) => {
+    const doc = await findDocument(store, c.req.param('id'));
+    return c.json({ documentId: doc.id, tables: (await store.tables(doc.id)).filter(withTable).map(tableView) } satisfies TablesView, 200);
   });
 
-  app.openapi(one, (c) => {
-    const doc = findDocument(store, c.req.param('id'));
+  app.openapi(one, async (c) => {
+    const doc = await findDocument(store, c.req.param('id'));
     const name = c.req.param('table');
-    const unit = store.tables(doc.id).find((t) => `${t.page}-${t.index}` === name);
+    const unit = (await store.tables(doc.id)).find((t) => `${t.page}-${t.index}` === name);
     if (!unit || !withTable(unit)) throw new ApiError(404, 'table_not_found', `Document ${doc.id} has no table ${name} (tables are named <page>-<index>; GET /tables lists them).`);
     const format = c.req.query('format') ?? 'json';
     if (format === 'csv') {

@@ -86,7 +86,7 @@ export async function extractPagesInThreads(
   pages: number[],
   limits: ExtractorLimits,
   onPage: (result: PageResult) => Promise<void> | void,
-  options: { signal?: AbortSignal; onPageStart?: (page: number) => void } = {},
+  options: { signal?: AbortSignal; onPageStart?: (page: number) => Promise<void> | void } = {},
 ): Promise<void> {
   const { signal, onPageStart } = options;
   let remaining = [...pages];
@@ -116,7 +116,9 @@ export async function extractPagesInThreads(
           onMessage: (message) => {
             if (message.type === 'page-started') {
               current = message.page;
-              onPageStart?.(message.page);
+              // Queued behind the pages before it, since a store's writes may be asynchronous.
+              const started = message.page;
+              chain = chain.then(() => onPageStart?.(started));
               clearTimeout(timer);
               timer = setTimeout(() => {
                 if (current !== null) deliver(emptyPage(current, `Page ${current} took longer than ${limits.pageTimeoutMs} ms and was skipped.`));

@@ -118,17 +118,17 @@ export async function buildDocumentIndex(
   embedder?: { name: string; embedder: TextEmbedder },
   options: IndexBuildOptions = {},
 ): Promise<{ units: number; key: string }> {
-  const all = store.paragraphs(docId);
-  store.setStructure(docId, all, structureDocument(all, store.pageGeometry(docId)));
+  const all = await store.paragraphs(docId);
+  await store.setStructure(docId, all, structureDocument(all, await store.pageGeometry(docId)));
   const rowUnits = options.rowUnits ?? true;
-  const parts = buildIndexParts(store.paragraphs(docId, { content: true }), rowUnits);
+  const parts = buildIndexParts(await store.paragraphs(docId, { content: true }), rowUnits);
   const { units, pages } = parts;
   const manifest: IndexManifest = {
     format: 'folio-document-index/2',
     units: units.length,
-    bm25: blobs.put(serializeBm25(parts.bm25)),
-    unitSparse: blobs.put(serializeSparse(parts.unitSparse)),
-    pageSparse: blobs.put(serializeSparse(parts.pageSparse)),
+    bm25: await blobs.put(serializeBm25(parts.bm25)),
+    unitSparse: await blobs.put(serializeSparse(parts.unitSparse)),
+    pageSparse: await blobs.put(serializeSparse(parts.pageSparse)),
     pages,
     rowUnits,
   };
@@ -136,10 +136,10 @@ export async function buildDocumentIndex(
     // A unit is embedded with its section title, the context a reader would have.
     const texts = units.map((unit) => [sectionTitle(unit), indexedText(unit)].filter(Boolean).join('\n'));
     const vectors = await embedder.embedder.embed(texts);
-    manifest.dense = blobs.put(serializeDense(buildDenseIndex(vectors, embedder.embedder.dimension, embedder.name)));
+    manifest.dense = await blobs.put(serializeDense(buildDenseIndex(vectors, embedder.embedder.dimension, embedder.name)));
   }
-  const key = blobs.put(Buffer.from(JSON.stringify(manifest)));
-  store.setIndexKey(docId, key);
+  const key = await blobs.put(Buffer.from(JSON.stringify(manifest)));
+  await store.setIndexKey(docId, key);
   return { units: units.length, key };
 }
 
@@ -152,14 +152,18 @@ function readManifest(bytes: Buffer): IndexManifest | null {
   }
 }
 
-export function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId: string): DocumentIndex | undefined {
-  const key = store.indexKeyOf(docId);
-  if (!key) return undefined;
-  const manifest = readManifest(blobs.get(key));
+export async function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId: string): Promise<DocumentIndex | undefined> {
+  const key = await store.indexKeyOf(docId);
+  return key ? loadIndexAt(store, blobs, docId, key) : undefined;
+}
+
+/** The index whose manifest is the blob `key`. */
+async function loadIndexAt(store: MetadataStore, blobs: BlobStore, docId: string, key: string): Promise<DocumentIndex> {
+  const manifest = readManifest(await blobs.get(key));
   if (!manifest) {
     throw new Error(`the index of ${docId} was written by an older Folio: rebuild it (re-run its ingestion)`);
   }
-  const paragraphs = store.paragraphs(docId, { content: true });
+  const paragraphs = await store.paragraphs(docId, { content: true });
   const units = manifest.rowUnits === false ? paragraphs : indexUnits(paragraphs);
   if (units.length !== manifest.units) {
     throw new Error(`index of ${docId} covers ${manifest.units} units but the stored paragraphs and their table rows make ${units.length}`);
@@ -167,17 +171,21 @@ export function loadDocumentIndex(store: MetadataStore, blobs: BlobStore, docId:
   return {
     docId,
     units,
-    bm25: deserializeBm25(blobs.get(manifest.bm25)),
-    unitSparse: deserializeSparse(blobs.get(manifest.unitSparse)),
-    pageSparse: deserializeSparse(blobs.get(manifest.pageSparse)),
-    dense: manifest.dense ? deserializeDense(blobs.get(manifest.dense)) : null,
+    bm25: deserializeBm25(await blobs.get(manifest.bm25)),
+    unitSparse: deserializeSparse(await blobs.get(manifest.unitSparse)),
+    pageSparse: deserializeSparse(await blobs.get(manifest.pageSparse)),
+    dense: manifest.dense ? deserializeDense(await blobs.get(manifest.dense)) : null,
     pages: manifest.pages,
     pageIndexOfUnit: pageIndexOf(units, manifest.pages),
   };
 }
 
+/**
+ * The indexes last asked for, in memory. Each question checks the document's index key (one
+ * small read), so a document re-indexed by any worker is served from its new index at once.
+ */
 export class DocumentIndexCache {
-  private readonly entries = new Map<string, DocumentIndex>();
+  private readonly entries = new Map<string, { key: string; index: DocumentIndex }>();
 
   constructor(
     private readonly store: MetadataStore,
@@ -186,20 +194,21 @@ export class DocumentIndexCache {
   ) {}
 
   /** The document's index, or undefined when it has none yet. */
-  get(docId: string): DocumentIndex | undefined {
+  async get(docId: string): Promise<DocumentIndex | undefined> {
+    const key = await this.store.indexKeyOf(docId);
     const cached = this.entries.get(docId);
-    if (cached) {
-      this.entries.delete(docId);
+    this.entries.delete(docId);
+    if (!key) return undefined;
+    if (cached?.key === key) {
       this.entries.set(docId, cached);
-      return cached;
+      return cached.index;
     }
-    const entry = loadDocumentIndex(this.store, this.blobs, docId);
-    if (!entry) return undefined;
-    this.entries.set(docId, entry);
+    const index = await loadIndexAt(this.store, this.blobs, docId, key);
+    this.entries.set(docId, { key, index });
     while (this.entries.size > this.capacity) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
     }
-    return entry;
+    return index;
   }
 }

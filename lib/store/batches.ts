@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS batch_documents (
 CREATE INDEX IF NOT EXISTS batch_documents_doc ON batch_documents (batch_id, doc_id);
 `;
 
-interface BatchDocumentRow {
+export interface BatchDocumentRow {
   position: number;
   doc_id: string;
   filename: string | null;
@@ -75,7 +75,56 @@ interface BatchDocumentRow {
   page_count: number | null;
 }
 
-export class BatchStore {
+/** Batches and their documents' outcomes, beside the documents in the metadata database. */
+export function toBatchDocument(row: BatchDocumentRow): BatchDocumentRecord {
+  return {
+    position: row.position,
+    docId: row.doc_id,
+    filename: row.filename,
+    outcome: row.outcome,
+    reason: row.reason,
+    alreadyReady: row.already_ready === 1,
+    status: row.status,
+    pagesDone: row.pages_done ?? 0,
+    pageCount: row.page_count,
+  };
+}
+
+export interface BatchStore {
+  /**
+   * Records a batch and its documents in order; a document named twice is kept once (its
+   * first place), since it is one workflow. Returns the number of distinct documents.
+   */
+  createBatch(id: string, docIds: string[]): Promise<number>;
+  getBatch(id: string): Promise<BatchRecord | undefined>;
+  /** Newest first. */
+  listBatches(limit?: number): Promise<BatchRecord[]>;
+  /** Documents [from, from + count) of the batch, with each one's current status. */
+  slice(batchId: string, from: number, count: number): Promise<BatchSliceItem[]>;
+  recordOutcomes(batchId: string, updates: BatchOutcomeUpdate[]): Promise<void>;
+  /** Records every document from `from` on that has no outcome yet as cancelled; returns how many. */
+  cancelRemaining(batchId: string, from: number, reason: string): Promise<number>;
+  /** The batch's documents in order, with outcome and each document's pages from the store. */
+  documents(batchId: string, from?: number, count?: number): Promise<BatchDocumentRecord[]>;
+  /**
+   * Outcomes so far; of the unsettled documents, those the store shows ingesting or indexing
+   * count as running, the rest as queued.
+   */
+  counts(batchId: string): Promise<BatchCounts>;
+  /** Pages stored and pages known over the batch's documents (a document not yet opened adds none). */
+  pages(batchId: string): Promise<{ done: number; total: number }>;
+}
+
+export interface BatchCounts {
+  queued: number;
+  running: number;
+  ready: number;
+  failed: number;
+  cancelled: number;
+  alreadyReady: number;
+}
+
+export class SqliteBatchStore implements BatchStore {
   /** The metadata store's database: a batch's documents are joined with the documents table. */
   constructor(private readonly db: Database.Database) {
     this.db.exec(SCHEMA);
@@ -85,7 +134,7 @@ export class BatchStore {
    * Records a batch and its documents in order; a document named twice is kept once (its
    * first place), since it is one workflow. Returns the number of distinct documents.
    */
-  createBatch(id: string, docIds: string[]): number {
+  async createBatch(id: string, docIds: string[]): Promise<number> {
     const distinct = [...new Set(docIds)];
     const insertDoc = this.db.prepare('INSERT INTO batch_documents (batch_id, position, doc_id) VALUES (?, ?, ?)');
     this.db.transaction(() => {
@@ -95,7 +144,7 @@ export class BatchStore {
     return distinct.length;
   }
 
-  getBatch(id: string): BatchRecord | undefined {
+  async getBatch(id: string): Promise<BatchRecord | undefined> {
     const row = this.db.prepare('SELECT id, total, created_at FROM batches WHERE id = ?').get(id) as
       | { id: string; total: number; created_at: string }
       | undefined;
@@ -103,7 +152,7 @@ export class BatchStore {
   }
 
   /** Newest first. */
-  listBatches(limit = 100): BatchRecord[] {
+  async listBatches(limit = 100): Promise<BatchRecord[]> {
     const rows = this.db.prepare('SELECT id, total, created_at FROM batches ORDER BY created_at DESC, id LIMIT ?').all(limit) as {
       id: string;
       total: number;
@@ -113,7 +162,7 @@ export class BatchStore {
   }
 
   /** Documents [from, from + count) of the batch, with each one's current status. */
-  slice(batchId: string, from: number, count: number): BatchSliceItem[] {
+  async slice(batchId: string, from: number, count: number): Promise<BatchSliceItem[]> {
     const rows = this.db
       .prepare(
         `SELECT b.position, b.doc_id, d.filename, d.status FROM batch_documents b LEFT JOIN documents d ON d.id = b.doc_id
@@ -123,7 +172,7 @@ export class BatchStore {
     return rows.map((row) => ({ position: row.position, docId: row.doc_id, filename: row.filename, status: row.status }));
   }
 
-  recordOutcomes(batchId: string, updates: BatchOutcomeUpdate[]): void {
+  async recordOutcomes(batchId: string, updates: BatchOutcomeUpdate[]): Promise<void> {
     const update = this.db.prepare('UPDATE batch_documents SET outcome = ?, reason = ?, already_ready = ? WHERE batch_id = ? AND doc_id = ?');
     this.db.transaction(() => {
       for (const u of updates) update.run(u.outcome, u.reason, u.alreadyReady ? 1 : 0, batchId, u.docId);
@@ -131,14 +180,14 @@ export class BatchStore {
   }
 
   /** Records every document from `from` on that has no outcome yet as cancelled; returns how many. */
-  cancelRemaining(batchId: string, from: number, reason: string): number {
+  async cancelRemaining(batchId: string, from: number, reason: string): Promise<number> {
     return this.db
       .prepare("UPDATE batch_documents SET outcome = 'cancelled', reason = ? WHERE batch_id = ? AND position >= ? AND outcome IS NULL")
       .run(reason, batchId, from).changes;
   }
 
   /** The batch's documents in order, with outcome and each document's pages from the store. */
-  documents(batchId: string, from = 0, count = 100_000): BatchDocumentRecord[] {
+  async documents(batchId: string, from = 0, count = 100_000): Promise<BatchDocumentRecord[]> {
     const rows = this.db
       .prepare(
         `SELECT b.position, b.doc_id, d.filename, b.outcome, b.reason, b.already_ready, d.status, d.page_count,
@@ -147,24 +196,14 @@ export class BatchStore {
          WHERE b.batch_id = ? AND b.position >= ? ORDER BY b.position LIMIT ?`,
       )
       .all(batchId, from, count) as BatchDocumentRow[];
-    return rows.map((row) => ({
-      position: row.position,
-      docId: row.doc_id,
-      filename: row.filename,
-      outcome: row.outcome,
-      reason: row.reason,
-      alreadyReady: row.already_ready === 1,
-      status: row.status,
-      pagesDone: row.pages_done ?? 0,
-      pageCount: row.page_count,
-    }));
+    return rows.map(toBatchDocument);
   }
 
   /**
    * Outcomes so far; of the unsettled documents, those the store shows ingesting or indexing
    * count as running, the rest as queued.
    */
-  counts(batchId: string): { queued: number; running: number; ready: number; failed: number; cancelled: number; alreadyReady: number } {
+  async counts(batchId: string): Promise<BatchCounts> {
     const row = this.db
       .prepare(
         `SELECT
@@ -176,12 +215,12 @@ export class BatchStore {
            COALESCE(SUM(b.already_ready), 0) AS alreadyReady
          FROM batch_documents b LEFT JOIN documents d ON d.id = b.doc_id WHERE b.batch_id = ?`,
       )
-      .get(batchId) as { queued: number; running: number; ready: number; failed: number; cancelled: number; alreadyReady: number };
+      .get(batchId) as BatchCounts;
     return row;
   }
 
   /** Pages stored and pages known over the batch's documents (a document not yet opened adds none). */
-  pages(batchId: string): { done: number; total: number } {
+  async pages(batchId: string): Promise<{ done: number; total: number }> {
     const row = this.db
       .prepare(
         `SELECT (SELECT COUNT(*) FROM pages p JOIN batch_documents b ON p.doc_id = b.doc_id WHERE b.batch_id = @batch) AS done,

@@ -1,7 +1,7 @@
 /**
- * SQLite metadata: documents, pages, paragraphs and an extraction log. The API and the worker
- * open the same file (WAL mode lets readers run while one writer writes). Every write is an
- * upsert keyed by (doc, page), so a retried activity never stores a page twice.
+ * The metadata store's interface, and its embedded implementation on SQLite: the API and the
+ * worker open the same file (WAL mode lets readers run while one writer writes), so this one
+ * needs them on one machine; lib/store/postgres.ts is the one for many.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -62,7 +62,7 @@ CREATE TABLE IF NOT EXISTS page_extractions (
 CREATE INDEX IF NOT EXISTS page_extractions_doc ON page_extractions (doc_id, page);
 `;
 
-interface DocumentRow {
+export interface DocumentRow {
   id: string;
   filename: string | null;
   bytes: number;
@@ -76,7 +76,7 @@ interface DocumentRow {
   pages_with_errors: number;
 }
 
-function toDocument(row: DocumentRow): DocumentRecord {
+export function toDocument(row: DocumentRow): DocumentRecord {
   return {
     id: row.id,
     filename: row.filename,
@@ -92,7 +92,7 @@ function toDocument(row: DocumentRow): DocumentRecord {
   };
 }
 
-interface ParagraphRow {
+export interface ParagraphRow {
   page: number;
   idx: number;
   x0: number;
@@ -113,7 +113,7 @@ interface ParagraphRow {
   bold: number | null;
 }
 
-function toParagraph(row: ParagraphRow): Paragraph {
+export function toParagraph(row: ParagraphRow): Paragraph {
   return {
     page: row.page,
     index: row.idx,
@@ -147,7 +147,60 @@ export interface StoredPage {
   ocr?: boolean;
 }
 
-export class MetadataStore {
+/** The structure pass's verdict on one unit. */
+export interface UnitStructure {
+  kind: string;
+  level: number | null;
+  section: string[];
+  caption: string | null;
+  references: string[];
+}
+
+/**
+ * Documents, pages, paragraphs and the extraction log, wherever they live (an SQLite file, or
+ * PostgreSQL shared by many machines). Every write is an upsert keyed by (doc, page), so a
+ * retried activity never stores a page twice.
+ */
+export interface MetadataStore {
+  close(): Promise<void>;
+  /** Inserts a new document; returns false when it already exists (same bytes, same id). */
+  insertDocument(doc: { id: string; filename: string | null; bytes: number }): Promise<boolean>;
+  getDocument(id: string): Promise<DocumentRecord | undefined>;
+  /** Newest first. */
+  listDocuments(): Promise<DocumentRecord[]>;
+  documentsWithStatus(status: DocumentStatus): Promise<string[]>;
+  setStatus(id: string, status: DocumentStatus, failureReason?: string | null): Promise<void>;
+  setInspection(id: string, info: { pageCount: number; title: string | null }): Promise<void>;
+  setIndexKey(id: string, indexKey: string): Promise<void>;
+  indexKeyOf(id: string): Promise<string | null>;
+  /** Pages of the document already stored, ascending. */
+  storedPages(docId: string): Promise<number[]>;
+  logExtractionStart(docId: string, page: number): Promise<void>;
+  /** How many times extraction of each page started, by page number. */
+  extractionCounts(docId: string): Promise<Map<number, number>>;
+  /** Stores one page and its paragraphs atomically; replaces an earlier copy of the page. */
+  savePage(docId: string, page: StoredPage): Promise<void>;
+  getPage(docId: string, page: number): Promise<PageRecord | undefined>;
+  /** Records a page's visual tokens (blob key) and the stage's ledger; a rerun overwrites both. */
+  setVisualTokens(docId: string, page: number, key: string, ledger: object): Promise<void>;
+  visualTokens(docId: string, page: number): Promise<{ key: string; ledger: Record<string, unknown> } | undefined>;
+  /**
+   * Paragraphs of the document in (page, reading order). `content` leaves out running
+   * headers and footers, which are not part of what the document says.
+   */
+  paragraphs(docId: string, options?: { content?: boolean }): Promise<Paragraph[]>;
+  pageParagraphs(docId: string, page: number): Promise<Paragraph[]>;
+  /** The document's tables that carry their data, in (page, reading order). */
+  tables(docId: string): Promise<Paragraph[]>;
+  /** A figure unit by page and reading-order index. */
+  figure(docId: string, page: number, index: number): Promise<Paragraph | undefined>;
+  /** Page heights, for the structure pass. */
+  pageGeometry(docId: string): Promise<{ page: number; height: number }[]>;
+  /** Records the structure pass's verdict on every paragraph (same order as `paragraphs`). */
+  setStructure(docId: string, units: readonly Paragraph[], structure: readonly UnitStructure[]): Promise<void>;
+}
+
+export class SqliteMetadataStore implements MetadataStore {
   readonly db: Database.Database;
 
   constructor(file: string) {
@@ -187,12 +240,12 @@ export class MetadataStore {
     if (!pageColumns.has('visual_ledger')) this.db.exec('ALTER TABLE pages ADD COLUMN visual_ledger TEXT');
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.db.close();
   }
 
   /** Inserts a new document; returns false when it already exists (same bytes, same id). */
-  insertDocument(doc: { id: string; filename: string | null; bytes: number }): boolean {
+  async insertDocument(doc: { id: string; filename: string | null; bytes: number }): Promise<boolean> {
     const now = new Date().toISOString();
     const result = this.db
       .prepare(
@@ -203,7 +256,7 @@ export class MetadataStore {
     return result.changes === 1;
   }
 
-  getDocument(id: string): DocumentRecord | undefined {
+  async getDocument(id: string): Promise<DocumentRecord | undefined> {
     const row = this.db
       .prepare(
         `SELECT d.*, (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id) AS pages_done,
@@ -214,7 +267,7 @@ export class MetadataStore {
     return row ? toDocument(row) : undefined;
   }
 
-  listDocuments(): DocumentRecord[] {
+  async listDocuments(): Promise<DocumentRecord[]> {
     const rows = this.db
       .prepare(
         `SELECT d.*, (SELECT COUNT(*) FROM pages p WHERE p.doc_id = d.id) AS pages_done,
@@ -225,31 +278,31 @@ export class MetadataStore {
     return rows.map(toDocument);
   }
 
-  documentsWithStatus(status: DocumentStatus): string[] {
+  async documentsWithStatus(status: DocumentStatus): Promise<string[]> {
     return (
       this.db.prepare('SELECT id FROM documents WHERE status = ?').all(status) as { id: string }[]
     ).map((row) => row.id);
   }
 
-  setStatus(id: string, status: DocumentStatus, failureReason: string | null = null): void {
+  async setStatus(id: string, status: DocumentStatus, failureReason: string | null = null): Promise<void> {
     this.db
       .prepare('UPDATE documents SET status = ?, failure_reason = ?, updated_at = ? WHERE id = ?')
       .run(status, failureReason, new Date().toISOString(), id);
   }
 
-  setInspection(id: string, info: { pageCount: number; title: string | null }): void {
+  async setInspection(id: string, info: { pageCount: number; title: string | null }): Promise<void> {
     this.db
       .prepare('UPDATE documents SET page_count = ?, title = ?, updated_at = ? WHERE id = ?')
       .run(info.pageCount, info.title, new Date().toISOString(), id);
   }
 
-  setIndexKey(id: string, indexKey: string): void {
+  async setIndexKey(id: string, indexKey: string): Promise<void> {
     this.db
       .prepare('UPDATE documents SET index_key = ?, updated_at = ? WHERE id = ?')
       .run(indexKey, new Date().toISOString(), id);
   }
 
-  indexKeyOf(id: string): string | null {
+  async indexKeyOf(id: string): Promise<string | null> {
     const row = this.db.prepare('SELECT index_key FROM documents WHERE id = ?').get(id) as
       | { index_key: string | null }
       | undefined;
@@ -257,7 +310,7 @@ export class MetadataStore {
   }
 
   /** Pages of the document already stored, ascending. */
-  storedPages(docId: string): number[] {
+  async storedPages(docId: string): Promise<number[]> {
     return (
       this.db.prepare('SELECT page FROM pages WHERE doc_id = ? ORDER BY page').all(docId) as {
         page: number;
@@ -265,14 +318,14 @@ export class MetadataStore {
     ).map((row) => row.page);
   }
 
-  logExtractionStart(docId: string, page: number): void {
+  async logExtractionStart(docId: string, page: number): Promise<void> {
     this.db
       .prepare('INSERT INTO page_extractions (doc_id, page, started_at) VALUES (?, ?, ?)')
       .run(docId, page, new Date().toISOString());
   }
 
   /** How many times extraction of each page started, by page number. */
-  extractionCounts(docId: string): Map<number, number> {
+  async extractionCounts(docId: string): Promise<Map<number, number>> {
     const rows = this.db
       .prepare('SELECT page, COUNT(*) AS n FROM page_extractions WHERE doc_id = ? GROUP BY page')
       .all(docId) as { page: number; n: number }[];
@@ -280,7 +333,7 @@ export class MetadataStore {
   }
 
   /** Stores one page and its paragraphs atomically; replaces an earlier copy of the page. */
-  savePage(docId: string, page: StoredPage): void {
+  async savePage(docId: string, page: StoredPage): Promise<void> {
     const save = this.db.transaction((p: StoredPage) => {
       this.db.prepare('DELETE FROM paragraphs WHERE doc_id = ? AND page = ?').run(docId, p.page);
       const insert = this.db.prepare(
@@ -317,7 +370,7 @@ export class MetadataStore {
     save(page);
   }
 
-  getPage(docId: string, page: number): PageRecord | undefined {
+  async getPage(docId: string, page: number): Promise<PageRecord | undefined> {
     const row = this.db
       .prepare(
         `SELECT page, width, height, thumbnail_key, paragraph_count, error, crops, ocr FROM pages
@@ -350,11 +403,11 @@ export class MetadataStore {
   }
 
   /** Records a page's visual tokens (blob key) and the stage's ledger; a rerun overwrites both. */
-  setVisualTokens(docId: string, page: number, key: string, ledger: object): void {
+  async setVisualTokens(docId: string, page: number, key: string, ledger: object): Promise<void> {
     this.db.prepare('UPDATE pages SET visual_tokens_key = ?, visual_ledger = ? WHERE doc_id = ? AND page = ?').run(key, JSON.stringify(ledger), docId, page);
   }
 
-  visualTokens(docId: string, page: number): { key: string; ledger: Record<string, unknown> } | undefined {
+  async visualTokens(docId: string, page: number): Promise<{ key: string; ledger: Record<string, unknown> } | undefined> {
     const row = this.db.prepare('SELECT visual_tokens_key, visual_ledger FROM pages WHERE doc_id = ? AND page = ?').get(docId, page) as
       | { visual_tokens_key: string | null; visual_ledger: string | null }
       | undefined;
@@ -366,7 +419,7 @@ export class MetadataStore {
    * Paragraphs of the document in (page, reading order). `content` leaves out running
    * headers and footers, which are not part of what the document says.
    */
-  paragraphs(docId: string, options: { content?: boolean } = {}): Paragraph[] {
+  async paragraphs(docId: string, options: { content?: boolean } = {}): Promise<Paragraph[]> {
     const rows = this.db
       .prepare(
         `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, table_data, caption, image_key, refs, bold FROM paragraphs
@@ -377,7 +430,7 @@ export class MetadataStore {
     return rows.map(toParagraph);
   }
 
-  pageParagraphs(docId: string, page: number): Paragraph[] {
+  async pageParagraphs(docId: string, page: number): Promise<Paragraph[]> {
     const rows = this.db
       .prepare(
         `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, table_data, caption, image_key, refs, bold FROM paragraphs
@@ -388,7 +441,7 @@ export class MetadataStore {
   }
 
   /** The document's tables that carry their data, in (page, reading order). */
-  tables(docId: string): Paragraph[] {
+  async tables(docId: string): Promise<Paragraph[]> {
     const rows = this.db
       .prepare(
         `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, table_data, caption, image_key, refs, bold FROM paragraphs
@@ -399,7 +452,7 @@ export class MetadataStore {
   }
 
   /** A figure unit by page and reading-order index. */
-  figure(docId: string, page: number, index: number): Paragraph | undefined {
+  async figure(docId: string, page: number, index: number): Promise<Paragraph | undefined> {
     const row = this.db
       .prepare(
         `SELECT page, idx, x0, y0, x1, y1, text, size, lines, kind, level, section, cells, table_data, caption, image_key, refs, bold FROM paragraphs
@@ -410,16 +463,12 @@ export class MetadataStore {
   }
 
   /** Page heights, for the structure pass. */
-  pageGeometry(docId: string): { page: number; height: number }[] {
+  async pageGeometry(docId: string): Promise<{ page: number; height: number }[]> {
     return this.db.prepare('SELECT page, height FROM pages WHERE doc_id = ? ORDER BY page').all(docId) as { page: number; height: number }[];
   }
 
   /** Records the structure pass's verdict on every paragraph (same order as `paragraphs`). */
-  setStructure(
-    docId: string,
-    units: readonly Paragraph[],
-    structure: readonly { kind: string; level: number | null; section: string[]; caption: string | null; references: string[] }[],
-  ): void {
+  async setStructure(docId: string, units: readonly Paragraph[], structure: readonly UnitStructure[]): Promise<void> {
     const update = this.db.prepare('UPDATE paragraphs SET kind = ?, level = ?, section = ?, caption = ?, refs = ? WHERE doc_id = ? AND page = ? AND idx = ?');
     this.db.transaction(() => {
       units.forEach((unit, i) => {

@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { type BatchCreatedView, type BatchView, batchIsClosed } from '../../api/views.ts';
-import { MetadataStore } from '../../lib/store/metadata.ts';
+import { SqliteMetadataStore } from '../../lib/store/metadata.ts';
 import { freePort } from '../../lib/temporal/dev-server.ts';
 import { corpus, projectRoot, startStack } from '../helpers/stack.ts';
 
@@ -66,7 +66,7 @@ async function waitForBatch(url: string, id: string, timeoutMs: number, until: (
 const settled = (view: BatchView) => batchIsClosed(view.phase);
 
 /** The batch's result: the hostile file failed alone, every other document ready, each page stored once. */
-function checkOutcome(view: BatchView, dataDir: string): void {
+async function checkOutcome(view: BatchView, dataDir: string): Promise<void> {
   assert.equal(view.phase, 'done');
   assert.equal(view.documents.length, GOOD.length + 1);
   const failed = view.documents.filter((doc) => doc.outcome !== 'ready');
@@ -75,17 +75,17 @@ function checkOutcome(view: BatchView, dataDir: string): void {
     [path.basename(HOSTILE)],
   );
   assert.match(failed[0].reason ?? '', /damaged/);
-  const store = new MetadataStore(path.join(dataDir, 'folio.sqlite'));
+  const store = new SqliteMetadataStore(path.join(dataDir, 'folio.sqlite'));
   try {
     for (const doc of view.documents.filter((d) => d.outcome === 'ready')) {
-      const total = store.getDocument(doc.id)?.pageCount ?? 0;
+      const total = (await store.getDocument(doc.id))?.pageCount ?? 0;
       assert.ok(total > 0);
-      assert.deepEqual(store.storedPages(doc.id), Array.from({ length: total }, (_, i) => i + 1), `${doc.filename}: every page stored`);
+      assert.deepEqual(await store.storedPages(doc.id), Array.from({ length: total }, (_, i) => i + 1), `${doc.filename}: every page stored`);
       const rows = store.db.prepare('SELECT COUNT(*) AS n FROM pages WHERE doc_id = ?').get(doc.id) as { n: number };
       assert.equal(rows.n, total, `${doc.filename}: each page once`);
     }
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -112,7 +112,7 @@ describe('batch faults', () => {
         await stack.startWorker();
       }
       const view = await waitForBatch(stack.api.url, created.id, 900_000, settled);
-      checkOutcome(view, stack.config.dataDir);
+      await checkOutcome(view, stack.config.dataDir);
     } finally {
       await stack.stop();
     }
@@ -163,7 +163,7 @@ describe('batch faults', () => {
       assert.notEqual(devServerChild(start.pid as number), server);
 
       const view = await waitForBatch(url, created.id, 900_000, settled);
-      checkOutcome(view, dataDir);
+      await checkOutcome(view, dataDir);
     } finally {
       const exited = new Promise((resolve) => start.once('exit', resolve));
       if (start.exitCode === null) start.kill('SIGTERM');

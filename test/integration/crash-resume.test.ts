@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { MetadataStore } from '../../lib/store/metadata.ts';
+import { SqliteMetadataStore } from '../../lib/store/metadata.ts';
 import { corpus, startStack, type TestStack, uploadPdf, waitForDocument } from '../helpers/stack.ts';
 
 const OCTAVE = path.join(corpus, 'qa', 'pdfs', 'octave.pdf');
@@ -35,9 +35,9 @@ describe('crash and resume (octave.pdf)', () => {
     stack.worker.kill('SIGKILL');
     await killed;
 
-    const store = new MetadataStore(path.join(stack.config.dataDir, 'folio.sqlite'));
+    const store = new SqliteMetadataStore(path.join(stack.config.dataDir, 'folio.sqlite'));
     try {
-      const storedBeforeKill = store.storedPages(docId);
+      const storedBeforeKill = await store.storedPages(docId);
       assert.ok(storedBeforeKill.length >= 150 && storedBeforeKill.length < PAGES, `stored before kill: ${storedBeforeKill.length}`);
 
       await stack.startWorker();
@@ -45,7 +45,7 @@ describe('crash and resume (octave.pdf)', () => {
       assert.equal(done.status, 'ready', done.failureReason ?? '');
       assert.deepEqual(done.pages, { done: PAGES, total: PAGES, withErrors: 0 });
 
-      const stored = store.storedPages(docId);
+      const stored = await store.storedPages(docId);
       assert.deepEqual(stored, Array.from({ length: PAGES }, (_, i) => i + 1), 'every page stored exactly once');
       const pageRows = store.db.prepare('SELECT COUNT(*) AS n FROM pages WHERE doc_id = ?').get(docId) as { n: number };
       assert.equal(pageRows.n, PAGES);
@@ -54,7 +54,7 @@ describe('crash and resume (octave.pdf)', () => {
         .get(docId) as { n: number };
       assert.equal(withoutThumbnail.n, 0);
 
-      const counts = store.extractionCounts(docId);
+      const counts = await store.extractionCounts(docId);
       const reExtractedStored = storedBeforeKill.filter((page) => (counts.get(page) ?? 0) !== 1);
       assert.deepEqual(reExtractedStored, [], 'pages stored before the kill were extracted again');
       for (let page = 1; page <= PAGES; page++) assert.ok((counts.get(page) ?? 0) >= 1, `page ${page} never extracted`);
@@ -63,7 +63,7 @@ describe('crash and resume (octave.pdf)', () => {
       // Only pages in flight at the moment of the kill may be extracted twice: at most one per running batch.
       assert.ok(extractedTwice <= stack.config.ingest.batchParallelism, `extracted twice: ${extractedTwice}`);
     } finally {
-      store.close();
+      await store.close();
     }
   });
 });

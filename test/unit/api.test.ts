@@ -55,13 +55,13 @@ describe('api', () => {
     const first = await app.request('/v1/documents?filename=a.pdf', { method: 'POST', body: pdfBytes });
     assert.equal(first.status, 202);
     const { id } = (await first.json()) as { id: string };
-    assert.ok(stores.blobs.has(id));
-    assert.equal(stores.store.getDocument(id)?.filename, 'a.pdf');
+    assert.ok(await stores.blobs.has(id));
+    assert.equal((await stores.store.getDocument(id))?.filename, 'a.pdf');
     assert.deepEqual(
       started.map((s) => s.workflowId),
       [`ingest-${id}`],
     );
-    stores.store.setStatus(id, 'ingesting');
+    await stores.store.setStatus(id, 'ingesting');
     const second = await app.request('/v1/documents', { method: 'POST', body: pdfBytes });
     assert.equal(second.status, 200);
     assert.equal(started.length, 1);
@@ -101,14 +101,14 @@ describe('api', () => {
     const { app, stores } = appWith({});
     const upload = await app.request('/v1/documents', { method: 'POST', body: new TextEncoder().encode('%PDF-1.4 pages') });
     const { id } = (await upload.json()) as { id: string };
-    stores.store.savePage(id, { page: 1, width: 612, height: 792, thumbnailKey: null, paragraphs: [], error: null, crops: null });
-    const doc = findDocument(stores.store, id);
-    assert.equal(findPage(stores.store, doc, '1').page, 1);
-    assert.equal(findPage(stores.store, doc, '01').page, 1);
+    await stores.store.savePage(id, { page: 1, width: 612, height: 792, thumbnailKey: null, paragraphs: [], error: null, crops: null });
+    const doc = await findDocument(stores.store, id);
+    assert.equal((await findPage(stores.store, doc, '1')).page, 1);
+    assert.equal((await findPage(stores.store, doc, '01')).page, 1);
     for (const n of ['0', '-1', '1.5', 'one', '2']) {
-      assert.throws(() => findPage(stores.store, doc, n), (error: unknown) => error instanceof ApiError && error.status === 404 && error.code === 'page_not_found');
+      await assert.rejects(findPage(stores.store, doc, n), (error: unknown) => error instanceof ApiError && error.status === 404 && error.code === 'page_not_found');
     }
-    assert.throws(() => findDocument(stores.store, 'abc'), (error: unknown) => error instanceof ApiError && error.code === 'document_not_found');
+    await assert.rejects(findDocument(stores.store, 'abc'), (error: unknown) => error instanceof ApiError && error.code === 'document_not_found');
     const code = async (url: string) => ((await (await app.request(url)).json()) as { error: { code: string } }).error.code;
     assert.equal(await code(`/v1/documents/${id}/pages/1.5`), 'invalid_request', 'a page number is a whole number');
     assert.equal(await code(`/v1/documents/${id}/pages/1/thumbnail.png`), 'thumbnail_missing');

@@ -1,5 +1,5 @@
 /**
- * Batches without Temporal: the batch store on a real SQLite file, the batch routes' validation
+ * Batches without Temporal (the batch store's own tests are in stores.test.ts): the batch routes' validation
  * and start with a stand-in client that records the workflows it was asked to start, the CLI's
  * file collection and its progress, finished-document and summary lines.
  */
@@ -21,59 +21,6 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-batches-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const id = (c: string) => c.repeat(64);
-const page = (n: number) => ({ page: n, width: 612, height: 792, thumbnailKey: null, error: null, paragraphs: [] });
-
-describe('batch store', () => {
-  it('keeps a batch in order, each document once, and reads it a slice at a time with current statuses', () => {
-    const { store, batches } = openStores(path.join(dir, 'store'));
-    for (const c of ['a', 'b', 'c']) store.insertDocument({ id: id(c), filename: `${c}.pdf`, bytes: 1 });
-    store.setStatus(id('b'), 'ready');
-    assert.equal(batches.createBatch('batch-1', [id('a'), id('b'), id('a'), id('c')]), 3);
-    assert.equal(batches.getBatch('batch-1')?.total, 3);
-    assert.deepEqual(
-      batches.slice('batch-1', 0, 2).map((item) => [item.position, item.docId, item.filename, item.status]),
-      [
-        [0, id('a'), 'a.pdf', 'queued'],
-        [1, id('b'), 'b.pdf', 'ready'],
-      ],
-    );
-    assert.deepEqual(
-      batches.slice('batch-1', 2, 10).map((item) => item.docId),
-      [id('c')],
-    );
-    assert.deepEqual(batches.slice('batch-1', 3, 10), []);
-    store.close();
-  });
-
-  it('records outcomes, counts them, sums pages, and cancels only what is left', () => {
-    const { store, batches } = openStores(path.join(dir, 'store'));
-    store.setInspection(id('a'), { pageCount: 3, title: null });
-    store.savePage(id('a'), page(1));
-    store.savePage(id('a'), page(2));
-    store.setStatus(id('a'), 'ingesting');
-    assert.deepEqual(batches.pages('batch-1'), { done: 2, total: 3 });
-    assert.deepEqual(batches.counts('batch-1'), { queued: 2, running: 1, ready: 0, failed: 0, cancelled: 0, alreadyReady: 0 });
-
-    batches.recordOutcomes('batch-1', [{ docId: id('b'), outcome: 'ready', reason: null, alreadyReady: true }]);
-    assert.equal(batches.cancelRemaining('batch-1', 0, 'stopped'), 2);
-    assert.equal(batches.cancelRemaining('batch-1', 0, 'stopped'), 0, 'a settled document is not cancelled again');
-    assert.deepEqual(batches.counts('batch-1'), { queued: 0, running: 0, ready: 1, failed: 0, cancelled: 2, alreadyReady: 1 });
-    const docs = batches.documents('batch-1');
-    assert.deepEqual(
-      docs.map((doc) => [doc.docId, doc.outcome, doc.reason, doc.alreadyReady, doc.pagesDone, doc.pageCount]),
-      [
-        [id('a'), 'cancelled', 'stopped', false, 2, 3],
-        [id('b'), 'ready', null, true, 0, null],
-        [id('c'), 'cancelled', 'stopped', false, 0, null],
-      ],
-    );
-    assert.deepEqual(
-      batches.listBatches().map((b) => b.id),
-      ['batch-1'],
-    );
-    store.close();
-  });
-});
 
 describe('batch routes', () => {
   function appWith() {
@@ -131,7 +78,7 @@ describe('batch routes', () => {
     assert.equal(started[0].workflowId, created.id);
     const input = started[0].args[0] as BatchInput;
     assert.deepEqual([input.total, input.window, input.continueAsNewAfter, input.searchAttributes], [2, 3, 7, true]);
-    assert.equal(stores.store.getDocument(created.documents[0].id)?.status, 'queued');
+    assert.equal((await stores.store.getDocument(created.documents[0].id))?.status, 'queued');
 
     // Deferred single uploads (the CLI's way), then a JSON batch over them.
     const deferred = await app.request('/v1/documents?ingest=false&filename=three.pdf', { method: 'POST', body: pdf('three') });
@@ -149,7 +96,7 @@ describe('batch routes', () => {
 });
 
 describe('folio ingest over folders', () => {
-  it('collects PDFs under folders recursively, sorted, each once; a named file whatever its name', () => {
+  it('collects PDFs under folders recursively, sorted, each once; a named file whatever its name', async () => {
     const root = path.join(dir, 'tree');
     fs.mkdirSync(path.join(root, 'b', 'c'), { recursive: true });
     for (const file of ['z.pdf', 'b/a.PDF', 'b/c/d.pdf', 'b/notes.txt', 'named.bin']) fs.writeFileSync(path.join(root, file), 'x');
@@ -158,7 +105,7 @@ describe('folio ingest over folders', () => {
     assert.throws(() => collectPdfs([path.join(root, 'missing')]), /No such file or folder/);
   });
 
-  it('draws progress with documents, pages, rate and ETA; lines per document; a summary table', () => {
+  it('draws progress with documents, pages, rate and ETA; lines per document; a summary table', async () => {
     const counts = { total: 10, queued: 5, running: 2, ready: 2, failed: 1, cancelled: 0, alreadyReady: 0 };
     const line = progressLine({ counts, pages: { done: 120, total: 300 } }, 30, 10);
     assert.equal(line, '[###-------] 3/10 documents (2 running, 1 failed), 120/300 pages, 4.0 pages/s, ETA 1m10s');

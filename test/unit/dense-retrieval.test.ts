@@ -12,8 +12,8 @@ import { loadOnnxSentenceEmbedder } from '../../models/embed/onnx-embedder.ts';
 import { buildDenseIndex, deserializeDense, scoreDense, serializeDense } from '../../models/retrieval/dense.ts';
 import { buildDocumentIndex, loadDocumentIndex } from '../../lib/retrieval/document-index.ts';
 import { retrieve } from '../../lib/retrieval/retrieve.ts';
-import { BlobStore } from '../../lib/store/blobs.ts';
-import { MetadataStore } from '../../lib/store/metadata.ts';
+import { FolderBlobStore } from '../../lib/store/blobs.ts';
+import { SqliteMetadataStore } from '../../lib/store/metadata.ts';
 import { TINY_VOCAB, writeTinyEmbedder } from '../helpers/tiny-embedder.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'folio-dense-'));
@@ -35,14 +35,14 @@ describe('dense scoring', () => {
     const modelDir = path.join(dir, 'tiny');
     await writeTinyEmbedder(modelDir);
     const embedder = await loadOnnxSentenceEmbedder(modelDir);
-    const store = new MetadataStore(path.join(dir, 'meta.sqlite'));
-    const blobs = new BlobStore(path.join(dir, 'blobs'));
+    const store = new SqliteMetadataStore(path.join(dir, 'meta.sqlite'));
+    const blobs = new FolderBlobStore(path.join(dir, 'blobs'));
     const docId = 'd'.repeat(64);
-    store.insertDocument({ id: docId, filename: null, bytes: 1 });
+    await store.insertDocument({ id: docId, filename: null, bytes: 1 });
     // Texts from the tiny vocabulary so the embeddings differ meaningfully.
     const words = TINY_VOCAB.filter((w) => /^[a-z]+$/.test(w));
     const texts = [0, 1, 2, 3].map((i) => words.slice(i * 3, i * 3 + 3).join(' '));
-    store.savePage(docId, {
+    await store.savePage(docId, {
       page: 1,
       width: 600,
       height: 800,
@@ -51,7 +51,7 @@ describe('dense scoring', () => {
       paragraphs: texts.map((text, index) => ({ page: 1, index, bbox: [50, 100 + 40 * index, 500, 120 + 40 * index] as [number, number, number, number], text, size: 10, lines: 1 })),
     });
     await buildDocumentIndex(store, blobs, docId, { name: 'tiny', embedder });
-    const index = loadDocumentIndex(store, blobs, docId);
+    const index = await loadDocumentIndex(store, blobs, docId);
     assert.ok(index?.dense, 'the index carries unit embeddings');
     assert.equal(index.dense.model, 'tiny');
     assert.equal(index.dense.vectors.length, texts.length * embedder.dimension);
@@ -64,6 +64,6 @@ describe('dense scoring', () => {
     // Without a question vector the dense scorer sits out rather than guessing.
     assert.deepEqual(retrieve(index, question, ['dense', 'sparse']).scorers, ['sparse']);
     await embedder.release();
-    store.close();
+    await store.close();
   });
 });

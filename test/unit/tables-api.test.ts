@@ -20,7 +20,7 @@ describe('tables API', () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir });
     const stores = openStores(config.dataDir);
     const docId = 'd'.repeat(64);
-    stores.store.insertDocument({ id: docId, filename: 'filing.pdf', bytes: 1 });
+    await stores.store.insertDocument({ id: docId, filename: 'filing.pdf', bytes: 1 });
     const table = makeStatement({
       page: 3,
       title: 'CONSOLIDATED STATEMENTS OF OPERATIONS',
@@ -31,7 +31,7 @@ describe('tables API', () => {
         { label: 'Other income (expense), net', cells: ['(1,197)', null] },
       ],
     });
-    stores.store.savePage(docId, { page: 3, width: 612, height: 792, thumbnailKey: null, error: null, crops: null, paragraphs: [textParagraph(3, 0, 'Results of operations'), tableParagraph(table, 1)] });
+    await stores.store.savePage(docId, { page: 3, width: 612, height: 792, thumbnailKey: null, error: null, crops: null, paragraphs: [textParagraph(3, 0, 'Results of operations'), tableParagraph(table, 1)] });
     const app = createApp({ ...appSettingsOf(config), client: {} as Client, indexes: new DocumentIndexCache(stores.store, stores.blobs), ...stores });
 
     const list = (await (await app.request(`/v1/documents/${docId}/tables`)).json()) as TablesView;
@@ -49,6 +49,6 @@ describe('tables API', () => {
 
     assert.equal((await app.request(`/v1/documents/${docId}/tables/3-0`)).status, 404);
     assert.equal((await app.request(`/v1/documents/${docId}/tables/3-1?format=xml`)).status, 400);
-    stores.store.close();
+    await stores.store.close();
   });
 });

@@ -197,11 +197,11 @@ describe('visual tokens: activity work and route', () => {
     const config = loadConfig({ FOLIO_DATA_DIR: dir });
     const stores = openStores(config.dataDir);
     const docId = 'a'.repeat(64);
-    stores.store.insertDocument({ id: docId, filename: 'x.pdf', bytes: 1 });
+    await stores.store.insertDocument({ id: docId, filename: 'x.pdf', bytes: 1 });
     const pngs = await Promise.all(images.map((im) => sharp(im.data, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toBuffer()));
-    const keys = pngs.map((png) => stores.blobs.put(png));
-    stores.store.savePage(docId, { page: 1, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: { plan, keys } });
-    stores.store.savePage(docId, { page: 2, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: null });
+    const keys = await Promise.all(pngs.map((png) => stores.blobs.put(png)));
+    await stores.store.savePage(docId, { page: 1, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: { plan, keys } });
+    await stores.store.savePage(docId, { page: 2, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: null });
 
     const beats: number[] = [];
     const first = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, (d) => beats.push(d.page));
@@ -233,7 +233,7 @@ describe('visual tokens: activity work and route', () => {
 
     assert.equal((await app.request(`/v1/documents/${docId}/pages/2/tokens`)).status, 404);
     assert.equal((await app.request(`/v1/documents/${docId}/pages/9/tokens`)).status, 404);
-    stores.store.close();
+    await stores.store.close();
   });
 
   it('does nothing when the stage is off', async () => {
@@ -241,7 +241,7 @@ describe('visual tokens: activity work and route', () => {
     const stores = openStores(config.dataDir);
     const summary = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId: 'b'.repeat(64), firstPage: 1, lastPage: 3 }, () => {});
     assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 3]);
-    stores.store.close();
+    await stores.store.close();
     assert.throws(() => loadConfig({ FOLIO_VISUAL_RETENTION: '1.5' }), /FOLIO_VISUAL_RETENTION/);
   });
 
@@ -251,6 +251,6 @@ describe('visual tokens: activity work and route', () => {
     const summary = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId: 'c'.repeat(64), firstPage: 1, lastPage: 2 }, () => {});
     assert.deepEqual([summary.pagesEncoded, summary.pagesSkipped], [0, 2]);
     assert.match(summary.encoderError ?? '', /none of model\.onnx/);
-    stores.store.close();
+    await stores.store.close();
   });
 });
