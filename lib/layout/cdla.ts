@@ -42,6 +42,20 @@ export async function createLayoutDetector(file: string): Promise<LayoutDetector
   }
 }
 
+const detectors = new Map<string, Promise<LayoutDetector>>();
+
+/** The detector for `file`, loaded on first use and kept for the thread's life (pages come one after another). */
+export function layoutDetector(file: string): Promise<LayoutDetector> {
+  let detector = detectors.get(file);
+  if (!detector) {
+    detector = createLayoutDetector(file);
+    // A failed load is not kept: the next page tries again and reports its own failure.
+    detector.catch(() => detectors.delete(file));
+    detectors.set(file, detector);
+  }
+  return detector;
+}
+
 export async function closeLayoutDetector(detector: LayoutDetector): Promise<void> {
   await detector.session.release();
 }
