@@ -57,15 +57,15 @@ function option(name: string, fallback: string): string {
 const json = process.argv.includes('--json');
 const verbose = process.argv.includes('--verbose');
 const goldFile = option('gold', path.join(here, 'tables-gold.jsonl'));
-const pdfDir = option('pdfs', path.join(corpus, 'finance', 'pdfs'));
+export const pdfDir = option('pdfs', path.join(corpus, 'finance', 'pdfs'));
 
-interface Triple {
+export interface Triple {
   label: string;
   period: string;
   value: number;
 }
 
-interface GoldLine extends Triple {
+export interface GoldLine extends Triple {
   doc: string;
   page: number;
 }
@@ -82,7 +82,7 @@ function normaliseLabel(label: string): string {
 
 const key = (t: Triple) => `${normaliseLabel(t.label)}|${t.period}|${String(t.value)}`;
 
-interface Score {
+export interface Score {
   gold: number;
   found: number;
   correct: number;
@@ -90,7 +90,7 @@ interface Score {
   spurious: Triple[];
 }
 
-function score(gold: Triple[], found: Triple[]): Score {
+export function score(gold: Triple[], found: Triple[]): Score {
   const left = new Map<string, number>();
   for (const t of gold) left.set(key(t), (left.get(key(t)) ?? 0) + 1);
   const spurious: Triple[] = [];
@@ -111,7 +111,7 @@ function score(gold: Triple[], found: Triple[]): Score {
   return { gold: gold.length, found: found.length, correct, missed, spurious };
 }
 
-const usable = (t: Triple) => normaliseLabel(t.label) !== '' && Number.isFinite(t.value);
+export const usable = (t: Triple) => normaliseLabel(t.label) !== '' && Number.isFinite(t.value);
 
 // ---- Folio ----------------------------------------------------------------------------------
 
@@ -124,7 +124,7 @@ function periodKey(period: Period): string {
   return String(period.year);
 }
 
-function folioTriples(table: StatementTable): Triple[] {
+export function folioTriples(table: StatementTable): Triple[] {
   const triples: Triple[] = [];
   for (const row of table.rows) {
     for (const cell of row.cells) {
@@ -319,7 +319,7 @@ interface PageResult {
 }
 
 const ratio = (a: number, b: number) => (b === 0 ? 0 : a / b);
-const metrics = (s: { gold: number; found: number; correct: number }) => {
+export const metrics = (s: { gold: number; found: number; correct: number }) => {
   const precision = ratio(s.correct, s.found);
   const recall = ratio(s.correct, s.gold);
   return { precision, recall, f1: ratio(2 * precision * recall, precision + recall) };
@@ -335,7 +335,7 @@ function total(results: PageResult[], tool: 'folio' | 'pdfplumber') {
   return { ...sum, ...metrics(sum) };
 }
 
-function readGold(): GoldLine[] {
+export function readGold(): GoldLine[] {
   return readJsonLines<GoldLine>(goldFile, 'gold triple');
 }
 
@@ -404,7 +404,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// Run as a script; bench/layout-model.ts imports the scoring above without running this one.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}

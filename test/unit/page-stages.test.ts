@@ -95,13 +95,14 @@ describe('reportedFailure', () => {
 });
 
 describe('the page stages', () => {
-  it('find figures before the text runs, and only figures, crops and images may fail without failing the page', () => {
+  it('find figures before the text runs, and only figures, the layout model, crops and images may fail without failing the page', () => {
     assert.deepEqual(
       pageStages.map((entry) => [entry.stage.name, entry.settings ?? null, entry.stage.onFailure ?? null]),
       [
         ['figures', 'figures', { precedence: 0 }],
         ['text runs', null, null],
         ['ocr', 'ocr', null],
+        ['layout model', 'layout', { prefix: 'layout model: ', precedence: 0 }],
         ['paragraphs', null, null],
         ['figure crops', 'figureCrops', { prefix: 'figure crop: ', precedence: 0 }],
         ['images', 'images', { precedence: 1 }],

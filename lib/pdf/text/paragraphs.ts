@@ -195,10 +195,11 @@ function inside(box: Box, region: Box): boolean {
 /**
  * Runs → segments → tables → reading order → lines → paragraphs, with tables and figures as
  * single units. Text drawn inside a figure (axis labels, legends) stays with the figure.
+ * `tableRegions` are a layout model's table boxes, searched for statement tables on their own.
  */
-export function layoutParagraphs(pageRuns: TextRun[], page: number, pageFigures: readonly FigureRegion[] = []): Paragraph[] {
+export function layoutParagraphs(pageRuns: TextRun[], page: number, pageFigures: readonly FigureRegion[] = [], tableRegions: readonly Box[] = []): Paragraph[] {
   // Statement tables first: their shaded row bands and rules must not make them figures.
-  const statements = statementTablesOf(pageRuns, page, pageFigures);
+  const statements = statementTablesOf(pageRuns, page, pageFigures, tableRegions);
   const allRuns = statements.rest;
   const figures = statements.figures;
   const figureText: string[][] = figures.map(() => []);

@@ -4,9 +4,14 @@
  * hands "$ 118,573" or "2019 2018" over as one run while the table needs every number on its
  * own edge. A vector drawing whose text is mostly such a table is row shading or rules, not a
  * figure, and is dropped; a raster image stays a figure.
+ *
+ * Table regions from a layout model (lib/layout), when given, add one thing: a region the
+ * page-wide search found no table in is searched again on its own words only, so prose, headers
+ * or a second table beside it cannot break the column and row evidence inside it. Tables found
+ * there join the page's; the region never makes words a table without that evidence.
  */
 import type { Box, StatementTable } from '../../../models/document/types.ts';
-import { findStatementTables, type Word } from '../../../models/tables/statement.ts';
+import { findStatementTables, type StatementFound, type Word } from '../../../models/tables/statement.ts';
 import type { TextRun } from './lines.ts';
 
 function wordsOf(runs: readonly TextRun[]): { words: Word[]; runOf: number[] } {
@@ -43,9 +48,35 @@ export interface PageStatements<Figure> {
   size: number;
 }
 
-export function statementTablesOf<Figure extends { box: Box; kind: string }>(runs: readonly TextRun[], page: number, figures: readonly Figure[]): PageStatements<Figure> {
+/** Share of a region's words already in a page-wide table above which it is not searched again. */
+const REGION_COVERED = 0.5;
+
+function tablesInRegions(words: readonly Word[], page: number, found: StatementFound[], regions: readonly Box[]): StatementFound[] {
+  const added: StatementFound[] = [];
+  for (const region of regions) {
+    const taken = new Set([...found, ...added].flatMap((table) => table.words));
+    const inRegion = words.map((w, i) => (inside(w.box, region) ? i : -1)).filter((i) => i >= 0);
+    if (inRegion.length === 0 || inRegion.filter((i) => taken.has(i)).length > REGION_COVERED * inRegion.length) continue;
+    const free = inRegion.filter((i) => !taken.has(i));
+    for (const table of findStatementTables(
+      free.map((i) => words[i]),
+      page,
+    )) {
+      added.push({ ...table, words: table.words.map((w) => free[w]) });
+    }
+  }
+  return added;
+}
+
+export function statementTablesOf<Figure extends { box: Box; kind: string }>(
+  runs: readonly TextRun[],
+  page: number,
+  figures: readonly Figure[],
+  tableRegions: readonly Box[] = [],
+): PageStatements<Figure> {
   const { words, runOf } = wordsOf(runs);
-  const found = findStatementTables(words, page);
+  const pageWide = findStatementTables(words, page);
+  const found = [...pageWide, ...tablesInRegions(words, page, pageWide, tableRegions)].sort((a, b) => a.table.box[1] - b.table.box[1]);
   if (found.length === 0) return { tables: [], rest: [...runs], figures: [...figures], size: 10 };
   const taken = new Set<number>();
   for (const table of found) for (const w of table.words) taken.add(runOf[w]);
