@@ -45,3 +45,12 @@ export function httpExceptionResponse(c: Context, error: HTTPException) {
 }
 
 export { HTTPException };
+
+/** The request's multipart form; a body that is not one (a bad boundary, truncated parts) is the client's 400, not a 500. */
+export async function formDataOf(req: Request): Promise<FormData> {
+  try {
+    return await req.formData();
+  } catch (error) {
+    throw new ApiError(400, 'invalid_request', 'The body is not a valid multipart/form-data body.', { cause: error, field: 'body' });
+  }
+}

@@ -99,7 +99,15 @@ export const ErrorSchema = z
   })
   .openapi('Error');
 
-const box = z.tuple([z.number(), z.number(), z.number(), z.number()]).openapi({ description: '[x0, y0, x1, y1] in PDF points, origin top left.' });
+// Tuples are written out by hand: the generator emits them as `items: [ ... ]`, the pre-2020-12
+// tuple form, which is not a valid schema in OpenAPI 3.1 (schemathesis refused the document).
+const box = z
+  .tuple([z.number(), z.number(), z.number(), z.number()])
+  .openapi({ description: '[x0, y0, x1, y1] in PDF points, origin top left.', type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 });
+/** [term, weight]; `prefixItems` is JSON Schema 2020-12, which the metadata's (3.0) type does not name. */
+const termWeight = z
+  .tuple([z.string(), z.number()])
+  .openapi({ type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }], items: false, minItems: 2, maxItems: 2 } as unknown as { type: 'array' });
 const documentStatus = z.enum(['queued', 'ingesting', 'indexing', 'ready', 'failed']);
 const unitKind = z.enum(['text', 'heading', 'caption', 'list', 'table', 'figure', 'header', 'footer']);
 
@@ -205,7 +213,7 @@ const evidenceLedger = {
     unitsConsidered: z.number().int(),
     candidates: z.number().int(),
     pageRanking: z.array(z.number().int()),
-    expansion: z.array(z.tuple([z.string(), z.number()])).optional(),
+    expansion: z.array(termWeight).optional(),
     concepts: z.array(z.string()).optional(),
   }),
   sampler: z.object({

@@ -46,10 +46,16 @@ const ask = createRoute({
       content: {
         'application/json': { schema: AnswerSchema },
         'text/event-stream': {
-          schema: z.string().openapi({
-            description: 'Server-sent events: `evidence` (EvidenceEvent), `token` (TextEvent)…, then `answer` (Answer) or `error` (Error); each event\'s data is JSON.',
-            example: 'event: evidence\ndata: {"retrieval":{…},"sampler":{…},"pages":[13]}\n\nevent: token\ndata: {"text":"…"}\n\nevent: answer\ndata: {"answer":"…","citations":[…]}\n\n',
-          }),
+          // One event, as OpenAPI 3.2's itemSchema puts it and as schemathesis checks each event.
+          schema: z
+            .object({
+              event: z.enum(['evidence', 'token', 'answer', 'error']),
+              data: z.string().openapi({ description: "The event's JSON: an EvidenceEvent, a TextEvent, an Answer or an Error." }),
+            })
+            .openapi({
+              description: 'One server-sent event: `evidence` (EvidenceEvent), `token` (TextEvent)…, then `answer` (Answer) or `error` (Error).',
+              example: { event: 'token', data: '{"text":"…"}' },
+            }),
         },
       },
     },

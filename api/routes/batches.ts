@@ -12,7 +12,7 @@ import type { BatchRecord } from '../../lib/store/batches.ts';
 import { sha256Hex } from '../../lib/store/blobs.ts';
 import type { Stores } from '../../lib/store/open.ts';
 import type { BatchProgress, BatchResult } from '../../workflows/batch.ts';
-import { ApiError, errorResponse, validationHook } from '../errors.ts';
+import { ApiError, errorResponse, formDataOf, validationHook } from '../errors.ts';
 import { type BatchOptions, type IngestionTarget, startBatch } from '../ingestion.ts';
 import {
   BatchBody,
@@ -214,7 +214,7 @@ export function batchRoutes(deps: BatchRouteDeps): OpenAPIHono {
       let documents: BatchCreatedView['documents'];
       let options: BatchOptions;
       if (type.startsWith('multipart/form-data')) {
-        const form = await c.req.raw.formData();
+        const form = await formDataOf(c.req.raw);
         options = { window: optionalCount('window', form.get('window')), continueAsNewAfter: optionalCount('continueAsNewAfter', form.get('continueAsNewAfter')) };
         documents = await storeUploads(deps, form);
       } else {

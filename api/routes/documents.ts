@@ -5,7 +5,7 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ApiSettings } from '../../lib/config.ts';
 import { sha256Hex } from '../../lib/store/blobs.ts';
 import type { Stores } from '../../lib/store/open.ts';
-import { ApiError, errorResponse, validationHook } from '../errors.ts';
+import { ApiError, errorResponse, formDataOf, validationHook } from '../errors.ts';
 import { type IngestionTarget, startIngestion } from '../ingestion.ts';
 import { findDocument } from '../lookup.ts';
 import { bearer, DocParams, DocumentListSchema, DocumentSchema, errors, json, pdfBinary, UploadQuery, UploadSchema } from '../schemas.ts';
@@ -31,7 +31,7 @@ export function looksLikePdf(bytes: Uint8Array): boolean {
 async function readUpload(req: Request): Promise<{ bytes: Uint8Array; filename: string | null }> {
   const type = req.headers.get('content-type') ?? '';
   if (type.startsWith('multipart/form-data')) {
-    const form = await req.formData();
+    const form = await formDataOf(req);
     const file = form.get('file');
     if (!file || typeof file === 'string') {
       throw new ApiError(400, 'missing_file', 'The multipart body needs a "file" part holding the PDF.');

@@ -2,6 +2,7 @@
  * End to end over HTTP on a real Temporal dev server: upload the COMET paper, wait until it is
  * ready, ask every answerable question about it, and check that each answer cites one of the
  * question's evidence pages. Also: idempotent upload, thumbnails, the progress query, the CLI.
+ * Every response the flow receives is held to what /openapi.json declares for it.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -12,7 +13,8 @@ import sharp from 'sharp';
 import { ingestWorkflowId } from '../../api/ingestion.ts';
 import { runCli } from '../../bin/folio.ts';
 import { loadConfig } from '../../lib/config.ts';
-import { corpus, readQuestions, startStack, type TestStack, uploadPdf, waitForDocument } from '../helpers/stack.ts';
+import { type Contract, loadContract } from '../helpers/contract.ts';
+import { corpus, readQuestions, startStack, type TestStack, waitForDocument } from '../helpers/stack.ts';
 
 const COMET = path.join(corpus, 'qa', 'pdfs', 'comet-paper.pdf');
 
@@ -27,27 +29,49 @@ class Capture {
 describe('HTTP end to end (comet-paper.pdf)', () => {
   let stack: TestStack;
   let docId: string;
+  let contract: Contract;
+  const api = (p: string) => `${stack.api.url}${p}`;
+  /** GETs (or sends) a request and returns its body once it is checked against the contract. */
+  const call = async <T>(p: string, init: RequestInit = {}): Promise<{ status: number; body: T; headers: Headers }> => {
+    const response = await fetch(api(p), init);
+    return { status: response.status, headers: response.headers, body: await contract.check<T>(init.method ?? 'GET', p, response) };
+  };
 
   before(async () => {
     stack = await startStack();
+    contract = await loadContract(stack.api.url);
   });
   after(async () => {
     await stack?.stop();
   });
 
   it('accepts the upload with 202 and ingests it to ready', async () => {
-    const { status, body } = await uploadPdf(stack.api.url, fs.readFileSync(COMET));
+    const { status, body } = await call<{ id: string; created: boolean }>('/v1/documents', {
+      method: 'POST',
+      body: fs.readFileSync(COMET),
+      headers: { 'content-type': 'application/pdf' },
+    });
     assert.equal(status, 202);
     assert.match(body.id, /^[0-9a-f]{64}$/);
     assert.equal(body.created, true);
     docId = body.id;
-    const doc = await waitForDocument(stack.api.url, docId, 120_000);
+    await waitForDocument(stack.api.url, docId, 120_000);
+    const { body: doc } = await call<{ status: string; failureReason: string | null; pages: unknown }>(`/v1/documents/${docId}`);
     assert.equal(doc.status, 'ready', doc.failureReason ?? '');
     assert.deepEqual(doc.pages, { done: 15, total: 15, withErrors: 0 });
+    const { body: list } = await call<{ documents: { id: string }[] }>('/v1/documents');
+    assert.deepEqual(
+      list.documents.map((d) => d.id),
+      [docId],
+    );
   });
 
   it('treats the same PDF uploaded again as the same document, with no second workflow', async () => {
-    const { status, body } = await uploadPdf(stack.api.url, fs.readFileSync(COMET));
+    const { status, body } = await call<{ id: string; created: boolean }>('/v1/documents', {
+      method: 'POST',
+      body: fs.readFileSync(COMET),
+      headers: { 'content-type': 'application/pdf' },
+    });
     assert.equal(status, 200);
     assert.equal(body.id, docId);
     assert.equal(body.created, false);
@@ -68,17 +92,16 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
     const questions = readQuestions('comet-paper.pdf').filter((q) => q.answer !== null);
     assert.ok(questions.length >= 5);
     for (const q of questions) {
-      const response = await fetch(`${stack.api.url}/v1/documents/${docId}/answers`, {
+      const { status, body: answer } = await call<{
+        answer: string;
+        citations: { page: number; bbox: number[]; quote: string }[];
+        ledger: { sampler: { selected: unknown[] }; retrieval: { pageRanking: number[] } };
+      }>(`/v1/documents/${docId}/answers`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ question: q.question }),
       });
-      assert.equal(response.status, 200);
-      const answer = (await response.json()) as {
-        answer: string;
-        citations: { page: number; bbox: number[]; quote: string }[];
-        ledger: { sampler: { selected: unknown[] }; retrieval: { pageRanking: number[] } };
-      };
+      assert.equal(status, 200);
       assert.ok(answer.answer.length > 0, q.id);
       assert.ok(answer.ledger.sampler.selected.length > 0, q.id);
       assert.ok(answer.ledger.retrieval.pageRanking.length > 0, q.id);
@@ -96,25 +119,24 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
   });
 
   it('serves page thumbnails as PNG and 404s for pages that do not exist', async () => {
-    const response = await fetch(`${stack.api.url}/v1/documents/${docId}/pages/1/thumbnail.png`);
-    assert.equal(response.status, 200);
-    assert.equal(response.headers.get('content-type'), 'image/png');
-    const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+    const { status, headers, body: png } = await call<Uint8Array>(`/v1/documents/${docId}/pages/1/thumbnail.png`);
+    assert.equal(status, 200);
+    assert.equal(headers.get('content-type'), 'image/png');
+    const meta = await sharp(png).metadata();
     assert.equal(meta.format, 'png');
     assert.equal(Math.max(meta.width ?? 0, meta.height ?? 0), stack.config.pages.images.thumbnailMaxSide);
-    const missing = await fetch(`${stack.api.url}/v1/documents/${docId}/pages/99/thumbnail.png`);
+    const missing = await call<{ error: { code: string } }>(`/v1/documents/${docId}/pages/99/thumbnail.png`);
     assert.equal(missing.status, 404);
-    assert.equal(((await missing.json()) as { error: { code: string } }).error.code, 'page_not_found');
+    assert.equal(missing.body.error.code, 'page_not_found');
   });
 
   it('shows a page\'s units with kind, box, section path and reading order', async () => {
-    const response = await fetch(`${stack.api.url}/v1/documents/${docId}/pages/7`);
-    assert.equal(response.status, 200);
-    const page = (await response.json()) as {
+    const { status, body: page } = await call<{
       width: number;
       height: number;
       units: { readingOrder: number; kind: string; text: string; bbox: number[]; section: string[] }[];
-    };
+    }>(`/v1/documents/${docId}/pages/7`);
+    assert.equal(status, 200);
     assert.ok(page.units.length > 5);
     assert.deepEqual(
       page.units.map((u) => u.readingOrder),
@@ -132,28 +154,25 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
   });
 
   it('stores the AnyRes crop plan of every page: a visual thumbnail and grid tiles', async () => {
-    const page = (await (await fetch(`${stack.api.url}/v1/documents/${docId}/pages/3`)).json()) as {
-      crops: { grid: { rows: number; cols: number }; tile: number; images: string[] };
-    };
+    const { body: page } = await call<{ crops: { grid: { rows: number; cols: number }; tile: number; images: string[] } }>(`/v1/documents/${docId}/pages/3`);
     assert.deepEqual(page.crops.grid, { rows: 2, cols: 2 }, 'a letter page fits the 672×672 grid');
     assert.equal(page.crops.images.length, 1 + 4);
     for (const url of page.crops.images) {
-      const response = await fetch(`${stack.api.url}${url}`);
-      assert.equal(response.status, 200);
-      const meta = await sharp(Buffer.from(await response.arrayBuffer())).metadata();
+      const { status, body: png } = await call<Uint8Array>(url);
+      assert.equal(status, 200);
+      const meta = await sharp(png).metadata();
       assert.deepEqual([meta.width, meta.height], [page.crops.tile, page.crops.tile]);
     }
   });
 
   it('keeps a quarter of each page’s visual tokens, with boxes on the page and the budget ledger', async () => {
-    const response = await fetch(`${stack.api.url}/v1/documents/${docId}/pages/3/tokens`);
-    assert.equal(response.status, 200);
-    const view = (await response.json()) as {
+    const { status, body: view } = await call<{
       encoder: string;
       count: number;
       tokens: { crop: number; patch: number | null; box: number[]; mergedFrom: number }[];
       ledger: { retention: number; budget: number; stages: { stage: string; tokensIn: number; tokensOut: number }[] };
-    };
+    }>(`/v1/documents/${docId}/pages/3/tokens`);
+    assert.equal(status, 200);
     assert.equal(view.ledger.retention, 0.25);
     const encoded = view.ledger.stages.find((stage) => stage.stage === 'encode');
     assert.ok(encoded && encoded.tokensOut > 0, 'the encode stage is in the ledger');
@@ -167,19 +186,50 @@ describe('HTTP end to end (comet-paper.pdf)', () => {
     }
   });
 
+  it('serves every page, its tables (JSON and CSV), its figures and the operations routes as the contract declares', async () => {
+    const figures: string[] = [];
+    for (let n = 1; n <= 15; n++) {
+      const { status, body } = await call<{ units: { figureId?: string }[] }>(`/v1/documents/${docId}/pages/${n}`);
+      assert.equal(status, 200);
+      for (const unit of body.units) if (unit.figureId) figures.push(unit.figureId);
+    }
+    assert.ok(figures.length > 0, 'the COMET paper has figures');
+    for (const figure of figures) assert.equal((await call(`/v1/documents/${docId}/figures/${figure}.png`)).status, 200, figure);
+    const { body: tables } = await call<{ tables: { id: string }[] }>(`/v1/documents/${docId}/tables`);
+    assert.ok(tables.tables.length > 0, 'the COMET paper has tables');
+    for (const table of tables.tables) {
+      assert.equal((await call(`/v1/documents/${docId}/tables/${table.id}`)).status, 200, table.id);
+      const csv = await call(`/v1/documents/${docId}/tables/${table.id}?format=csv`);
+      assert.equal(csv.headers.get('content-type')?.split(';')[0], 'text/csv', table.id);
+    }
+    assert.equal((await call('/healthz')).status, 200);
+    assert.equal((await call('/readyz')).status, 200);
+    for (const component of ['Upload', 'Document', 'DocumentList', 'Answer', 'Page', 'VisualTokens', 'Tables', 'Table', 'Health', 'Readiness']) {
+      assert.ok(contract.checked.get(component), `some ${component} response was checked`);
+    }
+  });
+
   it('returns JSON errors for unknown documents, bad questions and unknown routes', async () => {
-    const unknown = await fetch(`${stack.api.url}/v1/documents/${'0'.repeat(64)}`);
+    type ErrorBody = { error: { code: string } };
+    const unknown = await call<ErrorBody>(`/v1/documents/${'0'.repeat(64)}`);
     assert.equal(unknown.status, 404);
-    assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'document_not_found');
-    const noQuestion = await fetch(`${stack.api.url}/v1/documents/${docId}/answers`, {
+    assert.equal(unknown.body.error.code, 'document_not_found');
+    const noQuestion = await call<ErrorBody>(`/v1/documents/${docId}/answers`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({}),
     });
     assert.equal(noQuestion.status, 400);
-    assert.equal(((await noQuestion.json()) as { error: { code: string } }).error.code, 'invalid_request');
-    const route = await fetch(`${stack.api.url}/v1/nothing`);
+    assert.equal(noQuestion.body.error.code, 'invalid_request');
+    const notPdf = await call<ErrorBody>('/v1/documents', { method: 'POST', body: 'not a pdf', headers: { 'content-type': 'application/pdf' } });
+    assert.equal(notPdf.status, 415);
+    const noTable = await call<ErrorBody>(`/v1/documents/${docId}/tables/99-9`);
+    assert.equal(noTable.status, 404);
+    const noFigure = await call<ErrorBody>(`/v1/documents/${docId}/figures/99-9.png`);
+    assert.equal(noFigure.status, 404);
+    const route = await call<ErrorBody>('/v1/nothing');
     assert.equal(route.status, 404);
+    assert.equal(route.body.error.code, 'not_found');
   });
 
   it('the CLI asks by file and prints the answer with page citations', async () => {

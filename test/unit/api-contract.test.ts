@@ -56,6 +56,31 @@ describe('api contract', () => {
     }
   });
 
+  it('answers a malformed multipart body with 400, not 500', async () => {
+    const app = appWith({});
+    for (const [url, type] of [
+      ['/v1/documents', 'multipart/form-data'],
+      ['/v1/documents', 'multipart/form-data; boundary=b'],
+      ['/v1/batches', 'multipart/form-data'],
+    ]) {
+      const response = await app.request(url, { method: 'POST', headers: { 'content-type': type }, body: '--b\r\n2039--b--\r\n' });
+      assert.equal(response.status, 400, `${url} ${type}`);
+      assert.equal(ErrorSchema.parse(await response.json()).error.code, 'invalid_request');
+    }
+  });
+
+  it('publishes only OpenAPI 3.1 schemas: no tuple written as an array of items', async () => {
+    const spec = await (await appWith({}).request('/openapi.json')).json();
+    const bad: string[] = [];
+    const walk = (node: unknown, at: string) => {
+      if (!node || typeof node !== 'object') return;
+      if (!Array.isArray(node) && Array.isArray((node as { items?: unknown }).items)) bad.push(at);
+      for (const [key, value] of Object.entries(node)) walk(value, `${at}/${key}`);
+    };
+    walk(spec, '#');
+    assert.deepEqual(bad, []);
+  });
+
   it('limits requests per key with 429 and Retry-After', async () => {
     const app = appWith({ FOLIO_API_KEYS: 'k1', FOLIO_RATE_LIMIT: '2' });
     const auth = { authorization: 'Bearer k1' };
