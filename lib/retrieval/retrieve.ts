@@ -22,6 +22,7 @@ import { liftRanks, ranksOf, reciprocalRankFusion } from '../../models/retrieval
 import { scoreDense } from '../../models/retrieval/dense.ts';
 import { captionLabel, referencedLabels } from '../../models/document/labels.ts';
 import { conceptQueryTerms, findConcepts } from '../../models/finance/concepts.ts';
+import { namedPeriods } from '../../models/finance/periods.ts';
 import { idfOf, scoreSparseWeighted, sparseTermId } from '../../models/retrieval/sparse.ts';
 import { queryTerms, queryTermsWithPairs } from '../../models/text/tokenize.ts';
 import { type DocumentIndex, indexedText } from './document-index.ts';
@@ -71,9 +72,18 @@ export interface Retrieval {
 /** The question's sparse terms at weight 1, with any expansion terms at theirs. */
 type WeightedQuery = Map<string, number>;
 
-function questionQuery(question: string, conceptWeight: number): WeightedQuery {
+function questionQuery(index: DocumentIndex, question: string, conceptWeight: number): WeightedQuery {
   const query: WeightedQuery = new Map(queryTermsWithPairs(question).map((term) => [term, 1]));
-  if (conceptWeight > 0) for (const [term, weight] of conceptQueryTerms(question, conceptWeight)) query.set(term, weight);
+  // A period the question names ("as of January 31, 2023", "fiscal 2019") is one constraint,
+  // but its words make up to five terms with their pairs, and in a filing they match thousands
+  // of units: left at full weight they outvote the one word that names the subject. Its terms
+  // share one term's weight.
+  for (const period of namedPeriods(question)) {
+    const own = queryTermsWithPairs(question.slice(period.start, period.end));
+    if (own.length > 1) for (const term of own) if (query.get(term) === 1) query.set(term, 1 / own.length);
+  }
+  const inDocument = (term: string) => sparseTermId(index.unitSparse, term) >= 0;
+  if (conceptWeight > 0) for (const [term, weight] of conceptQueryTerms(question, conceptWeight, undefined, inDocument)) query.set(term, weight);
   return query;
 }
 
@@ -171,7 +181,7 @@ export function retrieve(
   options: RetrieveOptions = DEFAULT_RETRIEVE,
 ): Retrieval {
   const labels = referencedLabels(question);
-  const query = questionQuery(question, options.conceptWeight ?? 0);
+  const query = questionQuery(index, question, options.conceptWeight ?? 0);
   let { scores, used } = fuse(index, question, scorers, labels, queryVector, query, options);
   let expansion: [string, number][] = [];
   const lexical = used.includes('sparse') || used.includes('pages');

@@ -6,7 +6,7 @@
  * statement row's label prints a concept. Pure: the vocabulary file is read once.
  */
 import { readFileSync } from 'node:fs';
-import { queryTermsWithPairs, STOPWORDS, stem, words } from '../text/tokenize.ts';
+import { isPair, queryTermsWithPairs, STOPWORDS, stem, words } from '../text/tokenize.ts';
 
 export interface Concept {
   id: string;
@@ -173,13 +173,22 @@ export function labelFit(rowLabel: string, concept: Concept): number {
 /**
  * Query terms for the statement labels of the concepts a question names, each at `weight`
  * (below the question's own words, which weigh 1): stemmed words and adjacent-word pairs, as
- * the sparse scorers index them. Terms the question already has are left out.
+ * the sparse scorers index them. Terms the question already has are left out. With
+ * `inDocument`, a concept whose words in the question are printed nowhere in the document
+ * ("headcount" in a filing that only says "employees") has its labels weigh 1: they are then
+ * the only way the question's subject can match, and at a lower weight the question's dates and
+ * the issuer's name, which match everywhere, outvote them.
  */
-export function conceptQueryTerms(question: string, weight: number, vocabulary: Vocabulary = financeVocabulary()): Map<string, number> {
+export function conceptQueryTerms(question: string, weight: number, vocabulary: Vocabulary = financeVocabulary(), inDocument?: (term: string) => boolean): Map<string, number> {
   const own = new Set(queryTermsWithPairs(question));
   const out = new Map<string, number>();
-  for (const label of expansionLabels(findConcepts(question, vocabulary), vocabulary)) {
-    for (const term of queryTermsWithPairs(label)) if (!own.has(term)) out.set(term, weight);
+  for (const match of findConcepts(question, vocabulary)) {
+    const phrase = queryTermsWithPairs(match.phrase).filter((term) => !isPair(term));
+    const absent = inDocument !== undefined && phrase.length > 0 && phrase.every((term) => !inDocument(term));
+    const termWeight = absent ? 1 : weight;
+    for (const label of expansionLabels([match], vocabulary)) {
+      for (const term of queryTermsWithPairs(label)) if (!own.has(term)) out.set(term, Math.max(out.get(term) ?? 0, termWeight));
+    }
   }
   return out;
 }

@@ -52,5 +52,7 @@ describe('bm25', () => {
 
   it('stems words and drops stopwords from queries, keeping numbers whole', () => {
     assert.deepEqual(queryTerms('What are the default widths of 2.20 bars?'), ['default', 'width', '2.20', 'bar']);
+    // The "s" of a possessive is no word of its own.
+    assert.deepEqual(queryTerms("What was Salesforce's headcount?"), ['salesforc', 'headcount']);
   });
 });

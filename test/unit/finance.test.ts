@@ -114,6 +114,13 @@ describe('financial concept vocabulary', () => {
     assert.equal(terms.has('capex'), false);
   });
 
+  it('weighs a concept\'s labels fully when the question\'s word for it is printed nowhere in the document', () => {
+    const printed = new Set(['purchas', 'properti', 'equip']);
+    assert.equal(conceptQueryTerms('What was capex?', 0.5, vocabulary, (term) => printed.has(term)).get('purchas'), 1);
+    printed.add('capex');
+    assert.equal(conceptQueryTerms('What was capex?', 0.5, vocabulary, (term) => printed.has(term)).get('purchas'), 0.5);
+  });
+
   it('scores row labels against a concept', () => {
     const capex = vocabulary.byId.get('capex') as Concept;
     const ocf = vocabulary.byId.get('ocf') as Concept;

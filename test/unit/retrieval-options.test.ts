@@ -157,6 +157,25 @@ describe('retrieve with feedback and fusion weights', () => {
   });
 });
 
+describe('a period the question names is one constraint', () => {
+  // As in a filing: a tenth of the units print the period; one answers the question and
+  // prints no date.
+  const dated = Array.from({ length: 8 }, (_, i): [number, string] => [i + 1, `Balance ${i} at December 31, 2021 was ${100 + i} million.`]);
+  const filler = Array.from({ length: 60 }, (_, i): [number, string] => [i + 10, `Note ${i} describes the accounting policy for leases of kind ${i}.`]);
+  const index = indexOf([...dated, ...filler, [90, 'We had 412 employees at year end, most of them engineers.']]);
+
+  it('lets the subject word outvote the words of the date', () => {
+    const retrieval = retrieve(index, 'How many employees did we have as of December 31, 2021?', ['sparse']);
+    assert.equal(index.units[best(retrieval.scores)].page, 90);
+  });
+
+  it('still ranks by the date among units that share the subject', () => {
+    const withDates = indexOf([...dated, ...filler, [30, 'We had 380 employees at December 31, 2020.'], [31, 'We had 412 employees at December 31, 2021.']]);
+    const retrieval = retrieve(withDates, 'How many employees did we have as of December 31, 2021?', ['sparse']);
+    assert.equal(withDates.units[best(retrieval.scores)].page, 31);
+  });
+});
+
 describe('dense as a re-ranker of the lexical candidates', () => {
   const texts: [number, string][] = [
     [1, 'Radar charts: the spider plot, one axis per variable.'],
