@@ -104,10 +104,14 @@ export const ErrorSchema = z
 const box = z
   .tuple([z.number(), z.number(), z.number(), z.number()])
   .openapi({ description: '[x0, y0, x1, y1] in PDF points, origin top left.', type: 'array', items: { type: 'number' }, minItems: 4, maxItems: 4 });
-/** [term, weight]; `prefixItems` is JSON Schema 2020-12, which the metadata's (3.0) type does not name. */
+/**
+ * [term, weight]. Not written with `prefixItems`: schemathesis 4.32.5 rewrites `prefixItems` into
+ * the old `items: [...]` form and then rejects its own rewrite as an invalid 3.1 schema ("Schema
+ * Error" on POST /v1/documents/{id}/answers), so each item is typed as "string or number".
+ */
 const termWeight = z
   .tuple([z.string(), z.number()])
-  .openapi({ type: 'array', prefixItems: [{ type: 'string' }, { type: 'number' }], items: false, minItems: 2, maxItems: 2 } as unknown as { type: 'array' });
+  .openapi({ description: '[term, weight]', type: 'array', items: { type: ['string', 'number'] }, minItems: 2, maxItems: 2 } as unknown as { type: 'array' });
 const documentStatus = z.enum(['queued', 'ingesting', 'indexing', 'ready', 'failed']);
 const unitKind = z.enum(['text', 'heading', 'caption', 'list', 'table', 'figure', 'header', 'footer']);
 
