@@ -260,11 +260,18 @@ if (!values['no-llama-cpp'] && existsSync(join(llamaPath, 'llama_cpp'))) {
     llamaCpp = {};
     for (const context of contexts) {
       writeFileSync(join(dir, 'request.json'), JSON.stringify({ context: ids.slice(0, context), decode: ids.slice(context, context + 64), threads }));
-      const out = execFileSync('python3', [join(root, 'scripts', 'llama-cpp-decode-bench.py'), values.model, join(dir, 'request.json')], {
-        env: { ...process.env, PYTHONPATH: llamaPath },
-        stdio: ['ignore', 'pipe', 'inherit'],
-        maxBuffer: 1 << 24,
-      });
+      let out: Buffer;
+      try {
+        out = execFileSync('python3', [join(root, 'scripts', 'llama-cpp-decode-bench.py'), values.model, join(dir, 'request.json')], {
+          env: { ...process.env, PYTHONPATH: llamaPath },
+          stdio: ['ignore', 'pipe', 'inherit'],
+          maxBuffer: 1 << 24,
+        });
+      } catch (error) {
+        // A failed or killed baseline must not lose the fidelity results above.
+        log(`llama.cpp ${context}: failed (${(error as Error).message.split('\n')[0]}); skipped`);
+        continue;
+      }
       const r = JSON.parse(out.toString()) as { prefill_ms: number; decode_ms_per_token: number };
       llamaCpp[context] = { prefill_ms: Math.round(r.prefill_ms), decode_ms_per_token: Number(r.decode_ms_per_token.toFixed(2)), tokens_per_s: Number((1000 / r.decode_ms_per_token).toFixed(1)) };
       log(`llama.cpp ${context}: prefill ${(r.prefill_ms / 1000).toFixed(1)} s, dense decode ${r.decode_ms_per_token.toFixed(1)} ms/token (contended)`);
