@@ -48,98 +48,177 @@ export interface SparseIndex {
   postingWeights: Float32Array;
 }
 
-type Counts = Map<string, number>;
-
-function countTerms(tokens: readonly string[]): Counts {
-  const counts: Counts = new Map();
-  for (const term of tokens) counts.set(term, (counts.get(term) ?? 0) + 1);
-  return counts;
-}
-
-function addSaturated(target: Map<string, number>, counts: Counts, length: number, averageLength: number, weight: number, p: ExpansionParams): void {
-  if (weight <= 0) return;
-  const norm = p.k1 * (1 - p.b + (p.b * length) / (averageLength || 1));
-  for (const [term, tf] of counts) {
-    target.set(term, (target.get(term) ?? 0) + (weight * tf * (p.k1 + 1)) / (tf + norm));
-  }
-}
-
 export function idfOf(documentFrequency: number, unitCount: number): number {
   return Math.log(1 + (unitCount - documentFrequency + 0.5) / (documentFrequency + 0.5));
 }
 
+/** A unit's term counts over interned term ids, in first-occurrence order. */
+interface IdCounts {
+  ids: Int32Array;
+  tfs: Float64Array;
+  length: number;
+}
+
+/** Saturated weights of one count list at one weight: `ids[k]` gets `values[k]`. */
+interface Contribution {
+  ids: Int32Array;
+  values: Float64Array;
+}
+
+function saturated(counts: IdCounts, averageLength: number, weight: number, p: ExpansionParams): Contribution | null {
+  if (weight <= 0) return null;
+  const norm = p.k1 * (1 - p.b + (p.b * counts.length) / (averageLength || 1));
+  const values = new Float64Array(counts.ids.length);
+  for (let k = 0; k < values.length; k++) {
+    const tf = counts.tfs[k];
+    values[k] = (weight * tf * (p.k1 + 1)) / (tf + norm);
+  }
+  return { ids: counts.ids, values };
+}
+
+/**
+ * Builds the index. Terms are interned to ids and each count list's saturated weights are
+ * computed once (a page's for all its units, a unit's once as itself and once as a neighbour),
+ * then summed per unit in a dense accumulator in the same order as term-by-term addition
+ * (unit, neighbour before, neighbour after, page, section), so every weight is the same double.
+ */
 export function buildSparseIndex(units: readonly SparseUnit[], p: ExpansionParams = DEFAULT_EXPANSION): SparseIndex {
-  const unitTokens = units.map((unit) => termsWithPairs(unit.text));
-  const unitCounts = unitTokens.map(countTerms);
-  const df = new Map<string, number>();
-  for (const counts of unitCounts) for (const term of counts.keys()) df.set(term, (df.get(term) ?? 0) + 1);
+  const termIds = new Map<string, number>();
+  const terms: string[] = [];
+  const intern = (tokens: readonly string[]): IdCounts => {
+    const local = new Map<number, number>();
+    for (const term of tokens) {
+      let id = termIds.get(term);
+      if (id === undefined) {
+        id = terms.length;
+        termIds.set(term, id);
+        terms.push(term);
+      }
+      local.set(id, (local.get(id) ?? 0) + 1);
+    }
+    return { ids: Int32Array.from(local.keys()), tfs: Float64Array.from(local.values()), length: tokens.length };
+  };
+  const unitCounts = units.map((unit) => intern(termsWithPairs(unit.text)));
 
   // Page texts, as the concatenation of their units.
-  const pageCounts = new Map<number, Counts>();
+  const pageTf = new Map<number, Map<number, number>>();
   const pageLengths = new Map<number, number>();
   units.forEach((unit, i) => {
-    const counts = pageCounts.get(unit.page) ?? new Map<string, number>();
-    for (const [term, tf] of unitCounts[i]) counts.set(term, (counts.get(term) ?? 0) + tf);
-    pageCounts.set(unit.page, counts);
-    pageLengths.set(unit.page, (pageLengths.get(unit.page) ?? 0) + unitTokens[i].length);
+    let counts = pageTf.get(unit.page);
+    if (!counts) {
+      counts = new Map();
+      pageTf.set(unit.page, counts);
+    }
+    const { ids, tfs } = unitCounts[i];
+    for (let k = 0; k < ids.length; k++) counts.set(ids[k], (counts.get(ids[k]) ?? 0) + tfs[k]);
+    pageLengths.set(unit.page, (pageLengths.get(unit.page) ?? 0) + unitCounts[i].length);
   });
-  const avgUnit = unitTokens.reduce((n, t) => n + t.length, 0) / (units.length || 1);
+  const avgUnit = unitCounts.reduce((n, c) => n + c.length, 0) / (units.length || 1);
   const avgPage = [...pageLengths.values()].reduce((a, b) => a + b, 0) / (pageLengths.size || 1);
-  const unitCount = units.length;
-  const idfCache = new Map<string, number>();
-  const idfTerm = (term: string) => {
-    const cached = idfCache.get(term);
-    if (cached !== undefined) return cached;
-    const value = idfOf(df.get(term) ?? 0, unitCount);
-    idfCache.set(term, value);
-    return value;
+
+  const own = unitCounts.map((counts) => saturated(counts, avgUnit, 1, p));
+  const asNeighbour = unitCounts.map((counts) => saturated(counts, avgUnit, p.neighbourWeight, p));
+  const pageContribution = new Map<number, Contribution | null>();
+  for (const [page, counts] of pageTf) {
+    const idCounts = { ids: Int32Array.from(counts.keys()), tfs: Float64Array.from(counts.values()), length: pageLengths.get(page) ?? 0 };
+    pageContribution.set(page, saturated(idCounts, avgPage, p.pageWeight, p));
+  }
+  const sectionContribution = new Map<string, Contribution | null>();
+  const sectionOf = (section: string) => {
+    let contribution = sectionContribution.get(section);
+    if (contribution === undefined) {
+      contribution = saturated(intern(termsWithPairs(section)), avgUnit, p.sectionWeight, p);
+      sectionContribution.set(section, contribution);
+    }
+    return contribution;
   };
+  // Section titles are interned before the term tables below are sized.
+  const sections = units.map((unit) => (unit.section ? sectionOf(unit.section) : null));
 
-  const vectors: [string, number][][] = units.map((unit, i) => {
-    const weights = new Map<string, number>();
-    addSaturated(weights, unitCounts[i], unitTokens[i].length, avgUnit, 1, p);
-    // Neighbours in reading order, across page breaks too: paragraphs flow over pages.
-    for (const j of [i - 1, i + 1]) {
-      if (j >= 0 && j < units.length) {
-        addSaturated(weights, unitCounts[j], unitTokens[j].length, avgUnit, p.neighbourWeight, p);
+  const df = new Int32Array(terms.length);
+  for (const counts of unitCounts) for (const id of counts.ids) df[id]++;
+  const unitCount = units.length;
+  const idf = Float64Array.from(df, (frequency) => idfOf(frequency, unitCount));
+  const pair = Uint8Array.from(terms, (term) => (isPair(term) ? 1 : 0));
+  // Rank of each term in string order, the tie-break of the pruning sort.
+  const rank = new Int32Array(terms.length);
+  terms
+    .map((_, id) => id)
+    .sort((a, b) => (terms[a] < terms[b] ? -1 : terms[a] > terms[b] ? 1 : 0))
+    .forEach((id, position) => {
+      rank[id] = position;
+    });
+
+  const sum = new Float64Array(terms.length);
+  const seen = new Uint8Array(terms.length);
+  const touched: number[] = [];
+  const add = (contribution: Contribution | null | undefined) => {
+    if (!contribution) return;
+    const { ids, values } = contribution;
+    for (let k = 0; k < ids.length; k++) {
+      const id = ids[k];
+      if (!seen[id]) {
+        seen[id] = 1;
+        touched.push(id);
       }
+      sum[id] += values[k];
     }
-    addSaturated(weights, pageCounts.get(unit.page) ?? new Map(), pageLengths.get(unit.page) ?? 0, avgPage, p.pageWeight, p);
-    if (unit.section) {
-      const sectionTokens = termsWithPairs(unit.section);
-      addSaturated(weights, countTerms(sectionTokens), sectionTokens.length, avgUnit, p.sectionWeight, p);
+  };
+  const vectorIds: Int32Array[] = [];
+  const vectorWeights: Float64Array[] = [];
+  for (let i = 0; i < units.length; i++) {
+    touched.length = 0;
+    add(own[i]);
+    // Neighbours in reading order, across page breaks too: paragraphs flow over pages.
+    if (i - 1 >= 0) add(asNeighbour[i - 1]);
+    if (i + 1 < units.length) add(asNeighbour[i + 1]);
+    add(pageContribution.get(units[i].page));
+    add(sections[i]);
+    let kept = touched;
+    if (touched.length > p.maxTermsPerUnit) {
+      const score = (id: number) => (pair[id] ? sum[id] * p.pairWeight : sum[id]) * idf[id];
+      kept = [...touched].sort((a, b) => score(b) - score(a) || rank[a] - rank[b]);
+      kept.length = p.maxTermsPerUnit;
     }
-    for (const [term, weight] of weights) if (isPair(term)) weights.set(term, weight * p.pairWeight);
-    const entries = [...weights.entries()];
-    if (entries.length > p.maxTermsPerUnit) {
-      entries.sort((a, b) => b[1] * idfTerm(b[0]) - a[1] * idfTerm(a[0]) || (a[0] < b[0] ? -1 : 1));
-      entries.length = p.maxTermsPerUnit;
+    const ids = Int32Array.from(kept);
+    const weights = Float64Array.from(kept, (id) => (pair[id] ? sum[id] * p.pairWeight : sum[id]));
+    vectorIds.push(ids);
+    vectorWeights.push(weights);
+    for (const id of touched) {
+      sum[id] = 0;
+      seen[id] = 0;
     }
-    return entries;
-  });
+  }
 
-  const postings = new Map<string, number>();
-  for (const vector of vectors) for (const [term] of vector) postings.set(term, (postings.get(term) ?? 0) + 1);
-  const vocabulary = [...postings.keys()].sort();
-  const termIndex = new Map(vocabulary.map((term, i) => [term, i]));
+  const postings = new Int32Array(terms.length);
+  for (const ids of vectorIds) for (const id of ids) postings[id]++;
+  const used: number[] = [];
+  for (let id = 0; id < terms.length; id++) if (postings[id] > 0) used.push(id);
+  used.sort((a, b) => rank[a] - rank[b]);
+  const vocabulary = used.map((id) => terms[id]);
+  const slot = new Int32Array(terms.length).fill(-1);
+  used.forEach((id, position) => {
+    slot[id] = position;
+  });
   const postingsStart = new Uint32Array(vocabulary.length + 1);
-  vocabulary.forEach((term, i) => {
-    postingsStart[i + 1] = postingsStart[i] + (postings.get(term) ?? 0);
+  used.forEach((id, position) => {
+    postingsStart[position + 1] = postingsStart[position] + postings[id];
   });
   const fill = postingsStart.slice(0, vocabulary.length);
   const total = postingsStart[vocabulary.length];
   const postingUnits = new Uint32Array(total);
   const postingWeights = new Float32Array(total);
-  vectors.forEach((vector, unit) => {
-    for (const [term, weight] of vector) {
-      const id = termIndex.get(term) as number;
-      postingUnits[fill[id]] = unit;
-      postingWeights[fill[id]] = weight;
-      fill[id]++;
+  for (let unit = 0; unit < vectorIds.length; unit++) {
+    const ids = vectorIds[unit];
+    const weights = vectorWeights[unit];
+    for (let k = 0; k < ids.length; k++) {
+      const position = slot[ids[k]];
+      postingUnits[fill[position]] = unit;
+      postingWeights[fill[position]] = weights[k];
+      fill[position]++;
     }
-  });
-  const idf = Float32Array.from(vocabulary, idfTerm);
-  return { unitCount, vocabulary, idf, postingsStart, postingUnits, postingWeights };
+  }
+  return { unitCount, vocabulary, idf: Float32Array.from(used, (id) => idf[id]), postingsStart, postingUnits, postingWeights };
 }
 
 export function sparseTermId(index: SparseIndex, term: string): number {
