@@ -8,11 +8,12 @@
  * (`question_type`, else `kind`).
  *
  *   npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR]
- *                    [--no-row-units] [--no-concepts] [--no-passages]
+ *                    [--no-row-units] [--no-concepts] [--no-passages] [--no-shape]
  *
  * `--no-row-units` builds the indexes without a unit per statement row, `--no-concepts` answers
  * without the financial concept expansion of the query, `--no-passages` without the passage scorer
- * (each unit ranked by its best window of sentences): each measures what that part adds.
+ * (each unit ranked by its best window of sentences), `--no-shape` without the answer-shape
+ * scorer (models/answer/shape.ts): each measures what that part adds.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -34,15 +35,15 @@ function parseArgs(argv: string[]) {
   const options: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--json' || arg === '--no-row-units' || arg === '--no-concepts' || arg === '--no-passages') options[arg.replace(/^--/, '')] = true;
+    if (arg === '--json' || arg === '--no-row-units' || arg === '--no-concepts' || arg === '--no-passages' || arg === '--no-shape') options[arg.replace(/^--/, '')] = true;
     else if (arg === '--out' || arg === '--data-dir') options[arg.slice(2)] = argv[++i];
     else positional.push(arg);
   }
   if (positional.length !== 2) {
-    console.error('usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR] [--no-row-units] [--no-concepts] [--no-passages]');
+    console.error('usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR] [--no-row-units] [--no-concepts] [--no-passages] [--no-shape]');
     process.exit(2);
   }
-  return { questionsFile: positional[0], pdfDir: positional[1], out: options.out as string | undefined, json: Boolean(options.json), dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval'), rowUnits: !options['no-row-units'], concepts: !options['no-concepts'], passages: !options['no-passages'] };
+  return { questionsFile: positional[0], pdfDir: positional[1], out: options.out as string | undefined, json: Boolean(options.json), dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval'), rowUnits: !options['no-row-units'], concepts: !options['no-concepts'], passages: !options['no-passages'], shape: !options['no-shape'] };
 }
 
 async function ingestAll(pdfDir: string, docs: string[], dataDir: string): Promise<Map<string, string>> {
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
     const answer = answerQuestion(index, q.question, {
       queryVector,
       retrieval: args.concepts ? DEFAULT_RETRIEVE : { ...DEFAULT_RETRIEVE, conceptWeight: 0 },
-      scorers: args.passages ? DEFAULT_SCORERS : DEFAULT_SCORERS.filter((name) => name !== 'passages'),
+      scorers: DEFAULT_SCORERS.filter((name) => (name !== 'passages' || args.passages) && (name !== 'shape' || args.shape)),
     });
     const latencyMs = performance.now() - started;
     const ranking = distinctPages(answer.ledger.retrieval.pageRanking);

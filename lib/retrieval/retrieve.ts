@@ -25,15 +25,16 @@ import { liftRanks, ranksOf, reciprocalRankFusion } from '../../models/retrieval
 import { bestPassageScores } from '../../models/retrieval/passages.ts';
 import { scoreDense } from '../../models/retrieval/dense.ts';
 import { captionLabel, referencedLabels } from '../../models/document/labels.ts';
-import { conceptQueryTerms, findConcepts } from '../../models/finance/concepts.ts';
+import { type AnswerShape, answerShape, holdsShape, rowHoldsShape } from '../../models/answer/shape.ts';
+import { conceptQueryTerms, expansionLabels, findConcepts } from '../../models/finance/concepts.ts';
 import { namedPeriods } from '../../models/finance/periods.ts';
 import { idfOf, scoreSparseWeighted, sparseTermId, unitsWithTerm } from '../../models/retrieval/sparse.ts';
 import { queryTerms, queryTermsWithPairs } from '../../models/text/tokenize.ts';
 import { type DocumentIndex, indexedText } from './document-index.ts';
 
-export type ScorerName = 'bm25' | 'sparse' | 'passages' | 'pages' | 'dense' | 'labels';
+export type ScorerName = 'bm25' | 'sparse' | 'passages' | 'shape' | 'pages' | 'dense' | 'labels';
 
-export const DEFAULT_SCORERS: readonly ScorerName[] = ['sparse', 'passages', 'pages', 'dense', 'labels'];
+export const DEFAULT_SCORERS: readonly ScorerName[] = ['sparse', 'passages', 'shape', 'pages', 'dense', 'labels'];
 
 export interface RetrieveOptions {
   /** Fusion weight per scorer (1 when not given); `labels` always weighs as all others together. */
@@ -113,6 +114,20 @@ function lexicalRanks(index: DocumentIndex, name: Exclude<ScorerName, 'dense'>, 
     case 'passages':
       if (!index.passageSparse || !index.unitOfPassage) return null;
       return ranksOf(bestPassageScores(scoreSparseWeighted(index.passageSparse, query), index.unitOfPassage, index.units.length));
+    case 'shape': {
+      // The units that hold the shape the answer must have (a count of the thing asked
+      // about, a date), by their lexical score; null when the question asks for no shape.
+      // A question that names its table or figure ("According to Table 6, how many …") has
+      // its answer in that table's cells, which the labels scorer finds; the shape of a count
+      // written in prose would only pull sentences about the table above it.
+      const shape = labels.length === 0 ? answerShape(question, expansionLabels(findConcepts(question))) : null;
+      if (!shape) return null;
+      const scores = index.passageSparse && index.unitOfPassage
+        ? bestPassageScores(scoreSparseWeighted(index.passageSparse, query), index.unitOfPassage, index.units.length)
+        : scoreSparseWeighted(index.unitSparse, query);
+      for (let i = 0; i < scores.length; i++) if (scores[i] > 0 && !unitHoldsShape(index.units[i], shape)) scores[i] = 0;
+      return ranksOf(scores);
+    }
     case 'pages':
       return liftRanks(ranksOf(scoreSparseWeighted(index.pageSparse, query)), index.pageIndexOfUnit);
     case 'labels': {
@@ -128,16 +143,41 @@ function lexicalRanks(index: DocumentIndex, name: Exclude<ScorerName, 'dense'>, 
   }
 }
 
+function unitHoldsShape(unit: DocumentIndex['units'][number], shape: AnswerShape): boolean {
+  if (unit.row) {
+    const row = unit.row.table.rows[unit.row.row];
+    return rowHoldsShape(row.label, (row.unit ?? unit.row.table.unit).currency, shape);
+  }
+  return unit.kind !== 'table' && holdsShape(unit.text, shape);
+}
+
+function countRanked(ranks: Int32Array): number {
+  let n = 0;
+  for (const rank of ranks) if (rank >= 0) n++;
+  return n;
+}
+
 /** RRF of the rankings present, in `scorers` order, with the options' weights. */
 function fuseRankings(index: DocumentIndex, scorers: readonly ScorerName[], ranked: ReadonlyMap<ScorerName, Int32Array>, options: RetrieveOptions) {
   const used = scorers.filter((name) => ranked.has(name));
   // Ties in the fused score (rank 0 + rank 1 against rank 1 + rank 0) go to the unit's own
   // ranking: the slight extra weight on `sparse` decides ties and nothing else.
   const weights = used.map((name) => (options.weights?.[name] ?? 1) * (name === 'sparse' ? 1.001 : 1));
+  const shapeIndex = used.indexOf('shape');
+  if (shapeIndex >= 0 && options.weights?.shape === undefined) {
+    // The answer's shape weighs by how much it tells apart: as much as the word scorers
+    // together when few of the units they found hold it (a count of employees), almost
+    // nothing when most do (a date, in a filing where every page has one).
+    const lexical = ranked.get('passages') ?? ranked.get('sparse');
+    const found = lexical ? countRanked(lexical) : 0;
+    const share = found > 0 ? Math.min(1, countRanked(ranked.get('shape') as Int32Array) / found) : 1;
+    const words = used.reduce((sum, name) => (name === 'labels' || name === 'shape' ? sum : sum + (options.weights?.[name] ?? 1)), 0);
+    weights[shapeIndex] = words * (1 - share);
+  }
   // Named captions go first: their ranking weighs as much as all the others together.
   const labelIndex = used.indexOf('labels');
   if (labelIndex >= 0) {
-    const others = used.reduce((sum, name) => (name === 'labels' ? sum : sum + (options.weights?.[name] ?? 1)), 0);
+    const others = used.reduce((sum, name, i) => (name === 'labels' ? sum : sum + (name === 'shape' ? weights[i] : (options.weights?.[name] ?? 1))), 0);
     weights[labelIndex] = Math.max(1, others);
   }
   const rankings = used.map((name) => ranked.get(name) as Int32Array);

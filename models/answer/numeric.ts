@@ -21,6 +21,7 @@ import { statedDecimals } from '../finance/numbers.ts';
 import { mainPeriod, type NamedPeriod, namedPeriods, periodMatches, withoutPeriods } from '../finance/periods.ts';
 import { columnName, unitName } from '../retrieval/row-units.ts';
 import { STOPWORDS, stem, words } from '../text/tokenize.ts';
+import { asksCount } from './shape.ts';
 
 export interface TableCandidate {
   table: StatementTable;
@@ -264,11 +265,6 @@ export function askedScale(question: string): number | null {
 /** "Who", "where", "when", "which company", "what date": the answer is not a cell's number. */
 const NOT_A_NUMBER = /^\s*(who|whom|where|when|why)\b|\b(to|from|by|with) (which|whom)\b|\bwhich (company|companies|firm|person|entity|country|city|state)\b|\bwhat (date|day|name|city|country|company)\b|\bthe name of\b/i;
 
-/** The question asks for a count ("how many units", "headcount", "the number of stores"), not money. */
-function asksCount(question: string): boolean {
-  if (/\bhow many (dollars|usd)\b/i.test(question)) return false;
-  return /\bhow many\b|\bhead\s*count\b|\bnumber of \w+/i.test(question);
-}
 
 function itemQuery(text: string, glosses: readonly string[], period: NamedPeriod | null, context: Set<string>, vocabulary: Vocabulary, conceptId?: string): ItemQuery {
   const all = [text, ...glosses].join(' ');
