@@ -11,6 +11,8 @@
  */
 import {
   type CandidateLogProbs,
+  DEFAULT_JUDGE,
+  type JudgeSettings,
   continuationLogProbs,
   judgeContinuation,
   judgedCitations,
@@ -27,15 +29,6 @@ import type { Evidence } from '../retrieval/evidence.ts';
 import { readWithCandidates } from './extractive.ts';
 import type { LlmAnswerOptions, LlmReader } from './llm.ts';
 import type { Answer, ExtractiveReaderLedger } from './types.ts';
-
-export interface JudgeSettings {
-  /** Candidates the extractive reader proposes (its own answer and the next best passages'). */
-  candidates: number;
-  normalisation: JudgeNormalisation;
-}
-
-/** Chosen by `npm run eval -- --reader judge` on the qa and finance sets (README, Evaluation). */
-export const DEFAULT_JUDGE: JudgeSettings = { candidates: 5, normalisation: 'pmi-mean' };
 
 export interface ScoredCandidates {
   logProbs: CandidateLogProbs[];

@@ -15,6 +15,7 @@ import type { WeightFormat } from '../../models/llm/quantize.ts';
 import { loadLlmModel } from '../llm/load-model.ts';
 import type { Evidence } from '../retrieval/evidence.ts';
 import { readEvidenceExtractively } from './extractive.ts';
+import type { LlmPromptStyle } from './reader-settings.ts';
 import type { Answer, LlmReaderLedger } from './types.ts';
 
 export interface LlmReaderSettings {
@@ -27,16 +28,9 @@ export interface LlmReaderSettings {
   weightBlock?: number;
   /** Decode attention kernel (default: native when built, else onnxruntime). */
   attention?: Exclude<DecodeAttentionKernel, 'ts'>;
-  /**
-   * The prompt: `chat` through the checkpoint's template, `plain` the same instructions as text,
-   * `base` a worked example for a base model, answering on one line (readerBasePrompt); `auto`
-   * (default) is chat when the checkpoint has a template, else plain.
-   */
+  /** The prompt style (reader-settings.ts; default auto). */
   prompt?: LlmPromptStyle;
 }
-
-export const LLM_PROMPT_STYLES = ['auto', 'chat', 'plain', 'base'] as const;
-export type LlmPromptStyle = (typeof LLM_PROMPT_STYLES)[number];
 
 export interface LlmAnswerOptions {
   /** Each piece of answer text as the model writes it. */

@@ -19,6 +19,15 @@ export type JudgeNormalisation = 'sum' | 'mean' | 'pmi' | 'pmi-mean';
 
 export const JUDGE_NORMALISATIONS: readonly JudgeNormalisation[] = ['sum', 'mean', 'pmi', 'pmi-mean'];
 
+export interface JudgeSettings {
+  /** Candidates the extractive reader proposes (its own answer and the next best passages'). */
+  candidates: number;
+  normalisation: JudgeNormalisation;
+}
+
+/** Chosen by `npm run eval -- --reader judge` on the qa and finance sets (README, Evaluation). */
+export const DEFAULT_JUDGE: JudgeSettings = { candidates: 5, normalisation: 'pmi-mean' };
+
 /** Whether a normalisation needs the candidate scored without the question too. */
 export function needsUnconditioned(normalisation: JudgeNormalisation): boolean {
   return normalisation === 'pmi' || normalisation === 'pmi-mean';
