@@ -8,10 +8,11 @@
  * (`question_type`, else `kind`).
  *
  *   npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR]
- *                    [--no-row-units] [--no-concepts]
+ *                    [--no-row-units] [--no-concepts] [--no-passages]
  *
  * `--no-row-units` builds the indexes without a unit per statement row, `--no-concepts` answers
- * without the financial concept expansion of the query: each measures what that part adds.
+ * without the financial concept expansion of the query, `--no-passages` without the passage scorer
+ * (each unit ranked by its best window of sentences): each measures what that part adds.
  *
  * `--reader extractive|generator|judge` (default extractive) picks who answers: the rules alone;
  * the LLM writing the answer (`--prompt base|plain|chat`, default base; `--max-new-tokens`,
@@ -36,7 +37,7 @@ import { embedderOf } from '../lib/embed/embedder-of.ts';
 import { distinctPages, gradeNumeric, mean, median, pageHitAtK, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
 import { questionType, readQuestionFile } from '../lib/eval/questions.ts';
 import { buildDocumentIndex, DocumentIndexCache } from '../lib/retrieval/document-index.ts';
-import { DEFAULT_RETRIEVE } from '../lib/retrieval/retrieve.ts';
+import { DEFAULT_RETRIEVE, DEFAULT_SCORERS } from '../lib/retrieval/retrieve.ts';
 import { openStores } from '../lib/store/open.ts';
 import { buildBm25, scoreBm25, topK } from '../models/retrieval/bm25.ts';
 import { queryTerms } from '../models/text/tokenize.ts';
@@ -47,7 +48,7 @@ function parseArgs(argv: string[]) {
   const options: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--json' || arg === '--no-row-units' || arg === '--no-concepts') options[arg.replace(/^--/, '')] = true;
+    if (arg === '--json' || arg === '--no-row-units' || arg === '--no-concepts' || arg === '--no-passages') options[arg.replace(/^--/, '')] = true;
     else if (['--out', '--data-dir', '--reader', '--model', '--prompt', '--max-new-tokens', '--normalisation', '--candidates', '--limit'].includes(arg)) options[arg.slice(2)] = argv[++i];
     else positional.push(arg);
   }
@@ -56,7 +57,7 @@ function parseArgs(argv: string[]) {
   const normalisation = (options.normalisation as string | undefined) ?? DEFAULT_JUDGE.normalisation;
   if (positional.length !== 2 || !EVAL_READERS.includes(reader as EvalReader) || !LLM_PROMPT_STYLES.includes(prompt as LlmPromptStyle) || !JUDGE_NORMALISATIONS.includes(normalisation as JudgeNormalisation)) {
     console.error(
-      'usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR] [--no-row-units] [--no-concepts]\n' +
+      'usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR] [--no-row-units] [--no-concepts] [--no-passages]\n' +
         `         [--reader ${EVAL_READERS.join('|')}] [--model PATH] [--prompt ${LLM_PROMPT_STYLES.join('|')}] [--max-new-tokens N]\n` +
         `         [--normalisation ${JUDGE_NORMALISATIONS.join('|')}] [--candidates N] [--limit N questions]`,
     );
@@ -70,6 +71,7 @@ function parseArgs(argv: string[]) {
     dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval'),
     rowUnits: !options['no-row-units'],
     concepts: !options['no-concepts'],
+    passages: !options['no-passages'],
     reader: reader as EvalReader,
     model: options.model as string | undefined,
     prompt: prompt as LlmPromptStyle,
@@ -167,7 +169,11 @@ async function main(): Promise<void> {
     if (!index) throw new Error(`${q.doc} has no index`);
     const started = performance.now();
     const queryVector = embedder && index.dense ? await embedder.embedder.embed([q.question]) : undefined;
-    const evidenceOptions = { queryVector, retrieval: args.concepts ? DEFAULT_RETRIEVE : { ...DEFAULT_RETRIEVE, conceptWeight: 0 } };
+    const evidenceOptions = {
+      queryVector,
+      retrieval: args.concepts ? DEFAULT_RETRIEVE : { ...DEFAULT_RETRIEVE, conceptWeight: 0 },
+      scorers: args.passages ? DEFAULT_SCORERS : DEFAULT_SCORERS.filter((name) => name !== 'passages'),
+    };
     let answer: Answer;
     // Judge only: the F1 each normalisation would give on this question, and the best candidate's.
     let judgeF1: Record<string, number> | null = null;
