@@ -8,7 +8,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Client } from '@temporalio/client';
 import { cors } from 'hono/cors';
 import { requestId } from 'hono/request-id';
-import type { LlmReader } from '../lib/answer/llm.ts';
+import type { ModelReader } from '../lib/answer/reader.ts';
 import type { ApiSettings, FolioConfig } from '../lib/config.ts';
 import type { EmbedderSettings } from '../lib/embed/embedder-of.ts';
 import type { DocumentIndexCache } from '../lib/retrieval/document-index.ts';
@@ -35,7 +35,7 @@ export interface AppDeps extends Stores {
   client: Client;
   indexes: DocumentIndexCache;
   /** The LLM reader when FOLIO_LLM_DIR is set; answers are extractive without it. */
-  llm?: LlmReader | null;
+  llm?: ModelReader | null;
   /** Where log lines go; by default JSON on stdout at settings.logLevel. */
   logger?: Logger;
 }

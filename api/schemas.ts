@@ -255,6 +255,27 @@ const extractiveLedger = z.object({
       reason: z.string().optional(),
     })
     .optional(),
+  judge: z
+    .object({
+      model: z.string(),
+      normalisation: z.string(),
+      chosen: z.number().int(),
+      candidates: z.array(
+        z.object({
+          answer: z.string(),
+          page: z.number().int(),
+          rank: z.number().int(),
+          tokens: z.number().int(),
+          logProb: z.number(),
+          logProbWithoutQuestion: z.number().nullable(),
+          score: z.number(),
+        }),
+      ),
+      tokens: z.number().int(),
+      ms: z.number(),
+    })
+    .optional()
+    .openapi({ description: 'When the LLM judged the extractive reader\'s candidates (FOLIO_READER=judge): each candidate\'s log-probs and score.' }),
 });
 export const AnswerSchema = z
   .object({

@@ -14,11 +14,25 @@
  * without the financial concept expansion of the query, `--no-passages` without the passage scorer
  * (each unit ranked by its best window of sentences), `--no-shape` without the answer-shape
  * scorer (models/answer/shape.ts): each measures what that part adds.
+ *
+ * `--reader extractive|generator|judge` (default extractive) picks who answers: the rules alone;
+ * the LLM writing the answer (`--prompt base|plain|chat`, default base; `--max-new-tokens`,
+ * default 48); or the LLM judging the extractive reader's candidates (lib/answer/judge.ts), whose
+ * run also reports the F1 each normalisation would have given and the best candidate's (oracle).
+ * The model is `--model PATH`, else FOLIO_LLM_FILE / FOLIO_LLM_DIR, else the installed
+ * .models/gemma-3-270m/gemma-3-270m-q4_k_m.gguf.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { answerQuestion } from '../lib/answer/extractive.ts';
+import { JudgeReader, judgedAnswer } from '../lib/answer/judge.ts';
+import { LlmReader } from '../lib/answer/llm.ts';
+import { LLM_PROMPT_STYLES, type LlmPromptStyle } from '../lib/answer/reader-settings.ts';
+import type { Answer } from '../lib/answer/types.ts';
+import { gatherEvidence } from '../lib/retrieval/evidence.ts';
+import { DEFAULT_JUDGE, JUDGE_NORMALISATIONS, type JudgeNormalisation } from '../models/answer/judge.ts';
+import { stripCitations } from '../models/answer/llm-prompt.ts';
 import { loadConfig } from '../lib/config.ts';
 import { embedderOf } from '../lib/embed/embedder-of.ts';
 import { distinctPages, gradeNumeric, mean, median, pageHitAtK, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
@@ -36,15 +50,43 @@ function parseArgs(argv: string[]) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--json' || arg === '--no-row-units' || arg === '--no-concepts' || arg === '--no-passages' || arg === '--no-shape') options[arg.replace(/^--/, '')] = true;
-    else if (arg === '--out' || arg === '--data-dir') options[arg.slice(2)] = argv[++i];
+    else if (['--out', '--data-dir', '--reader', '--model', '--prompt', '--max-new-tokens', '--normalisation', '--candidates', '--limit'].includes(arg)) options[arg.slice(2)] = argv[++i];
     else positional.push(arg);
   }
-  if (positional.length !== 2) {
-    console.error('usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR] [--no-row-units] [--no-concepts] [--no-passages] [--no-shape]');
+  const reader = (options.reader as string | undefined) ?? 'extractive';
+  const prompt = (options.prompt as string | undefined) ?? 'base';
+  const normalisation = (options.normalisation as string | undefined) ?? DEFAULT_JUDGE.normalisation;
+  if (positional.length !== 2 || !EVAL_READERS.includes(reader as EvalReader) || !LLM_PROMPT_STYLES.includes(prompt as LlmPromptStyle) || !JUDGE_NORMALISATIONS.includes(normalisation as JudgeNormalisation)) {
+    console.error(
+      'usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR] [--no-row-units] [--no-concepts] [--no-passages] [--no-shape]\n' +
+        `         [--reader ${EVAL_READERS.join('|')}] [--model PATH] [--prompt ${LLM_PROMPT_STYLES.join('|')}] [--max-new-tokens N]\n` +
+        `         [--normalisation ${JUDGE_NORMALISATIONS.join('|')}] [--candidates N] [--limit N questions]`,
+    );
     process.exit(2);
   }
-  return { questionsFile: positional[0], pdfDir: positional[1], out: options.out as string | undefined, json: Boolean(options.json), dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval'), rowUnits: !options['no-row-units'], concepts: !options['no-concepts'], passages: !options['no-passages'], shape: !options['no-shape'] };
+  return {
+    questionsFile: positional[0],
+    pdfDir: positional[1],
+    out: options.out as string | undefined,
+    json: Boolean(options.json),
+    dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval'),
+    rowUnits: !options['no-row-units'],
+    concepts: !options['no-concepts'],
+    passages: !options['no-passages'],
+    shape: !options['no-shape'],
+    reader: reader as EvalReader,
+    model: options.model as string | undefined,
+    prompt: prompt as LlmPromptStyle,
+    maxNewTokens: Number(options['max-new-tokens'] ?? 48),
+    normalisation: normalisation as JudgeNormalisation,
+    candidates: Number(options.candidates ?? DEFAULT_JUDGE.candidates),
+    limit: options.limit === undefined ? Number.POSITIVE_INFINITY : Number(options.limit),
+  };
 }
+
+const EVAL_READERS = ['extractive', 'generator', 'judge'] as const;
+type EvalReader = (typeof EVAL_READERS)[number];
+const INSTALLED_MODEL = path.join('.models', 'gemma-3-270m', 'gemma-3-270m-q4_k_m.gguf');
 
 async function ingestAll(pdfDir: string, docs: string[], dataDir: string): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
@@ -81,7 +123,7 @@ interface EvalRow {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const questions = readQuestionFile(args.questionsFile);
+  const questions = readQuestionFile(args.questionsFile).slice(0, args.limit);
   const docs = [...new Set(questions.map((q) => q.doc))];
   const ids = await ingestAll(args.pdfDir, docs, args.dataDir);
 
@@ -111,18 +153,51 @@ async function main(): Promise<void> {
     pageBaselines.set(doc, { pages, index: buildBm25(pages.map((page) => (byPage.get(page) ?? []).join('\n'))) });
   }
 
+  const config = loadConfig();
+  let llm: LlmReader | null = null;
+  let judge: JudgeReader | null = null;
+  if (args.reader !== 'extractive') {
+    const dir = path.resolve(args.model ?? config.llm.dir ?? INSTALLED_MODEL);
+    llm = new LlmReader({ ...config.llm, dir, prompt: args.prompt, maxNewTokens: args.maxNewTokens });
+    const loadStarted = performance.now();
+    await llm.load();
+    console.error(`loaded ${dir} in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s; reader ${args.reader}${args.reader === 'generator' ? ` (prompt ${args.prompt}, at most ${args.maxNewTokens} new tokens, policy ${config.llm.policy})` : ` (${args.candidates} candidates, normalisation ${args.normalisation})`}`);
+    if (args.reader === 'judge') judge = new JudgeReader(llm, { candidates: args.candidates, normalisation: args.normalisation });
+  }
+
   const rows: EvalRow[] = [];
-  for (const q of questions) {
+  for (const [n, q] of questions.entries()) {
     const index = await indexes.get(ids.get(q.doc) as string);
     if (!index) throw new Error(`${q.doc} has no index`);
     const started = performance.now();
     const queryVector = embedder && index.dense ? await embedder.embedder.embed([q.question]) : undefined;
-    const answer = answerQuestion(index, q.question, {
+    const evidenceOptions = {
       queryVector,
       retrieval: args.concepts ? DEFAULT_RETRIEVE : { ...DEFAULT_RETRIEVE, conceptWeight: 0 },
       scorers: DEFAULT_SCORERS.filter((name) => (name !== 'passages' || args.passages) && (name !== 'shape' || args.shape)),
-    });
+    };
+    let answer: Answer;
+    // Judge only: the F1 each normalisation would give on this question, and the best candidate's.
+    let judgeF1: Record<string, number> | null = null;
+    let judgeCandidates = 0;
+    if (judge) {
+      const run = await judge.run(gatherEvidence(index, q.question, evidenceOptions), { unconditioned: true });
+      answer = judgedAnswer(run, args.normalisation, judge.name);
+      judgeCandidates = run.scored ? run.candidates.length : 0;
+      if (q.answer !== null) {
+        const gold = q.answer;
+        judgeF1 = Object.fromEntries(JUDGE_NORMALISATIONS.map((norm) => [norm, tokenF1(judgedAnswer(run, norm, judge.name).answer, gold)]));
+        judgeF1.oracle = run.scored ? Math.max(...run.candidates.map((c) => tokenF1(c.answer, gold))) : judgeF1[args.normalisation];
+      }
+    } else if (llm) {
+      answer = await llm.answer(gatherEvidence(index, q.question, evidenceOptions));
+    } else {
+      answer = answerQuestion(index, q.question, evidenceOptions);
+    }
     const latencyMs = performance.now() - started;
+    if (llm) console.error(`  ${n + 1}/${questions.length} ${latencyMs.toFixed(0)} ms: ${JSON.stringify(answer.answer.slice(0, 80))}${answer.llm ? ` (model wrote ${JSON.stringify(answer.llm.text.slice(0, 60))}; extractive stood in)` : ''}`);
+    // What the model wrote, even where it cited nothing and the extractive answer stood in.
+    const written = answer.llm ? stripCitations(answer.llm.text) : answer.answer;
     const ranking = distinctPages(answer.ledger.retrieval.pageRanking);
     // What a reader of the answer sees first: the pages it cites, then the retrieval ranking.
     const citedFirst = distinctPages([...answer.citations.map((c) => c.page), ...ranking]);
@@ -140,6 +215,11 @@ async function main(): Promise<void> {
       answer: answer.answer,
       reference: q.answer,
       f1: answerable ? tokenF1(answer.answer, q.answer as string) : null,
+      written_f1: answerable && args.reader === 'generator' ? tokenF1(written, q.answer as string) : null,
+      model_answer_used: args.reader === 'generator' ? answer.ledger.reader.kind === 'llm' : null,
+      judge_f1: judgeF1,
+      judge_candidates: judgeCandidates,
+      judge_changed: judge ? (answer.ledger.reader.kind === 'extractive' && (answer.ledger.reader.judge?.chosen ?? 0) > 0) : null,
       numeric: numeric.numeric,
       numeric_correct: numeric.numeric ? numeric.correct : null,
       predicted_value: numeric.predicted,
@@ -188,6 +268,19 @@ async function main(): Promise<void> {
     unanswerable_recall: unanswerable.length ? Number((truePositives / unanswerable.length).toFixed(3)) : null,
     answerable_said_not_found: saidNotFound.length - truePositives,
     median_latency_ms: Number(median(rows.map((row) => row.latency_ms)).toFixed(2)),
+    mean_latency_ms: Number(mean(rows.map((row) => row.latency_ms)).toFixed(2)),
+    reader: args.reader,
+    ...(args.reader === 'generator'
+      ? { written_f1: avg('written_f1'), model_answers_used: rows.filter((row) => row.model_answer_used).length }
+      : {}),
+    ...(args.reader === 'judge'
+      ? {
+          normalisation: args.normalisation,
+          judge_f1: Object.fromEntries([...JUDGE_NORMALISATIONS, 'oracle'].map((norm) => [norm, Number(mean(answerable.map((row) => (row.judge_f1 as Record<string, number>)[norm])).toFixed(3))])),
+          judged_questions: rows.filter((row) => (row.judge_candidates as number) > 1).length,
+          judge_changed: rows.filter((row) => row.judge_changed).length,
+        }
+      : {}),
     max_index_load_ms: Number(Math.max(...loadMs).toFixed(1)),
     'cited_recall@1': avg('cited_recall@1'),
     'cited_recall@5': avg('cited_recall@5'),
@@ -223,8 +316,14 @@ async function main(): Promise<void> {
     }
   }
   console.log(`  "not found": precision ${summary.unanswerable_precision}, recall ${summary.unanswerable_recall} (${truePositives}/${unanswerable.length} unanswerable detected, ${summary.answerable_said_not_found} answerable lost)`);
-  console.log(`  median answer latency: ${summary.median_latency_ms} ms (index loaded once per document, at most ${summary.max_index_load_ms} ms)`);
+  console.log(`  median answer latency: ${summary.median_latency_ms} ms, mean ${summary.mean_latency_ms} ms (index loaded once per document, at most ${summary.max_index_load_ms} ms)`);
+  if ('written_f1' in summary) console.log(`  generator: answer F1 of what the model wrote ${summary.written_f1}; its answer used (it cited a page it was given) on ${summary.model_answers_used}/${rows.length} questions`);
+  if ('judge_f1' in summary) {
+    const f1s = Object.entries(summary.judge_f1 as Record<string, number>).map(([norm, f1]) => `${norm} ${f1}`).join(', ');
+    console.log(`  judge: ${summary.judged_questions} questions with 2+ candidates, answer changed on ${summary.judge_changed} (${summary.normalisation}); F1 by normalisation: ${f1s}`);
+  }
   if (args.json) console.log(JSON.stringify(summary));
+  await llm?.release();
   await stores.store.close();
 }
 

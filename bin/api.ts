@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { appSettingsOf, createApp } from '../api/app.ts';
 import { resumeQueued } from '../api/ingestion.ts';
 import { createLogger } from '../api/telemetry.ts';
-import { LlmReader } from '../lib/answer/llm.ts';
+import { modelReaderOf } from '../lib/answer/reader.ts';
 import { type FolioConfig, loadConfig, temporalAddressOf } from '../lib/config.ts';
 import { DocumentIndexCache } from '../lib/retrieval/document-index.ts';
 import { openStorage } from '../lib/store/open.ts';
@@ -23,11 +23,11 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
   const settings = appSettingsOf(config);
   const resumed = await resumeQueued(client, settings.ingestion, stores.store);
   if (resumed > 0) logger.info({ resumed }, 'restarted ingestion of queued documents');
-  const llm = LlmReader.fromSettings(config.llm);
+  const llm = modelReaderOf(config.reader, config.llm);
   if (llm) {
     // Load at start-up, so a bad checkpoint is reported now rather than at the first question.
     const model = await llm.load();
-    logger.info({ reader: llm.name, policy: config.llm.policy, budget: config.llm.budget, weights: config.llm.weights, attention: model.attentionKernel }, 'LLM reader loaded');
+    logger.info({ reader: config.reader.kind, model: llm.name, ...(config.reader.kind === 'judge' ? { judge: config.reader.judge } : {}), policy: config.llm.policy, budget: config.llm.budget, weights: config.llm.weights, attention: model.attentionKernel }, 'LLM reader loaded');
   }
   const app = createApp({ ...settings, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), llm, logger, ...stores });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

@@ -6,10 +6,12 @@
  */
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_JUDGE, JUDGE_NORMALISATIONS } from '../models/answer/judge.ts';
 import { DEFAULT_BUDGET, POLICY_NAMES } from '../models/llm/policies/index.ts';
 import { WEIGHT_FORMATS } from '../models/llm/quantize.ts';
 import { DEFAULT_RETENTION } from '../models/visual/compress/pipeline.ts';
 import type { LlmReaderSettings } from './answer/llm.ts';
+import { defaultReaderKind, LLM_PROMPT_STYLES, READER_KINDS, type ReaderSettings } from './answer/reader-settings.ts';
 import type { EmbedderSettings } from './embed/embedder-of.ts';
 import { DEFAULT_HUB_ENDPOINT, type HubOptions } from './hub/download.ts';
 import { defaultFigureCropSettings, defaultOcrSettings, defaultPageImageSettings, type PageSettings } from './pages/settings.ts';
@@ -107,6 +109,8 @@ export interface FolioConfig {
   hub: Required<Pick<HubOptions, 'endpoint'>> & Pick<HubOptions, 'token'>;
   /** The LLM reader; answers are extractive when `dir` is unset. */
   llm: Omit<LlmReaderSettings, 'dir'> & { dir: string | undefined };
+  /** Which reader answers (FOLIO_READER) and the judge's settings. */
+  reader: ReaderSettings;
   cli: CliSettings;
   /** Where metadata and blobs live: embedded under dataDir, or PostgreSQL and S3. */
   storage: StorageSettings;
@@ -131,6 +135,20 @@ function weightBlockFrom(raw: string | undefined): number {
     throw new Error(`FOLIO_LLM_WEIGHT_BLOCK must be a power of two from 16 to 256, got "${raw}"`);
   }
   return value;
+}
+
+/** FOLIO_READER (default: the LLM when a checkpoint is set, else extractive) and the judge's settings. */
+function readerFrom(env: NodeJS.ProcessEnv): ReaderSettings {
+  const checkpoint = Boolean(env.FOLIO_LLM_FILE || env.FOLIO_LLM_DIR);
+  const kind = oneOf('FOLIO_READER', env.FOLIO_READER, READER_KINDS, defaultReaderKind(checkpoint));
+  if (kind !== 'extractive' && !checkpoint) throw new Error(`FOLIO_READER=${kind} needs a checkpoint: set FOLIO_LLM_FILE or FOLIO_LLM_DIR`);
+  return {
+    kind,
+    judge: {
+      candidates: Math.max(1, intFrom(env, 'FOLIO_JUDGE_CANDIDATES', DEFAULT_JUDGE.candidates)),
+      normalisation: oneOf('FOLIO_JUDGE_NORMALISATION', env.FOLIO_JUDGE_NORMALISATION, JUDGE_NORMALISATIONS, DEFAULT_JUDGE.normalisation),
+    },
+  };
 }
 
 function intFrom(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -317,7 +335,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
       weights: oneOf('FOLIO_LLM_WEIGHTS', env.FOLIO_LLM_WEIGHTS, WEIGHT_FORMATS, 'fp32'),
       weightBlock: weightBlockFrom(env.FOLIO_LLM_WEIGHT_BLOCK),
       attention: llmAttentionFrom(env.FOLIO_LLM_ATTENTION),
+      prompt: oneOf('FOLIO_LLM_PROMPT', env.FOLIO_LLM_PROMPT, LLM_PROMPT_STYLES, 'auto'),
     },
+    reader: readerFrom(env),
     cli: {
       url: (env.FOLIO_URL || `http://127.0.0.1:${env.PORT || 8080}`).replace(/\/+$/, ''),
       apiKey: env.FOLIO_API_KEY || undefined,

@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { readEvidenceExtractively } from '../../lib/answer/extractive.ts';
-import type { LlmReader } from '../../lib/answer/llm.ts';
+import type { ModelReader } from '../../lib/answer/reader.ts';
 import { type EmbedderSettings, embedderOf } from '../../lib/embed/embedder-of.ts';
 import type { DocumentIndex, DocumentIndexCache } from '../../lib/retrieval/document-index.ts';
 import { gatherEvidence } from '../../lib/retrieval/evidence.ts';
@@ -19,7 +19,7 @@ export interface AnswerRouteDeps {
   store: MetadataStore;
   indexes: DocumentIndexCache;
   /** The LLM reader when FOLIO_LLM_DIR is set; answers are extractive without it. */
-  llm?: LlmReader | null;
+  llm?: ModelReader | null;
   metrics?: Metrics;
 }
 

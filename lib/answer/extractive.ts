@@ -4,7 +4,7 @@
  * line item and a period is first put to the numeric reader over the statement tables
  * retrieval found; it answers from cells, says "not found" with its reason, or abstains.
  */
-import { NOT_FOUND, readExtractive } from '../../models/answer/extractive.ts';
+import { type AnswerCandidate, DEFAULT_EXTRACTIVE, type ExtractiveAnswer, NOT_FOUND, readExtractive } from '../../models/answer/extractive.ts';
 import { type NumericResult, readNumeric } from '../../models/answer/numeric.ts';
 import { queryTerms } from '../../models/text/tokenize.ts';
 import type { DocumentIndex } from '../retrieval/document-index.ts';
@@ -16,11 +16,23 @@ import type { Answer } from './types.ts';
  * `llmRejected`: why a configured LLM's answer was not used, recorded in the ledger.
  */
 export function readEvidenceExtractively(evidence: Evidence, llmRejected?: string): Answer {
+  return readWithCandidates(evidence, 0, llmRejected).answer;
+}
+
+/**
+ * The extractive reader's answer and, when it answered from text (not from statement cells, not
+ * "not found"), up to `count` candidate answers, its own first, for a judge to choose among.
+ */
+export function readWithCandidates(evidence: Evidence, count: number, llmRejected?: string): { answer: Answer; candidates: AnswerCandidate[] } {
   const readStart = performance.now();
   const numeric = readNumeric(evidence.question, evidence.tables);
-  if (numeric.status !== 'abstain') return numericAnswer(evidence, numeric, readStart, llmRejected);
-  const read = readExtractive(evidence.question, queryTerms(evidence.question), evidence.idf, evidence.candidates, evidence.inDocument);
+  if (numeric.status !== 'abstain') return { answer: numericAnswer(evidence, numeric, readStart, llmRejected), candidates: [] };
+  const read = readExtractive(evidence.question, queryTerms(evidence.question), evidence.idf, evidence.candidates, evidence.inDocument, { ...DEFAULT_EXTRACTIVE, candidates: count });
   const finished = performance.now();
+  return { answer: textAnswer(evidence, read, readStart, finished, llmRejected), candidates: read.found ? (read.candidates ?? []) : [] };
+}
+
+function textAnswer(evidence: Evidence, read: ExtractiveAnswer, readStart: number, finished: number, llmRejected?: string): Answer {
   return {
     answer: read.answer,
     evidence: read.evidence,

@@ -7,7 +7,7 @@
  */
 import path from 'node:path';
 import { NOT_FOUND } from '../../models/answer/extractive.ts';
-import { checkCitations, readerMessages, readerPlainPrompt, stripCitations } from '../../models/answer/llm-prompt.ts';
+import { checkCitations, type PromptUnit, readerBasePrompt, readerMessages, readerPlainPrompt, stripCitations } from '../../models/answer/llm-prompt.ts';
 import { generate } from '../../models/llm/generate.ts';
 import type { DecodeAttentionKernel, LlmModel } from '../../models/llm/model.ts';
 import type { PolicyName } from '../../models/llm/policies/index.ts';
@@ -15,6 +15,7 @@ import type { WeightFormat } from '../../models/llm/quantize.ts';
 import { loadLlmModel } from '../llm/load-model.ts';
 import type { Evidence } from '../retrieval/evidence.ts';
 import { readEvidenceExtractively } from './extractive.ts';
+import type { LlmPromptStyle } from './reader-settings.ts';
 import type { Answer, LlmReaderLedger } from './types.ts';
 
 export interface LlmReaderSettings {
@@ -27,6 +28,8 @@ export interface LlmReaderSettings {
   weightBlock?: number;
   /** Decode attention kernel (default: native when built, else onnxruntime). */
   attention?: Exclude<DecodeAttentionKernel, 'ts'>;
+  /** The prompt style (reader-settings.ts; default auto). */
+  prompt?: LlmPromptStyle;
 }
 
 export interface LlmAnswerOptions {
@@ -71,8 +74,8 @@ export class LlmReader {
     this.model = null;
   }
 
-  /** Runs `task` after every generation queued before it. */
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+  /** Runs `task` after every generation queued before it (the judge's scoring queues here too). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
     const run = this.queue.then(task, task);
     this.queue = run.catch(() => undefined);
     return run;
@@ -83,7 +86,7 @@ export class LlmReader {
   }
 
   private async generateAnswer(evidence: Evidence, options: LlmAnswerOptions): Promise<Answer> {
-    const units = evidence.candidates;
+    let units: PromptUnit[] = evidence.candidates;
     if (units.length === 0) {
       // Nothing to read: the model would only make something up.
       return readEvidenceExtractively(evidence, 'retrieval found no evidence, so the model was not asked');
@@ -92,15 +95,24 @@ export class LlmReader {
     options.signal?.throwIfAborted();
     const tokenizer = model.tokenizer;
     if (!tokenizer) throw new Error(`The LLM checkpoint in ${this.settings.dir} has no tokenizer.json`);
-    const prompt = tokenizer.hasChatTemplate
-      ? tokenizer.encodeChat(readerMessages(evidence.question, units))
-      : tokenizer.encode(readerPlainPrompt(evidence.question, units));
+    const style = this.settings.prompt ?? 'auto';
+    const chat = style === 'chat' || (style === 'auto' && tokenizer.hasChatTemplate);
+    let prompt: number[];
+    if (style === 'base') {
+      const base = readerBasePrompt(evidence.question, units);
+      units = base.units;
+      prompt = tokenizer.encode(base.prompt);
+    } else {
+      prompt = chat ? tokenizer.encodeChat(readerMessages(evidence.question, units)) : tokenizer.encode(readerPlainPrompt(evidence.question, units));
+    }
     const readStart = performance.now();
     let streamed = '';
     const result = await generate(model, prompt, {
       policy: this.settings.policy,
       budget: this.settings.budget,
       maxNewTokens: this.settings.maxNewTokens,
+      // The base prompt's answer is one line; what follows would be the model making up the next example.
+      stopText: style === 'base' ? '\n' : undefined,
       onToken: (_id, text) => {
         streamed += text;
         if (text) options.onText?.(text);

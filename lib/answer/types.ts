@@ -17,6 +17,19 @@ export interface ExtractiveReaderLedger {
   llmRejected?: string;
   /** The numeric reader over statement tables: what it computed from which cells, or why it did not. */
   numeric?: NumericLedger;
+  /** When a language model judged the reader's candidates (FOLIO_READER=judge): how each scored. */
+  judge?: JudgeLedger;
+}
+
+export interface JudgeLedger {
+  model: string;
+  normalisation: string;
+  /** Index into `candidates` of the answer given. */
+  chosen: number;
+  candidates: { answer: string; page: number; rank: number; tokens: number; logProb: number; logProbWithoutQuestion: number | null; score: number }[];
+  /** Tokens run through the model to score them all. */
+  tokens: number;
+  ms: number;
 }
 
 export interface NumericLedger {

@@ -48,6 +48,25 @@ export interface ExtractiveAnswer {
   /** Why the reader declined to answer, when it did. */
   notFoundReason: string | null;
   passagesScored: number;
+  /**
+   * With `options.candidates` > 0 and an answer found: the answers of the best-scoring passages,
+   * best first, one per distinct answer text; the first is `answer` itself. A judge (a language
+   * model, lib/answer/judge.ts) may pick another.
+   */
+  candidates?: AnswerCandidate[];
+}
+
+export interface AnswerCandidate {
+  /** The short answer this passage gives (its span, or the table cell the question points at). */
+  answer: string;
+  /** The passage (sentence, window or table row) it was taken from. */
+  evidence: string;
+  /** Where that passage is. */
+  citation: Citation;
+  /** The passage's rank among the reader's passages (0 = the reader's own answer). */
+  rank: number;
+  /** The rules' score of the passage. */
+  score: number;
 }
 
 export interface ExtractiveOptions {
@@ -55,6 +74,8 @@ export interface ExtractiveOptions {
   maxCitations: number;
   /** Passages longer than this many words are cut to their best window. */
   maxQuoteWords: number;
+  /** Also return up to this many candidate answers (default 0: none). */
+  candidates?: number;
 }
 
 export const DEFAULT_EXTRACTIVE: ExtractiveOptions = { maxCitations: 3, maxQuoteWords: 60 };
@@ -242,6 +263,23 @@ export function readExtractive(
     const unit = units[passage.unit];
     citations.push({ page: unit.page, bbox: unit.bbox, quote: passage.text });
   }
-  const answer = best.cell ? best.cell : extractSpan(best.text, queryTerms, words(question), analysis);
-  return { answer, evidence: best.text, found: true, citations, coverage: best.coverage, notFoundReason: null, passagesScored: passages.length };
+  const spanOf = (passage: Passage) => (passage.cell ? passage.cell : extractSpan(passage.text, queryTerms, words(question), analysis));
+  const answer = spanOf(best);
+  const read: ExtractiveAnswer = { answer, evidence: best.text, found: true, citations, coverage: best.coverage, notFoundReason: null, passagesScored: passages.length };
+  const wanted = options.candidates ?? 0;
+  if (wanted <= 0) return read;
+  const candidates: AnswerCandidate[] = [];
+  const seen = new Set<string>();
+  for (let rank = 0; rank < passages.length && candidates.length < wanted; rank++) {
+    const passage = passages[rank];
+    // The reader's own answer always stands; a passage sharing nothing with the question does not.
+    if (rank > 0 && passage.coverage === 0) continue;
+    const text = rank === 0 ? answer : spanOf(passage);
+    const key = text.toLowerCase().replace(/\s+/g, ' ').trim();
+    if (!key || seen.has(key)) continue;
+    seen.add(key);
+    const unit = units[passage.unit];
+    candidates.push({ answer: text, evidence: passage.text, citation: { page: unit.page, bbox: unit.bbox, quote: passage.text }, rank, score: passage.score });
+  }
+  return { ...read, candidates };
 }

@@ -49,6 +49,32 @@ export function readerPlainPrompt(question: string, units: readonly PromptUnit[]
   return `${system.content}\n\n${user.content}\nAnswer:`;
 }
 
+/**
+ * A prompt for a base model (no instructions tuned in, no chat template): a worked example of
+ * the format, then the excerpts, the question and "Answer:", so that the continuation is a
+ * short answer on one line ending with its page as "[p. N]". Excerpts are taken in order until
+ * `maxChars` characters; returns the prompt and the units it holds (the citations are checked
+ * against those).
+ */
+export function readerBasePrompt(question: string, units: readonly PromptUnit[], maxChars = 2400): { prompt: string; units: PromptUnit[] } {
+  const given: PromptUnit[] = [];
+  const lines: string[] = [];
+  let used = 0;
+  for (const unit of units) {
+    const flat = unit.text.replace(/\s+/g, ' ').trim();
+    const text = flat.length > 600 ? `${flat.slice(0, 600)}…` : flat;
+    if (given.length > 0 && used + text.length > maxChars) break;
+    given.push(unit);
+    lines.push(`[p. ${unit.page}] ${text}`);
+    used += text.length;
+  }
+  const example =
+    'Excerpts from a document, each marked with its page:\n' +
+    '[p. 4] The museum opens at 9 am on weekdays.\n[p. 7] Tickets cost 12 euros for adults.\n' +
+    'Question: How much is an adult ticket?\nAnswer: 12 euros [p. 7]\n\n';
+  return { prompt: `${example}Excerpts from a document, each marked with its page:\n${lines.join('\n')}\nQuestion: ${question.replace(/\s+/g, ' ').trim()}\nAnswer:`, units: given };
+}
+
 const PAGE_CITATION = /\[\s*(?:p(?:age|p)?\.?\s*)(\d+(?:\s*[,;–-]\s*(?:p(?:age)?\.?\s*)?\d+)*)\s*\]/gi;
 
 /** Page numbers the text cites as "[p. 12]", "[pp. 3, 4]", "[page 7]", in order of first mention. */

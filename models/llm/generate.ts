@@ -21,6 +21,8 @@ export interface GenerateOptions {
   sampling?: SamplingOptions;
   /** Ids that end the reply (included in `tokens`); default the model's stop ids. */
   stop?: number[];
+  /** Text that ends the reply (e.g. "\n" for a one-line answer); the reply is cut before it. */
+  stopText?: string;
   /** Called once per generated id, with the text it completes when the model has a tokenizer. */
   onToken?: (id: number, text: string) => void;
   signal?: AbortSignal;
@@ -56,6 +58,7 @@ export async function generate(model: LlmModel, prompt: number[] | ChatMessage[]
   const tokens: number[] = [];
   let text = '';
   let finishReason: FinishReason = 'length';
+  let cut = false;
 
   const ids = [...session.pending, ...model.promptIds(prompt)];
   session.pending = [];
@@ -77,6 +80,13 @@ export async function generate(model: LlmModel, prompt: number[] | ChatMessage[]
       const piece = decoder ? decoder.push(id) : '';
       text += piece;
       options.onToken?.(id, piece);
+      if (options.stopText && text.includes(options.stopText)) {
+        text = text.slice(0, text.indexOf(options.stopText));
+        cut = true;
+        finishReason = 'stop';
+        session.pending = [id];
+        break;
+      }
       if (stop.has(id)) {
         finishReason = 'stop';
         session.pending = [id];
@@ -93,6 +103,6 @@ export async function generate(model: LlmModel, prompt: number[] | ChatMessage[]
     if (options.signal?.aborted) finishReason = 'aborted';
     else throw error;
   }
-  if (decoder) text += decoder.flush();
+  if (decoder && !cut) text += decoder.flush();
   return { tokens, text, finishReason, ledger, session };
 }

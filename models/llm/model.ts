@@ -70,6 +70,13 @@ export class LlmSession {
   constructor(config: LlmConfig, capacity?: number, allocate?: FloatAllocator) {
     this.cache = new KvCache(config.numLayers, config.numKvHeads, config.headDim, capacity, allocate);
   }
+
+  /** Forgets every position from `length` on (cache and ids), to branch again from a shared prefix. */
+  rewind(length: number): void {
+    this.cache.truncate(length);
+    this.tokens.length = length;
+    this.pending = [];
+  }
 }
 
 export class LlmModel {
@@ -168,18 +175,26 @@ export class LlmModel {
    * `allLogits` is set (tests compare them with the reference forward pass).
    */
   async prefill(session: LlmSession, ids: number[], allLogits = false, signal?: AbortSignal): Promise<Float32Array> {
+    return this.prefillFrom(session, ids, allLogits ? 0 : ids.length - 1, signal);
+  }
+
+  /**
+   * Like `prefill`, returning the logits of the positions `from` … ids.length − 1 of `ids`
+   * ([(ids.length − from) × vocab]): what scoring a continuation needs (the last prompt token's
+   * logits and the continuation's own) without the output projection of the rows before.
+   */
+  async prefillFrom(session: LlmSession, ids: number[], from: number, signal?: AbortSignal): Promise<Float32Array> {
     if (ids.length === 0) throw new Error('Nothing to prefill');
+    if (!(from >= 0 && from < ids.length)) throw new Error(`Logits from position ${from} of ${ids.length}`);
     const vocab = this.config.vocabSize;
-    const out = allLogits ? new Float32Array(ids.length * vocab) : new Float32Array(vocab);
+    const out = new Float32Array((ids.length - from) * vocab);
     session.cache.reserve(session.cache.length + ids.length);
     for (let at = 0; at < ids.length; at += this.prefillChunk) {
       signal?.throwIfAborted();
       const chunk = ids.slice(at, at + this.prefillChunk);
-      const last = at + chunk.length === ids.length;
-      const rows = allLogits ? chunk.map((_, i) => i) : last ? [chunk.length - 1] : [];
+      const rows = chunk.map((_, i) => i).filter((i) => at + i >= from);
       const logits = await this.runChunk(session, chunk, rows);
-      if (allLogits) out.set(logits, at * vocab);
-      else if (last) out.set(logits);
+      if (rows.length > 0) out.set(logits, (at + rows[0] - from) * vocab);
     }
     return out;
   }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadConfig, temporalAddressOf } from '../../lib/config.ts';
+import { DEFAULT_JUDGE } from '../../models/answer/judge.ts';
 import { DEFAULT_BUDGET, POLICY_NAMES } from '../../models/llm/policies/index.ts';
 import { DEFAULT_RETENTION } from '../../models/visual/compress/pipeline.ts';
 
@@ -52,5 +53,19 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ FOLIO_LLM_POLICY: 'sparse' }), new RegExp(`FOLIO_LLM_POLICY must be one of ${POLICY_NAMES.join(', ')}`));
     assert.throws(() => loadConfig({ FOLIO_PAGE_TIMEOUT_MS: '-1' }), /FOLIO_PAGE_TIMEOUT_MS must be a non-negative number/);
     assert.throws(() => loadConfig({ FOLIO_VISUAL_RETENTION: '0' }), /FOLIO_VISUAL_RETENTION must be a number in \(0, 1\]/);
+  });
+
+  it('FOLIO_READER: extractive without a checkpoint, the LLM with one, the judge only when asked for and given a model', () => {
+    assert.equal(loadConfig({}).reader.kind, 'extractive');
+    assert.deepEqual(loadConfig({}).reader.judge, DEFAULT_JUDGE);
+    assert.equal(loadConfig({ FOLIO_LLM_FILE: '/m/gemma.gguf' }).reader.kind, 'llm');
+    const judge = loadConfig({ FOLIO_LLM_FILE: '/m/gemma.gguf', FOLIO_READER: 'Judge', FOLIO_JUDGE_CANDIDATES: '3', FOLIO_JUDGE_NORMALISATION: 'mean' }).reader;
+    assert.deepEqual(judge, { kind: 'judge', judge: { candidates: 3, normalisation: 'mean' } });
+    assert.equal(loadConfig({ FOLIO_LLM_FILE: '/m/gemma.gguf', FOLIO_READER: 'extractive' }).reader.kind, 'extractive');
+    assert.throws(() => loadConfig({ FOLIO_READER: 'judge' }), /FOLIO_READER=judge needs a checkpoint/);
+    assert.throws(() => loadConfig({ FOLIO_READER: 'oracle' }), /FOLIO_READER must be one of extractive, llm, judge/);
+    assert.throws(() => loadConfig({ FOLIO_JUDGE_NORMALISATION: 'max' }), /FOLIO_JUDGE_NORMALISATION must be one of sum, mean, pmi, pmi-mean/);
+    assert.equal(loadConfig({ FOLIO_LLM_PROMPT: 'base' }).llm.prompt, 'base');
+    assert.throws(() => loadConfig({ FOLIO_LLM_PROMPT: 'fancy' }), /FOLIO_LLM_PROMPT must be one of auto, chat, plain, base/);
   });
 });

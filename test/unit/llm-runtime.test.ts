@@ -105,6 +105,35 @@ describe('LLM runtime: dense logits match the reference forward pass', () => {
   }
 });
 
+describe('LLM runtime: scoring continuations from a shared prefill', () => {
+  it('prefillFrom returns the rows of the reference from a position on, and a rewound session branches exactly', async () => {
+    const config = tinyConfig(CONFIGS['qwen2 (q/k/v biases, tied embeddings)']);
+    const weights = randomLlmWeights(config, 5);
+    const prefix = ids(6, 2);
+    const a = ids(5, 3);
+    const b = ids(3, 4);
+    const model = await LlmModel.load({ config, weights }, { prefillChunk: 4 });
+    try {
+      const session = model.newSession();
+      await model.prefill(session, prefix);
+      const base = session.cache.length;
+      for (const continuation of [a, b, a]) {
+        // Rows from the prefix's last token on: crossing a chunk boundary (chunks of 4).
+        const logits = await model.prefillFrom(session, continuation, 1);
+        const reference = referenceLogits(config, weights, [...prefix, ...continuation]).subarray((prefix.length + 1) * VOCAB);
+        assert.equal(logits.length, (continuation.length - 1) * VOCAB);
+        assert.ok(maxAbsDiff(logits, reference) <= 1e-4, `continuation of ${continuation.length}: ${maxAbsDiff(logits, reference)}`);
+        session.rewind(base);
+        assert.equal(session.cache.length, prefix.length);
+        assert.deepEqual(session.tokens, prefix);
+      }
+      await assert.rejects(model.prefillFrom(session, a, a.length), /Logits from position/);
+    } finally {
+      await model.release();
+    }
+  });
+});
+
 describe('LLM runtime: quantised weights (MatMulNBits)', () => {
   it('block codes round-trip within half a step, a partial last block included', () => {
     const n = 3;
