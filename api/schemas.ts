@@ -210,7 +210,7 @@ export const TablesSchema = z.object({ documentId: z.string(), tables: z.array(T
 
 const evidenceLedger = {
   retrieval: z.object({
-    scorers: z.array(z.enum(['bm25', 'sparse', 'pages', 'dense', 'labels'])),
+    scorers: z.array(z.enum(['bm25', 'sparse', 'passages', 'pages', 'dense', 'labels'])),
     fusion: z.literal('rrf'),
     queryTerms: z.array(z.string()),
     labels: z.array(z.string()),

@@ -8,10 +8,11 @@
  * (`question_type`, else `kind`).
  *
  *   npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR]
- *                    [--no-row-units] [--no-concepts]
+ *                    [--no-row-units] [--no-concepts] [--no-passages]
  *
  * `--no-row-units` builds the indexes without a unit per statement row, `--no-concepts` answers
- * without the financial concept expansion of the query: each measures what that part adds.
+ * without the financial concept expansion of the query, `--no-passages` without the passage scorer
+ * (each unit ranked by its best window of sentences): each measures what that part adds.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -22,7 +23,7 @@ import { embedderOf } from '../lib/embed/embedder-of.ts';
 import { distinctPages, gradeNumeric, mean, median, pageHitAtK, pageRecallAtK, tokenF1 } from '../lib/eval/metrics.ts';
 import { questionType, readQuestionFile } from '../lib/eval/questions.ts';
 import { buildDocumentIndex, DocumentIndexCache } from '../lib/retrieval/document-index.ts';
-import { DEFAULT_RETRIEVE } from '../lib/retrieval/retrieve.ts';
+import { DEFAULT_RETRIEVE, DEFAULT_SCORERS } from '../lib/retrieval/retrieve.ts';
 import { openStores } from '../lib/store/open.ts';
 import { buildBm25, scoreBm25, topK } from '../models/retrieval/bm25.ts';
 import { queryTerms } from '../models/text/tokenize.ts';
@@ -33,15 +34,15 @@ function parseArgs(argv: string[]) {
   const options: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--json' || arg === '--no-row-units' || arg === '--no-concepts') options[arg.replace(/^--/, '')] = true;
+    if (arg === '--json' || arg === '--no-row-units' || arg === '--no-concepts' || arg === '--no-passages') options[arg.replace(/^--/, '')] = true;
     else if (arg === '--out' || arg === '--data-dir') options[arg.slice(2)] = argv[++i];
     else positional.push(arg);
   }
   if (positional.length !== 2) {
-    console.error('usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR] [--no-row-units] [--no-concepts]');
+    console.error('usage: npm run eval -- <questions.jsonl> <pdf folder> [--out results.jsonl] [--json] [--data-dir DIR] [--no-row-units] [--no-concepts] [--no-passages]');
     process.exit(2);
   }
-  return { questionsFile: positional[0], pdfDir: positional[1], out: options.out as string | undefined, json: Boolean(options.json), dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval'), rowUnits: !options['no-row-units'], concepts: !options['no-concepts'] };
+  return { questionsFile: positional[0], pdfDir: positional[1], out: options.out as string | undefined, json: Boolean(options.json), dataDir: (options['data-dir'] as string | undefined) ?? path.join('data', 'eval'), rowUnits: !options['no-row-units'], concepts: !options['no-concepts'], passages: !options['no-passages'] };
 }
 
 async function ingestAll(pdfDir: string, docs: string[], dataDir: string): Promise<Map<string, string>> {
@@ -115,7 +116,11 @@ async function main(): Promise<void> {
     if (!index) throw new Error(`${q.doc} has no index`);
     const started = performance.now();
     const queryVector = embedder && index.dense ? await embedder.embedder.embed([q.question]) : undefined;
-    const answer = answerQuestion(index, q.question, { queryVector, retrieval: args.concepts ? DEFAULT_RETRIEVE : { ...DEFAULT_RETRIEVE, conceptWeight: 0 } });
+    const answer = answerQuestion(index, q.question, {
+      queryVector,
+      retrieval: args.concepts ? DEFAULT_RETRIEVE : { ...DEFAULT_RETRIEVE, conceptWeight: 0 },
+      scorers: args.passages ? DEFAULT_SCORERS : DEFAULT_SCORERS.filter((name) => name !== 'passages'),
+    });
     const latencyMs = performance.now() - started;
     const ranking = distinctPages(answer.ledger.retrieval.pageRanking);
     // What a reader of the answer sees first: the pages it cites, then the retrieval ranking.

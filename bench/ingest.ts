@@ -21,6 +21,13 @@ function peakRssMb(pid: number): number {
   return match ? Math.round(Number(match[1]) / 1024) : Number.NaN;
 }
 
+/** User + system CPU seconds the process (all its threads) has used so far. */
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  // Fields 14 and 15 of stat (utime, stime), counted after the command name's closing parenthesis.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function timePdftotext(pdf: string): number {
   if (spawnSync('pdftotext', ['-v']).error) {
     throw new Error('pdftotext is not installed (Debian: apt-get install poppler-utils); it is the baseline of this benchmark.');
@@ -38,8 +45,15 @@ async function main(): Promise<void> {
   try {
     const started = performance.now();
     const { body } = await uploadPdf(stack.api.url, fs.readFileSync(file));
-    const doc = await waitForDocument(stack.api.url, body.id, 3_600_000);
+    // When each status was first seen (polled every 250 ms): extraction ends where indexing starts.
+    const firstSeen: Record<string, number> = {};
+    const doc = await waitForDocument(stack.api.url, body.id, 3_600_000, (view) => {
+      firstSeen[view.status] ??= performance.now();
+      return view.status === 'ready' || view.status === 'failed';
+    });
     const folioSeconds = (performance.now() - started) / 1000;
+    const indexingAt = firstSeen.indexing ?? firstSeen.ready;
+    const workerCpuSeconds = cpuSeconds(stack.worker.pid as number);
     if (doc.status !== 'ready') throw new Error(`ingestion failed: ${doc.failureReason}`);
     const workerPeakRssMb = peakRssMb(stack.worker.pid as number);
     const result = {
@@ -49,6 +63,9 @@ async function main(): Promise<void> {
       folio_pages_per_s: Number((pages / folioSeconds).toFixed(1)),
       pdftotext_seconds: Number(popplerSeconds.toFixed(2)),
       pdftotext_pages_per_s: Number((pages / popplerSeconds).toFixed(1)),
+      extraction_seconds: Number(((indexingAt - started) / 1000).toFixed(2)),
+      index_seconds: Number(((firstSeen.ready - indexingAt) / 1000).toFixed(2)),
+      worker_cpu_seconds: Number(workerCpuSeconds.toFixed(1)),
       ratio_folio_to_pdftotext: Number((popplerSeconds / folioSeconds).toFixed(3)),
       worker_peak_rss_mb: workerPeakRssMb,
       batch_size: stack.config.ingest.pageBatchSize,
@@ -57,6 +74,8 @@ async function main(): Promise<void> {
     };
     console.log(`${result.file}: ${pages} pages`);
     console.log(`  folio ingestion (layout + thumbnails + index): ${result.folio_seconds} s, ${result.folio_pages_per_s} pages/s`);
+    console.log(`    extraction (pages, images, visual tokens):   ${result.extraction_seconds} s; index build ${result.index_seconds} s`);
+    console.log(`    worker CPU (all threads):                    ${result.worker_cpu_seconds} s (${(workerCpuSeconds / folioSeconds).toFixed(2)} cores busy on average)`);
     console.log(`  pdftotext -layout (text only):                 ${result.pdftotext_seconds} s, ${result.pdftotext_pages_per_s} pages/s`);
     console.log(`  ratio (folio rate / pdftotext rate):           ${result.ratio_folio_to_pdftotext}`);
     console.log(`  worker peak RSS:                               ${workerPeakRssMb} MB`);

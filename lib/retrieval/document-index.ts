@@ -14,6 +14,7 @@ import type { BlobStore } from '../store/blobs.ts';
 import type { MetadataStore } from '../store/metadata.ts';
 import { structureDocument } from '../pdf/text/structure.ts';
 import type { Paragraph } from '../../models/document/types.ts';
+import { unitPassages } from '../../models/retrieval/passages.ts';
 import { type IndexUnit, indexUnits } from '../../models/retrieval/row-units.ts';
 
 export interface DocumentIndex {
@@ -25,6 +26,12 @@ export interface DocumentIndex {
   bm25: Bm25Index;
   unitSparse: SparseIndex;
   pageSparse: SparseIndex;
+  /**
+   * The units' passages (models/retrieval/passages.ts) and the unit each comes from; null for an
+   * index written before passages were (its questions are answered without that scorer).
+   */
+  passageSparse: SparseIndex | null;
+  unitOfPassage: Int32Array | null;
   /** Page numbers in `pageSparse` order. */
   pages: number[];
   /** For each unit, the index of its page in `pages`. */
@@ -37,6 +44,9 @@ interface IndexManifest {
   bm25: string;
   unitSparse: string;
   pageSparse: string;
+  /** The passages' sparse index and their units (an Int32Array's bytes); absent in older indexes. */
+  passageSparse?: string;
+  passageUnits?: string;
   dense?: string;
   pages: number[];
   /** Statement rows are units of their own (absent in indexes built with them switched off). */
@@ -84,11 +94,16 @@ function buildIndexParts(paragraphs: readonly Paragraph[], rowUnits = true) {
   // Pages are read from the paragraphs alone: a row unit repeats words its table already has.
   const { pages, texts } = pageTexts(paragraphs);
   const units = rowUnits ? indexUnits(paragraphs) : [...paragraphs];
+  const sparseUnits = units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }));
+  const { passages, unitOf } = unitPassages(sparseUnits);
   return {
     units,
     pages,
     bm25: buildBm25(units.map(indexedText)),
-    unitSparse: buildSparseIndex(units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }))),
+    unitSparse: buildSparseIndex(sparseUnits),
+    // Neighbouring passages overlap already (and mostly belong to one unit): no neighbour expansion.
+    passageSparse: buildSparseIndex(passages, { ...DEFAULT_EXPANSION, neighbourWeight: 0 }),
+    unitOfPassage: unitOf,
     // Whole pages: their own words only, every term kept.
     pageSparse: buildSparseIndex(
       pages.map((page, i) => ({ page, text: texts[i] })),
@@ -129,6 +144,8 @@ export async function buildDocumentIndex(
     bm25: await blobs.put(serializeBm25(parts.bm25)),
     unitSparse: await blobs.put(serializeSparse(parts.unitSparse)),
     pageSparse: await blobs.put(serializeSparse(parts.pageSparse)),
+    passageSparse: await blobs.put(serializeSparse(parts.passageSparse)),
+    passageUnits: await blobs.put(Buffer.from(parts.unitOfPassage.buffer, parts.unitOfPassage.byteOffset, parts.unitOfPassage.byteLength)),
     pages,
     rowUnits,
   };
@@ -174,10 +191,24 @@ async function loadIndexAt(store: MetadataStore, blobs: BlobStore, docId: string
     bm25: deserializeBm25(await blobs.get(manifest.bm25)),
     unitSparse: deserializeSparse(await blobs.get(manifest.unitSparse)),
     pageSparse: deserializeSparse(await blobs.get(manifest.pageSparse)),
+    ...(await loadPassages(blobs, manifest, units.length)),
     dense: manifest.dense ? deserializeDense(await blobs.get(manifest.dense)) : null,
     pages: manifest.pages,
     pageIndexOfUnit: pageIndexOf(units, manifest.pages),
   };
+}
+
+/** The passage index of a manifest, checked against the units it must map to. */
+async function loadPassages(blobs: BlobStore, manifest: IndexManifest, unitCount: number): Promise<Pick<DocumentIndex, 'passageSparse' | 'unitOfPassage'>> {
+  if (!manifest.passageSparse || !manifest.passageUnits) return { passageSparse: null, unitOfPassage: null };
+  const passageSparse = deserializeSparse(await blobs.get(manifest.passageSparse));
+  const bytes = await blobs.get(manifest.passageUnits);
+  // A copy: the blob's buffer may sit at an offset that is not a multiple of 4.
+  const unitOfPassage = new Int32Array(new Uint8Array(bytes).buffer);
+  if (unitOfPassage.length !== passageSparse.unitCount || unitOfPassage.some((u) => u < 0 || u >= unitCount)) {
+    throw new Error(`the passage index of ${manifest.units} units is damaged: rebuild it (re-run its ingestion)`);
+  }
+  return { passageSparse, unitOfPassage };
 }
 
 /**

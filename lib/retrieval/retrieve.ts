@@ -3,6 +3,9 @@
  * and the rankings are fused by reciprocal rank. Scorers:
  *  - `bm25`: Okapi BM25 over units (the baseline);
  *  - `sparse`: the inference-free expanded sparse index over units (models/retrieval/sparse.ts);
+ *  - `passages`: the same sparse scoring over the units' passages (models/retrieval/passages.ts),
+ *    each unit taking its best passage's score, so a long paragraph is ranked by the sentences
+ *    that match rather than by all its words;
  *  - `pages`: the same sparse scoring over whole pages, each unit taking its page's rank;
  *  - `dense`: cosine of the question's embedding with the units' (only when the index has
  *    unit embeddings and a question vector from the same embedder is given);
@@ -19,17 +22,18 @@
 import { scoreBm25, topK } from '../../models/retrieval/bm25.ts';
 import { type FeedbackOptions, feedbackTerms } from '../../models/retrieval/feedback.ts';
 import { liftRanks, ranksOf, reciprocalRankFusion } from '../../models/retrieval/fusion.ts';
+import { bestPassageScores } from '../../models/retrieval/passages.ts';
 import { scoreDense } from '../../models/retrieval/dense.ts';
 import { captionLabel, referencedLabels } from '../../models/document/labels.ts';
 import { conceptQueryTerms, findConcepts } from '../../models/finance/concepts.ts';
 import { namedPeriods } from '../../models/finance/periods.ts';
-import { idfOf, scoreSparseWeighted, sparseTermId } from '../../models/retrieval/sparse.ts';
+import { idfOf, scoreSparseWeighted, sparseTermId, unitsWithTerm } from '../../models/retrieval/sparse.ts';
 import { queryTerms, queryTermsWithPairs } from '../../models/text/tokenize.ts';
 import { type DocumentIndex, indexedText } from './document-index.ts';
 
-export type ScorerName = 'bm25' | 'sparse' | 'pages' | 'dense' | 'labels';
+export type ScorerName = 'bm25' | 'sparse' | 'passages' | 'pages' | 'dense' | 'labels';
 
-export const DEFAULT_SCORERS: readonly ScorerName[] = ['sparse', 'pages', 'dense', 'labels'];
+export const DEFAULT_SCORERS: readonly ScorerName[] = ['sparse', 'passages', 'pages', 'dense', 'labels'];
 
 export interface RetrieveOptions {
   /** Fusion weight per scorer (1 when not given); `labels` always weighs as all others together. */
@@ -82,6 +86,15 @@ function questionQuery(index: DocumentIndex, question: string, conceptWeight: nu
     const own = queryTermsWithPairs(question.slice(period.start, period.end));
     if (own.length > 1) for (const term of own) if (query.get(term) === 1) query.set(term, 1 / own.length);
   }
+  // Words printed on most pages name the document's own subject (the filer's name, the product
+  // a manual is about): they say which document, not which page. A term on more than half of
+  // the pages weighs less the more pages it is on, nothing when it is on all.
+  if (index.pages.length >= 10) {
+    for (const [term, weight] of query) {
+      const share = unitsWithTerm(index.pageSparse, term) / index.pages.length;
+      if (share > 0.5) query.set(term, weight * 2 * (1 - share));
+    }
+  }
   const inDocument = (term: string) => sparseTermId(index.unitSparse, term) >= 0;
   if (conceptWeight > 0) for (const [term, weight] of conceptQueryTerms(question, conceptWeight, undefined, inDocument)) query.set(term, weight);
   return query;
@@ -97,6 +110,9 @@ function lexicalRanks(index: DocumentIndex, name: Exclude<ScorerName, 'dense'>, 
       return ranksOf(scoreBm25(index.bm25, queryTerms(question)));
     case 'sparse':
       return ranksOf(scoreSparseWeighted(index.unitSparse, query));
+    case 'passages':
+      if (!index.passageSparse || !index.unitOfPassage) return null;
+      return ranksOf(bestPassageScores(scoreSparseWeighted(index.passageSparse, query), index.unitOfPassage, index.units.length));
     case 'pages':
       return liftRanks(ranksOf(scoreSparseWeighted(index.pageSparse, query)), index.pageIndexOfUnit);
     case 'labels': {

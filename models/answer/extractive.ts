@@ -12,6 +12,7 @@
 import type { Box, Citation, UnitKind } from '../document/types.ts';
 import { captionLabel, referencedLabels } from '../document/labels.ts';
 import { conceptSynonyms, withSynonyms } from '../finance/concepts.ts';
+import { sentences } from '../text/sentences.ts';
 import { STOPWORDS, terms as termsOf, words } from '../text/tokenize.ts';
 import { judgeAnswerability } from './answerability.ts';
 import { analyseQuestion, fitsAnswerType, questionCore } from './question.ts';
@@ -59,25 +60,6 @@ export interface ExtractiveOptions {
 export const DEFAULT_EXTRACTIVE: ExtractiveOptions = { maxCitations: 3, maxQuoteWords: 60 };
 
 export const NOT_FOUND = 'Not found in this document.';
-
-const segmenter = new Intl.Segmenter('en', { granularity: 'sentence' });
-
-/** A sentence break after a name's initial ("John W. Eaton") or a common abbreviation is not one. */
-const NOT_AN_END = /(?:^|[\s(])(?:\p{Lu}|e\.g|i\.e|et al|etc|vs|cf|resp|approx|no|vol|pp?|eq|sec|ch)\.$/iu;
-
-export function sentences(text: string): string[] {
-  const out: string[] = [];
-  let pending = '';
-  for (const { segment } of segmenter.segment(text)) {
-    pending += segment;
-    const trimmed = pending.trim();
-    if (!trimmed || NOT_AN_END.test(trimmed)) continue;
-    out.push(trimmed);
-    pending = '';
-  }
-  if (pending.trim()) out.push(pending.trim());
-  return out;
-}
 
 /** Words that say "this is the name of": they answer "what name" as surely as the word itself. */
 const NAMING = /\b(called|named|termed|known as|referred to as)\b/i;

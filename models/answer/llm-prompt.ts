@@ -6,7 +6,7 @@
  */
 import type { Box, Citation } from '../document/types.ts';
 import { terms as termsOf } from '../text/tokenize.ts';
-import { sentences } from './extractive.ts';
+import { sentences } from '../text/sentences.ts';
 
 export interface PromptUnit {
   page: number;

@@ -225,6 +225,12 @@ export function sparseTermId(index: SparseIndex, term: string): number {
   return vocabularyIndex(index.vocabulary, term);
 }
 
+/** How many units hold `term` among their own words (0 when the index has not got it). */
+export function unitsWithTerm(index: SparseIndex, term: string): number {
+  const id = sparseTermId(index, term);
+  return id < 0 ? 0 : index.postingsStart[id + 1] - index.postingsStart[id];
+}
+
 /** The query's IDF weights: a term missing from the document gets the largest possible IDF. */
 export function queryWeights(index: SparseIndex, queryTerms: readonly string[]): Map<string, number> {
   const weights = new Map<string, number>();

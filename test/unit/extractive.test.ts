@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { bestWindow, readExtractive, sentences } from '../../models/answer/extractive.ts';
+import { bestWindow, readExtractive } from '../../models/answer/extractive.ts';
+import { sentences } from '../../models/text/sentences.ts';
 import { queryTerms } from '../../models/text/tokenize.ts';
 
 const unit = (page: number, text: string, score: number) => ({ page, bbox: [0, 0, 100, 20] as [number, number, number, number], text, score });

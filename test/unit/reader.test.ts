@@ -94,7 +94,7 @@ describe('question analysis and spans by answer type', () => {
   });
 
   it('does not end a sentence at a name’s initial', async () => {
-    const { sentences } = await import('../../models/answer/extractive.ts');
+    const { sentences } = await import('../../models/text/sentences.ts');
     assert.deepEqual(sentences('It is the name of John W. Eaton’s professor. He wrote a book.'), ['It is the name of John W. Eaton’s professor.', 'He wrote a book.']);
   });
 });

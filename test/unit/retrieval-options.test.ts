@@ -14,8 +14,14 @@ import { DEFAULT_FEEDBACK, feedbackTerms } from '../../models/retrieval/feedback
 import { selectUnits } from '../../models/retrieval/sampler.ts';
 import { buildSparseIndex, DEFAULT_EXPANSION, scoreSparse, scoreSparseWeighted } from '../../models/retrieval/sparse.ts';
 import { queryTermsWithPairs } from '../../models/text/tokenize.ts';
+import { unitPassages } from '../../models/retrieval/passages.ts';
 
 const box: [number, number, number, number] = [0, 0, 1, 1];
+
+function passageParts(units: { page: number; text: string }[]) {
+  const { passages, unitOf } = unitPassages(units);
+  return { passageSparse: buildSparseIndex(passages, { ...DEFAULT_EXPANSION, neighbourWeight: 0 }), unitOfPassage: unitOf };
+}
 
 /** An in-memory document index built the way document-index.ts builds it (no section titles). */
 function indexOf(texts: readonly [number, string][], dense?: Float32Array, dimension = 0): DocumentIndex {
@@ -28,6 +34,7 @@ function indexOf(texts: readonly [number, string][], dense?: Float32Array, dimen
     dense: dense ? buildDenseIndex(dense, dimension, 'test') : null,
     bm25: buildBm25(units.map(indexedText)),
     unitSparse: buildSparseIndex(units.map((u) => ({ page: u.page, text: indexedText(u) }))),
+    ...passageParts(units.map((u) => ({ page: u.page, text: indexedText(u) }))),
     pageSparse: buildSparseIndex(
       pages.map((page, i) => ({ page, text: pageText[i] })),
       { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, sectionWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
@@ -252,5 +259,30 @@ describe('maximal marginal relevance', () => {
       selectUnits(sampled, relevance, { ...options, diversity: 0.5 }).units.map((u) => u.unit),
       [0, 3],
     );
+  });
+});
+
+describe('subject terms', () => {
+  // "Acme" is printed on every page (the filer's name in each page footer) but in few of the
+  // units: it says which document, not which page, yet its unit frequency leaves it a high
+  // IDF. A question naming it must be ranked by its other words.
+  const filler = (page: number, k: number) => `Section ${page}.${k} covers topic${page}x${k} and item${page}y${k} in detail.`;
+  const texts: [number, string][] = [];
+  for (let page = 1; page <= 12; page++) {
+    for (let k = 0; k < 4; k++) texts.push([page, filler(page, k)]);
+    texts.push([page, `Acme Corporation, page ${page}`]);
+  }
+  texts.push([4, 'Acme Acme Acme: the Acme brand.']);
+  const answer: [number, string] = [9, `${filler(9, 7)} ${filler(9, 8)} ${filler(9, 9)} Our headcount was 743 at year end. ${filler(9, 10)} ${filler(9, 11)}`];
+  texts.push(answer);
+
+  it('a term on most pages of a long document does not outvote the question\'s other words', () => {
+    const { scores } = retrieve(indexOf(texts), 'What was the headcount of Acme?');
+    assert.equal(texts[best(scores)], answer, `best: ${texts[best(scores)][1]}`);
+  });
+
+  it('a short document keeps every term at full weight (too few pages to tell a subject)', () => {
+    const short = indexOf([[1, 'Acme Acme Acme: the Acme brand.'], [2, 'Staff: 743 full-time employees.'], [3, 'Unrelated words about weather.']]);
+    assert.equal(best(retrieve(short, 'Acme').scores), 0);
   });
 });
