@@ -9,7 +9,7 @@
  * ~N(0,1), projections ~N(0, 1/fan_in)), which keeps attention non-uniform and logits spread,
  * so a wrong rotation or mask shows up in the logits.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseLlmConfig } from '../../models/llm/config.ts';
 import { decodeTensorData, encodeSafetensors, type NamedTensor, type SafetensorsDtype } from '../../models/llm/safetensors.ts';
@@ -299,4 +299,111 @@ export async function writeLlmCheckpoint(dir: string, options: LlmCheckpointOpti
     await write('model.safetensors.index.json', `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2)}\n`);
   }
   return { dir, configJson, config, weights, files };
+}
+
+/** Values generated and written per write call by writeShapedLlmCheckpoint. */
+const CHUNK = 1 << 22;
+
+export interface ShapedCheckpointOptions {
+  arch: LlmArchName;
+  /** A whole config.json, e.g. a published model's, whose shapes the random weights take. */
+  configJson: Record<string, unknown>;
+  seed?: number;
+  /** On-disk dtype (default BF16, what Qwen2.5 and most hub checkpoints ship). */
+  dtype?: SafetensorsDtype;
+  /** Largest shard in bytes (default 2 GiB); more weights than that are split, with an index. */
+  maxShardBytes?: number;
+}
+
+export interface ShapedCheckpoint {
+  dir: string;
+  config: LlmConfig;
+  files: string[];
+  parameters: number;
+}
+
+/**
+ * A random-weight checkpoint in the exact shapes of a given config.json, written one tensor at a
+ * time so that a model of billions of parameters never has to sit in memory (writeLlmCheckpoint
+ * keeps every weight and builds each file in one buffer). The tokenizer is the small trained one
+ * of the `arch` (token ids are all below its size; the embedding rows past it are random like
+ * the rest); config.json is written as given.
+ */
+export async function writeShapedLlmCheckpoint(dir: string, options: ShapedCheckpointOptions): Promise<ShapedCheckpoint> {
+  const dtype = options.dtype ?? 'BF16';
+  const maxShardBytes = options.maxShardBytes ?? 2 ** 31;
+  const tokens = ARCH_TOKENS[options.arch];
+  const config = parseLlmConfig(options.configJson);
+  await mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  const write = async (name: string, content: string | Uint8Array): Promise<void> => {
+    await writeFile(join(dir, name), content);
+    files.push(name);
+  };
+  const bpe = trainByteLevelBpe(TOKENIZER_CORPUS, 300);
+  const tokenizer = buildTokenizerJson(bpe, tokens.specials, tokens.style, tokens.bos ?? undefined);
+  if (tokenizer.size > config.vocabSize) throw new Error(`the ${tokenizer.size}-token tokenizer does not fit a vocabulary of ${config.vocabSize}`);
+  await write('config.json', `${JSON.stringify(options.configJson, null, 2)}\n`);
+  await write('tokenizer.json', JSON.stringify(tokenizer.tokenizerJson));
+  await write(
+    'tokenizer_config.json',
+    `${JSON.stringify({ add_bos_token: false, add_eos_token: false, bos_token: tokens.bos, eos_token: tokens.eos, pad_token: tokens.pad, unk_token: null, chat_template: tokens.template, model_max_length: config.maxPositions }, null, 2)}\n`,
+  );
+
+  const bytesPer = dtype === 'F32' ? 4 : 2;
+  const shapes = [...expectedWeightShapes(config)];
+  const sizeOf = (shape: number[]): number => shape.reduce((a, b) => a * b, 1) * bytesPer;
+  const groups: [string, number[]][][] = [[]];
+  let groupBytes = 0;
+  for (const entry of shapes) {
+    const size = sizeOf(entry[1]);
+    if (groupBytes > 0 && groupBytes + size > maxShardBytes) {
+      groups.push([]);
+      groupBytes = 0;
+    }
+    groups[groups.length - 1].push(entry);
+    groupBytes += size;
+  }
+  const normal = seededNormal(options.seed ?? 1);
+  const weightMap: Record<string, string> = {};
+  let parameters = 0;
+  let totalSize = 0;
+  for (let g = 0; g < groups.length; g++) {
+    const file = groups.length === 1 ? 'model.safetensors' : `model-${String(g + 1).padStart(5, '0')}-of-${String(groups.length).padStart(5, '0')}.safetensors`;
+    const header: Record<string, unknown> = { __metadata__: { format: 'pt' } };
+    let offset = 0;
+    for (const [name, shape] of groups[g]) {
+      header[name] = { dtype, shape, data_offsets: [offset, offset + sizeOf(shape)] };
+      offset += sizeOf(shape);
+      weightMap[name] = file;
+    }
+    let json = JSON.stringify(header);
+    json += ' '.repeat((8 - (new TextEncoder().encode(json).length % 8)) % 8);
+    const jsonBytes = new TextEncoder().encode(json);
+    const prefix = new Uint8Array(8 + jsonBytes.length);
+    new DataView(prefix.buffer).setBigUint64(0, BigInt(jsonBytes.length), true);
+    prefix.set(jsonBytes, 8);
+    const handle = await open(join(dir, file), 'w');
+    try {
+      await handle.write(prefix);
+      for (const [name, shape] of groups[g]) {
+        const { mean, std } = initFor(name, shape);
+        const count = shape.reduce((a, b) => a * b, 1);
+        // A few million values at a time keeps the buffer small whatever the tensor's size.
+        for (let done = 0; done < count; done += CHUNK) {
+          const n = Math.min(CHUNK, count - done);
+          const values = new Float32Array(n);
+          for (let i = 0; i < n; i++) values[i] = mean + std * normal();
+          await handle.write(encodeSafetensorsData(values, dtype));
+        }
+        parameters += count;
+      }
+    } finally {
+      await handle.close();
+    }
+    files.push(file);
+    totalSize += offset;
+  }
+  if (groups.length > 1) await write('model.safetensors.index.json', `${JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2)}\n`);
+  return { dir, config, files, parameters };
 }

@@ -23,7 +23,7 @@ import {
   safetensorsHeaderLength,
 } from '../../models/llm/safetensors.ts';
 import type { LlmConfig, LlmWeights } from '../../models/llm/types.ts';
-import { type GeneratedCheckpoint, randomLlmWeights, seededNormal, writeLlmCheckpoint } from '../helpers/llm-checkpoint.ts';
+import { type GeneratedCheckpoint, randomLlmWeights, seededNormal, writeLlmCheckpoint, writeShapedLlmCheckpoint } from '../helpers/llm-checkpoint.ts';
 
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
   assert.equal(a.length, b.length);
@@ -328,6 +328,54 @@ describe('generated checkpoints on disk', () => {
     assert.ok(!qwen.weights.has('lm_head.weight'), 'Qwen2 small ties its embeddings');
     assert.ok(qwen.weights.has('model.layers.0.self_attn.q_proj.bias'), 'Qwen2 has q/k/v biases');
     assert.ok((generated.get('llama') as GeneratedCheckpoint).weights.has('model.layers.1.self_attn.o_proj.bias'), 'Llama attention_bias adds o_proj.bias');
+  });
+
+  it('a checkpoint in the shapes of a published Qwen2.5 config.json, streamed to shards, loads as Qwen2 with q/k/v biases and tied embeddings', async () => {
+    // Qwen2.5-0.5B-Instruct's config.json with the widths and depth scaled down (the bench,
+    // bench/answer-latency.ts, writes the full sizes).
+    const configJson = {
+      architectures: ['Qwen2ForCausalLM'],
+      model_type: 'qwen2',
+      bos_token_id: 151643,
+      eos_token_id: 151645,
+      hidden_act: 'silu',
+      hidden_size: 56,
+      intermediate_size: 304,
+      max_position_embeddings: 32768,
+      max_window_layers: 21,
+      num_attention_heads: 14,
+      num_hidden_layers: 2,
+      num_key_value_heads: 2,
+      rms_norm_eps: 1e-6,
+      rope_theta: 1000000.0,
+      sliding_window: 32768,
+      tie_word_embeddings: true,
+      torch_dtype: 'bfloat16',
+      use_sliding_window: false,
+      vocab_size: 151936,
+    };
+    const made = await writeShapedLlmCheckpoint(join(root, 'qwen25-shaped'), { arch: 'qwen2', configJson, maxShardBytes: 4 * 2 ** 20 });
+    assert.ok(made.files.includes('model.safetensors.index.json'), made.files.join(', '));
+    assert.ok(made.files.filter((f) => f.endsWith('.safetensors')).length >= 2, made.files.join(', '));
+    const loaded = await loadCheckpoint(made.dir);
+    assert.equal(loaded.config.architecture, 'Qwen2ForCausalLM');
+    assert.equal(loaded.config.attentionBias, true);
+    assert.equal(loaded.config.attentionOutputBias ?? false, false);
+    assert.equal(loaded.config.tieWordEmbeddings, true);
+    assert.equal(loaded.config.slidingWindow, null);
+    assert.equal(loaded.config.headDim, 4);
+    assert.equal(loaded.config.ropeTheta, 1e6);
+    assert.deepEqual(loaded.weights.get('model.embed_tokens.weight')?.shape, [151936, 56]);
+    assert.deepEqual(loaded.weights.get('model.layers.1.self_attn.k_proj.bias')?.shape, [8]);
+    assert.ok(!loaded.weights.has('lm_head.weight'));
+    let parameters = 0;
+    for (const t of loaded.weights.values()) parameters += t.data.length;
+    assert.equal(parameters, made.parameters);
+    // Random, not zero: BF16 normal deviates of the embedding's unit scale.
+    const embed = loaded.weights.get('model.embed_tokens.weight')?.data ?? new Float32Array();
+    let sq = 0;
+    for (let i = 0; i < 10000; i++) sq += embed[i] * embed[i];
+    close(Math.sqrt(sq / 10000), 1, 0.05);
   });
 
   it('returns tokenizer, chat template, generation config and stop ids', async () => {
