@@ -151,10 +151,20 @@ function unitHoldsShape(unit: DocumentIndex['units'][number], shape: AnswerShape
   return unit.kind !== 'table' && holdsShape(unit.text, shape);
 }
 
-function countRanked(ranks: Int32Array): number {
-  let n = 0;
-  for (const rank of ranks) if (rank >= 0) n++;
-  return n;
+/** The word ranking's best units among which the answer shape's share is taken. */
+const SHAPE_CANDIDATES = 100;
+
+/** Share of the word ranking's first SHAPE_CANDIDATES units that the shape ranking ranks (1 without a word ranking). */
+function shapeShare(lexical: Int32Array | undefined, shape: Int32Array): number {
+  if (!lexical) return 1;
+  let candidates = 0;
+  let held = 0;
+  for (let i = 0; i < lexical.length; i++) {
+    if (lexical[i] < 0 || lexical[i] >= SHAPE_CANDIDATES) continue;
+    candidates++;
+    if (shape[i] >= 0) held++;
+  }
+  return candidates > 0 ? held / candidates : 1;
 }
 
 /** RRF of the rankings present, in `scorers` order, with the options' weights. */
@@ -165,12 +175,11 @@ function fuseRankings(index: DocumentIndex, scorers: readonly ScorerName[], rank
   const weights = used.map((name) => (options.weights?.[name] ?? 1) * (name === 'sparse' ? 1.001 : 1));
   const shapeIndex = used.indexOf('shape');
   if (shapeIndex >= 0 && options.weights?.shape === undefined) {
-    // The answer's shape weighs by how much it tells apart: as much as the word scorers
-    // together when few of the units they found hold it (a count of employees), almost
-    // nothing when most do (a date, in a filing where every page has one).
-    const lexical = ranked.get('passages') ?? ranked.get('sparse');
-    const found = lexical ? countRanked(lexical) : 0;
-    const share = found > 0 ? Math.min(1, countRanked(ranked.get('shape') as Int32Array) / found) : 1;
+    // The answer's shape weighs by how much it tells apart among the word scorers' best
+    // candidates: as much as those scorers together when few of them hold it (a count of
+    // employees in a filing), almost nothing when most do (a date in a filing, "N columns" in
+    // a manual whose every plotting style lists its columns).
+    const share = shapeShare(ranked.get('passages') ?? ranked.get('sparse'), ranked.get('shape') as Int32Array);
     const words = used.reduce((sum, name) => (name === 'labels' || name === 'shape' ? sum : sum + (options.weights?.[name] ?? 1)), 0);
     weights[shapeIndex] = words * (1 - share);
   }

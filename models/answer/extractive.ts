@@ -211,6 +211,9 @@ export function readExtractive(
     const context = new Set(termsOf([...(unit.section ?? []), unit.caption ?? '', unit.text].join('\n')));
     const contextCoverage = coverageOf(context);
     let previous = new Set<string>();
+    // A paragraph's first sentence names what the rest is about ("The boxerrorbars style is …
+    // It requires 3, 4, or 5 columns"): a later sentence reads with it as well as with the one before.
+    let topic: Set<string> | null = null;
     for (const sentence of sentences(unit.text)) {
       const text = bestWindow(sentence, weightOf, options.maxQuoteWords);
       // The sentence's terms, computed once for every signal below.
@@ -219,8 +222,9 @@ export function readExtractive(
       const coverage = coverageOf(own);
       const coreCoverage = coreCoverageOf(own);
       // "Such plots are called …": the sentence before says which plots.
-      const localCoverage = coreCoverageOf(new Set([...own, ...previous]));
+      const localCoverage = coreCoverageOf(new Set([...own, ...previous, ...(topic ?? [])]));
       previous = own;
+      topic ??= own;
       // A long sentence collects question words by chance; a short one that has them means it.
       const length = text.split(/\s+/).length;
       const lengthFit = -0.004 * Math.max(0, length - 20);

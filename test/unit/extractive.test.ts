@@ -21,6 +21,19 @@ describe('extractive reader', () => {
     assert.equal(answer.citations.length, 2);
   });
 
+  it('reads a later sentence with its paragraph\'s first one, which names what "it" is', () => {
+    // Both paragraphs answer "how many columns"; only the first one's topic sentence names the
+    // style asked about, two sentences before the answer.
+    const question = 'How many columns of data does the boxerrorbars plotting style require?';
+    const idf = (term: string) => (term === 'boxerrorbar' ? 1.5 : 1);
+    const answer = readExtractive(question, queryTerms(question), idf, [
+      unit(68, 'The dots style plots a tiny dot at each point of a plotting area. Either 1 or 2 columns of input data are required in 2D.', 1),
+      unit(62, 'The boxerrorbars style is only relevant to 2D data. It is a combination of two other styles. It requires 3, 4, or 5 columns of data.', 1),
+    ], () => true);
+    assert.equal(answer.answer, '3, 4, or 5');
+    assert.equal(answer.citations[0].page, 62);
+  });
+
   it('says not found when no retrieved unit shares a term with the question', () => {
     const answer = readExtractive('Which GPU was used?', queryTerms('Which GPU was used?'), () => 1, [unit(1, 'Bananas are yellow.', 1)], () => true);
     assert.equal(answer.found, false);
