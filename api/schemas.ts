@@ -112,7 +112,7 @@ const box = z
 const termWeight = z
   .tuple([z.string(), z.number()])
   .openapi({ description: '[term, weight]', type: 'array', items: { type: ['string', 'number'] }, minItems: 2, maxItems: 2 } as unknown as { type: 'array' });
-const documentStatus = z.enum(['queued', 'ingesting', 'indexing', 'ready', 'failed']);
+const documentStatus = z.enum(['stored', 'queued', 'ingesting', 'indexing', 'ready', 'failed']);
 const unitKind = z.enum(['text', 'heading', 'caption', 'list', 'table', 'figure', 'header', 'footer']);
 
 export const DocumentSchema = z

@@ -85,7 +85,7 @@ export class Metrics {
         failures.reset();
         try {
           const all = await store.listDocuments();
-          for (const status of ['queued', 'ingesting', 'indexing', 'ready', 'failed']) documents.set({ status }, 0);
+          for (const status of ['stored', 'queued', 'ingesting', 'indexing', 'ready', 'failed']) documents.set({ status }, 0);
           let done = 0;
           for (const doc of all) {
             documents.inc({ status: doc.status });

@@ -12,8 +12,9 @@ import { getJson, HttpError, uploadPdf } from './http.ts';
 const BUSY_POLL_MS = 1000;
 const IDLE_POLL_MS = 5000;
 
+/** Nothing is running for it: ready, failed, or stored until a batch ingests it. */
 export function isSettled(doc: DocumentView): boolean {
-  return doc.status === 'ready' || doc.status === 'failed';
+  return doc.status === 'ready' || doc.status === 'failed' || doc.status === 'stored';
 }
 
 export function documentName(doc: DocumentView): string {

@@ -118,7 +118,8 @@ async function storeUploads(deps: BatchRouteDeps, form: FormData): Promise<Batch
   for (const { bytes, filename } of checked) {
     const id = sha256Hex(bytes);
     await deps.blobs.put(bytes);
-    const created = await deps.store.insertDocument({ id, filename, bytes: bytes.length });
+    // `stored`: the batch ingests it; a restarted API must not start it on its own as well.
+    const created = await deps.store.insertDocument({ id, filename, bytes: bytes.length, status: 'stored' });
     stored.push({ id, filename, created });
   }
   return stored;

@@ -110,10 +110,17 @@ export function documentRoutes({ settings, ingestion, store, blobs, client }: Do
       const id = sha256Hex(bytes);
       // Store first, acknowledge after: an accepted upload survives a crash right after 202.
       await blobs.put(bytes);
-      const isNew = await store.insertDocument({ id, filename, bytes: bytes.length });
-      // `?ingest=false` stores the PDF for a batch to ingest (POST /v1/batches) without starting it now.
+      // `?ingest=false` stores the PDF for a batch to ingest (POST /v1/batches) without starting
+      // it now: it is `stored`, which a restarted API leaves alone (it resumes only `queued`).
       const deferred = new URL(c.req.url).searchParams.get('ingest') === 'false';
-      if (!deferred && (isNew || (await store.getDocument(id))?.status === 'queued')) await startIngestion(client, ingestion, id, filename);
+      const isNew = await store.insertDocument({ id, filename, bytes: bytes.length, status: deferred ? 'stored' : 'queued' });
+      if (!deferred && !isNew) {
+        // The same PDF again, now to ingest: a stored one is queued first, so a crash before
+        // its workflow starts still leaves it to be resumed.
+        const status = (await store.getDocument(id))?.status;
+        if (status === 'stored') await store.setStatus(id, 'queued');
+        if (status === 'stored' || status === 'queued') await startIngestion(client, ingestion, id, filename);
+      } else if (!deferred) await startIngestion(client, ingestion, id, filename);
       const doc = await findDocument(store, id);
       const upload: UploadView = { id, status: doc.status, created: isNew };
       return c.json(upload, isNew ? 202 : 200);

@@ -164,7 +164,8 @@ export interface UnitStructure {
 export interface MetadataStore {
   close(): Promise<void>;
   /** Inserts a new document; returns false when it already exists (same bytes, same id). */
-  insertDocument(doc: { id: string; filename: string | null; bytes: number }): Promise<boolean>;
+  /** Inserts the document as `queued` (or as `status` says); false when it was already there. */
+  insertDocument(doc: { id: string; filename: string | null; bytes: number; status?: 'queued' | 'stored' }): Promise<boolean>;
   getDocument(id: string): Promise<DocumentRecord | undefined>;
   /** Newest first. */
   listDocuments(): Promise<DocumentRecord[]>;
@@ -245,14 +246,14 @@ export class SqliteMetadataStore implements MetadataStore {
   }
 
   /** Inserts a new document; returns false when it already exists (same bytes, same id). */
-  async insertDocument(doc: { id: string; filename: string | null; bytes: number }): Promise<boolean> {
+  async insertDocument(doc: { id: string; filename: string | null; bytes: number; status?: 'queued' | 'stored' }): Promise<boolean> {
     const now = new Date().toISOString();
     const result = this.db
       .prepare(
         `INSERT INTO documents (id, filename, bytes, status, created_at, updated_at)
-         VALUES (?, ?, ?, 'queued', ?, ?) ON CONFLICT(id) DO NOTHING`,
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING`,
       )
-      .run(doc.id, doc.filename, doc.bytes, now, now);
+      .run(doc.id, doc.filename, doc.bytes, doc.status ?? 'queued', now, now);
     return result.changes === 1;
   }
 

@@ -90,12 +90,12 @@ export class PostgresMetadataStore implements MetadataStore {
     if (this.ownsPool) await this.pool.end();
   }
 
-  async insertDocument(doc: { id: string; filename: string | null; bytes: number }): Promise<boolean> {
+  async insertDocument(doc: { id: string; filename: string | null; bytes: number; status?: 'queued' | 'stored' }): Promise<boolean> {
     const now = new Date().toISOString();
     const result = await this.pool.query(
       `INSERT INTO documents (id, filename, bytes, status, created_at, updated_at)
-       VALUES ($1, $2, $3, 'queued', $4, $4) ON CONFLICT (id) DO NOTHING`,
-      [doc.id, doc.filename, doc.bytes, now],
+       VALUES ($1, $2, $3, $5, $4, $4) ON CONFLICT (id) DO NOTHING`,
+      [doc.id, doc.filename, doc.bytes, now, doc.status ?? 'queued'],
     );
     return result.rowCount === 1;
   }

@@ -1,7 +1,11 @@
 /** What the metadata store keeps per document and per page. */
 import type { CropPlan } from '../../models/visual/crop-plan.ts';
 
-export type DocumentStatus = 'queued' | 'ingesting' | 'indexing' | 'ready' | 'failed';
+/**
+ * `stored`: the PDF is kept, waiting for a batch (or a later upload without `ingest=false`) to
+ * ingest it; `queued`: accepted for ingestion, which a restarted API starts if it never did.
+ */
+export type DocumentStatus = 'stored' | 'queued' | 'ingesting' | 'indexing' | 'ready' | 'failed';
 
 export interface DocumentRecord {
   id: string;

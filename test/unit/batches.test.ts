@@ -10,6 +10,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Client } from '@temporalio/client';
 import { appSettingsOf, createApp } from '../../api/app.ts';
+import { resumeQueued } from '../../api/ingestion.ts';
 import { batchIsClosed } from '../../api/views.ts';
 import { collectPdfs, finishedLine, formatDuration, progressLine, summaryTable } from '../../bin/ingest-many.ts';
 import { loadConfig } from '../../lib/config.ts';
@@ -78,7 +79,7 @@ describe('batch routes', () => {
     assert.equal(started[0].workflowId, created.id);
     const input = started[0].args[0] as BatchInput;
     assert.deepEqual([input.total, input.window, input.continueAsNewAfter, input.searchAttributes], [2, 3, 7, true]);
-    assert.equal((await stores.store.getDocument(created.documents[0].id))?.status, 'queued');
+    assert.equal((await stores.store.getDocument(created.documents[0].id))?.status, 'stored', 'the batch ingests it; a restarted API leaves it alone');
 
     // Deferred single uploads (the CLI's way), then a JSON batch over them.
     const deferred = await app.request('/v1/documents?ingest=false&filename=three.pdf', { method: 'POST', body: pdf('three') });
@@ -92,6 +93,28 @@ describe('batch routes', () => {
     });
     assert.equal(json.status, 202);
     assert.equal((started[1].args[0] as BatchInput).window, 5);
+  });
+
+  it('a restarted API resumes the queued uploads, not the stored ones a batch will ingest', async () => {
+    const { app, started, stores } = appWith();
+    const deferred = (await (await app.request('/v1/documents?ingest=false&filename=later.pdf', { method: 'POST', body: pdf('later') })).json()) as { id: string; status: string };
+    assert.equal(deferred.status, 'stored');
+    const form = new FormData();
+    form.append('file', new Blob([pdf('in a batch')]), 'batch.pdf');
+    assert.equal((await app.request('/v1/batches', { method: 'POST', body: form })).status, 202);
+    // An upload accepted for ingestion whose workflow never started (the API died in between).
+    await stores.store.insertDocument({ id: id('q'), filename: 'lost.pdf', bytes: 10 });
+    const before = started.length;
+    const client = { workflow: { start: async (name: string, options: { workflowId: string; args: unknown[] }) => started.push({ name, workflowId: options.workflowId, args: options.args }) } } as unknown as Client;
+    const config = loadConfig({ FOLIO_DATA_DIR: path.join(dir, 'api') });
+    assert.equal(await resumeQueued(client, appSettingsOf(config).ingestion, stores.store), 1);
+    assert.deepEqual(started.slice(before).map((s) => (s.args[0] as { docId: string }).docId), [id('q')]);
+
+    // The stored PDF uploaded again without ingest=false: queued, then started.
+    const again = await app.request('/v1/documents?filename=later.pdf', { method: 'POST', body: pdf('later') });
+    assert.equal(again.status, 200);
+    assert.equal((started.at(-1)?.args[0] as { docId: string }).docId, deferred.id);
+    assert.equal((await stores.store.getDocument(deferred.id))?.status, 'queued');
   });
 });
 
