@@ -113,7 +113,7 @@ describe('batch routes', () => {
     // The stored PDF uploaded again without ingest=false: queued, then started.
     const again = await app.request('/v1/documents?filename=later.pdf', { method: 'POST', body: pdf('later') });
     assert.equal(again.status, 200);
-    assert.equal((started.at(-1)?.args[0] as { docId: string }).docId, deferred.id);
+    assert.equal((started[started.length - 1].args[0] as { docId: string }).docId, deferred.id);
     assert.equal((await stores.store.getDocument(deferred.id))?.status, 'queued');
   });
 });
