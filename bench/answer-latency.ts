@@ -48,59 +48,35 @@ import { WEIGHT_FORMATS, type WeightFormat } from '../models/llm/quantize.ts';
 import { argmax } from '../models/llm/sampling.ts';
 import { writeShapedLlmCheckpoint } from '../test/helpers/llm-checkpoint.ts';
 
+/** The fields both published configs hold with the same value. */
+const QWEN25_SHARED: Record<string, unknown> = {
+  architectures: ['Qwen2ForCausalLM'],
+  model_type: 'qwen2',
+  attention_dropout: 0.0,
+  bos_token_id: 151643,
+  eos_token_id: 151645,
+  hidden_act: 'silu',
+  initializer_range: 0.02,
+  max_position_embeddings: 32768,
+  max_window_layers: 21,
+  num_key_value_heads: 2,
+  rms_norm_eps: 1e-6,
+  rope_theta: 1000000.0,
+  sliding_window: 32768,
+  tie_word_embeddings: true,
+  torch_dtype: 'bfloat16',
+  use_cache: true,
+  use_sliding_window: false,
+  vocab_size: 151936,
+};
+
 /**
  * The published config.json of each model (huggingface.co/Qwen/Qwen2.5-{0.5B,1.5B}-Instruct),
  * every field that decides a tensor's shape or the forward pass.
  */
 const QWEN_CONFIGS: Record<string, Record<string, unknown>> = {
-  '0.5b': {
-    architectures: ['Qwen2ForCausalLM'],
-    model_type: 'qwen2',
-    attention_dropout: 0.0,
-    bos_token_id: 151643,
-    eos_token_id: 151645,
-    hidden_act: 'silu',
-    hidden_size: 896,
-    initializer_range: 0.02,
-    intermediate_size: 4864,
-    max_position_embeddings: 32768,
-    max_window_layers: 21,
-    num_attention_heads: 14,
-    num_hidden_layers: 24,
-    num_key_value_heads: 2,
-    rms_norm_eps: 1e-6,
-    rope_theta: 1000000.0,
-    sliding_window: 32768,
-    tie_word_embeddings: true,
-    torch_dtype: 'bfloat16',
-    use_cache: true,
-    use_sliding_window: false,
-    vocab_size: 151936,
-  },
-  '1.5b': {
-    architectures: ['Qwen2ForCausalLM'],
-    model_type: 'qwen2',
-    attention_dropout: 0.0,
-    bos_token_id: 151643,
-    eos_token_id: 151645,
-    hidden_act: 'silu',
-    hidden_size: 1536,
-    initializer_range: 0.02,
-    intermediate_size: 8960,
-    max_position_embeddings: 32768,
-    max_window_layers: 21,
-    num_attention_heads: 12,
-    num_hidden_layers: 28,
-    num_key_value_heads: 2,
-    rms_norm_eps: 1e-6,
-    rope_theta: 1000000.0,
-    sliding_window: 32768,
-    tie_word_embeddings: true,
-    torch_dtype: 'bfloat16',
-    use_cache: true,
-    use_sliding_window: false,
-    vocab_size: 151936,
-  },
+  '0.5b': { ...QWEN25_SHARED, hidden_size: 896, intermediate_size: 4864, num_attention_heads: 14, num_hidden_layers: 24 },
+  '1.5b': { ...QWEN25_SHARED, hidden_size: 1536, intermediate_size: 8960, num_attention_heads: 12, num_hidden_layers: 28 },
 };
 
 const { values } = parseArgs({

@@ -101,19 +101,44 @@ function questionQuery(index: DocumentIndex, question: string, conceptWeight: nu
   return query;
 }
 
+/** A query's word scores over the units, each computed once however many scorers read it. */
+class WordScores {
+  #units: Float32Array | undefined;
+  #passages: Float32Array | null | undefined;
+  constructor(
+    private readonly index: DocumentIndex,
+    private readonly query: WeightedQuery,
+  ) {}
+
+  units(): Float32Array {
+    this.#units ??= scoreSparseWeighted(this.index.unitSparse, this.query);
+    return this.#units;
+  }
+
+  /** Each unit's best passage score; null when the index has no passages. */
+  bestPassages(): Float32Array | null {
+    if (this.#passages === undefined) {
+      const { passageSparse, unitOfPassage, units } = this.index;
+      this.#passages = passageSparse && unitOfPassage ? bestPassageScores(scoreSparseWeighted(passageSparse, this.query), unitOfPassage, units.length) : null;
+    }
+    return this.#passages;
+  }
+}
+
 /**
  * Ranks by one lexical or label scorer (dense is ranked in `fuse`, which may restrict it to
  * the lexical candidates); null when the scorer has nothing to say about this question.
  */
-function lexicalRanks(index: DocumentIndex, name: Exclude<ScorerName, 'dense'>, question: string, labels: string[], query: WeightedQuery): Int32Array | null {
+function lexicalRanks(index: DocumentIndex, name: Exclude<ScorerName, 'dense'>, question: string, labels: string[], query: WeightedQuery, words: WordScores): Int32Array | null {
   switch (name) {
     case 'bm25':
       return ranksOf(scoreBm25(index.bm25, queryTerms(question)));
     case 'sparse':
-      return ranksOf(scoreSparseWeighted(index.unitSparse, query));
-    case 'passages':
-      if (!index.passageSparse || !index.unitOfPassage) return null;
-      return ranksOf(bestPassageScores(scoreSparseWeighted(index.passageSparse, query), index.unitOfPassage, index.units.length));
+      return ranksOf(words.units());
+    case 'passages': {
+      const passages = words.bestPassages();
+      return passages ? ranksOf(passages) : null;
+    }
     case 'shape': {
       // The units that hold the shape the answer must have (a count of the thing asked
       // about, a date), by their lexical score; null when the question asks for no shape.
@@ -122,11 +147,8 @@ function lexicalRanks(index: DocumentIndex, name: Exclude<ScorerName, 'dense'>, 
       // written in prose would only pull sentences about the table above it.
       const shape = labels.length === 0 ? answerShape(question, expansionLabels(findConcepts(question))) : null;
       if (!shape) return null;
-      const scores = index.passageSparse && index.unitOfPassage
-        ? bestPassageScores(scoreSparseWeighted(index.passageSparse, query), index.unitOfPassage, index.units.length)
-        : scoreSparseWeighted(index.unitSparse, query);
-      for (let i = 0; i < scores.length; i++) if (scores[i] > 0 && !unitHoldsShape(index.units[i], shape)) scores[i] = 0;
-      return ranksOf(scores);
+      const scores = words.bestPassages() ?? words.units();
+      return ranksOf(scores.map((score, i) => (score > 0 && unitHoldsShape(index.units[i], shape) ? score : 0)));
     }
     case 'pages':
       return liftRanks(ranksOf(scoreSparseWeighted(index.pageSparse, query)), index.pageIndexOfUnit);
@@ -204,9 +226,10 @@ function fuse(
   options: RetrieveOptions,
 ): { scores: Float32Array; used: ScorerName[] } {
   const ranked = new Map<ScorerName, Int32Array>();
+  const words = new WordScores(index, query);
   for (const name of scorers) {
     if (name === 'dense') continue;
-    const ranks = lexicalRanks(index, name, question, labels, query);
+    const ranks = lexicalRanks(index, name, question, labels, query, words);
     if (ranks) ranked.set(name, ranks);
   }
   if (scorers.includes('dense') && index.dense && queryVector) {

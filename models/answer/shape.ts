@@ -33,8 +33,15 @@ function asksForCount(question: string): boolean {
 /** "On what date …", "When did …" (not "When Octave runs as root, which …": a clause, not the ask). */
 const DATE_QUESTION = /\b(on|by|as of) what (date|day)\b|^\s*what (date|day)\b|^\s*when (did|was|were|is|will|does|do|has|had)\b/i;
 
-/** Words that name no thing counted ("the number of", "how many total"). */
-const NOT_COUNTED = new Set(['number', 'total', 'approximate', 'approximately', 'about', 'of', 'the', 'a', 'an', 'did', 'does', 'do', 'were', 'are', 'was', 'is', 'had', 'have', 'has'].map(stem));
+/** Content words that name no thing counted ("the number of", "how many total"); function words never do. */
+const NOT_COUNTED = new Set(['number', 'total', 'approximate', 'approximately', 'about'].map(stem));
+
+/** The stem of a word that can name the thing counted, or null. */
+function countedNoun(word: string): string | null {
+  if (STOPWORDS.has(word)) return null;
+  const s = stem(word);
+  return s.length > 2 && !NOT_COUNTED.has(s) ? s : null;
+}
 
 /**
  * The shape the answer must have, or null when the question's wording asks for none of them.
@@ -44,18 +51,18 @@ const NOT_COUNTED = new Set(['number', 'total', 'approximate', 'approximately', 
 export function answerShape(question: string, synonyms: readonly string[] = []): AnswerShape | null {
   if (asksForCount(question)) {
     const nouns = new Set<string>();
-    // The thing counted: the words after "how many" or "number of", up to three.
+    // The thing counted: up to three words after "how many" or "number of", ending at the
+    // first function word ("columns of data" counts columns).
     const after = /\bhow many\s+([\p{L}\s-]+)|\bnumber of\s+([\p{L}\s-]+)/iu.exec(question);
-    // The noun phrase ends at the first function word: "columns of data" counts columns.
     for (const word of (after?.[1] ?? after?.[2] ?? '').toLowerCase().split(/\s+/).filter(Boolean).slice(0, 3)) {
       if (STOPWORDS.has(word)) break;
-      const s = stem(word);
-      if (s.length > 2 && !NOT_COUNTED.has(s)) nouns.add(s);
+      const noun = countedNoun(word);
+      if (noun) nouns.add(noun);
     }
     // A synonym's head noun: "full-time employees" counts employees.
     for (const synonym of synonyms) {
-      const head = synonym.trim().split(/[\s-]+/).pop()?.toLowerCase() ?? '';
-      if (head.length > 2 && !NOT_COUNTED.has(stem(head))) nouns.add(stem(head));
+      const noun = countedNoun(synonym.trim().split(/[\s-]+/).pop()?.toLowerCase() ?? '');
+      if (noun) nouns.add(noun);
     }
     return nouns.size > 0 ? { kind: 'count', nouns } : null;
   }

@@ -4,44 +4,22 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { indexedText, type DocumentIndex } from '../../lib/retrieval/document-index.ts';
+import { type DocumentIndex, inMemoryDocumentIndex } from '../../lib/retrieval/document-index.ts';
 import { retrieve } from '../../lib/retrieval/retrieve.ts';
 import type { Paragraph } from '../../models/document/types.ts';
-import { buildBm25 } from '../../models/retrieval/bm25.ts';
 import { buildDenseIndex } from '../../models/retrieval/dense.ts';
 import { denseSimilarity, mmrOrder, termOverlapSimilarity } from '../../models/retrieval/diversity.ts';
 import { DEFAULT_FEEDBACK, feedbackTerms } from '../../models/retrieval/feedback.ts';
 import { selectUnits } from '../../models/retrieval/sampler.ts';
-import { buildSparseIndex, DEFAULT_EXPANSION, scoreSparse, scoreSparseWeighted } from '../../models/retrieval/sparse.ts';
+import { buildSparseIndex, scoreSparse, scoreSparseWeighted } from '../../models/retrieval/sparse.ts';
 import { queryTermsWithPairs } from '../../models/text/tokenize.ts';
-import { unitPassages } from '../../models/retrieval/passages.ts';
 
 const box: [number, number, number, number] = [0, 0, 1, 1];
 
-function passageParts(units: { page: number; text: string }[]) {
-  const { passages, unitOf } = unitPassages(units);
-  return { passageSparse: buildSparseIndex(passages, { ...DEFAULT_EXPANSION, neighbourWeight: 0 }), unitOfPassage: unitOf };
-}
-
-/** An in-memory document index built the way document-index.ts builds it (no section titles). */
+/** An in-memory document index built the way a stored one is, with unit vectors when given. */
 function indexOf(texts: readonly [number, string][], dense?: Float32Array, dimension = 0): DocumentIndex {
   const units: Paragraph[] = texts.map(([page, text], i) => ({ page, index: i, bbox: box, text }));
-  const pages = [...new Set(units.map((u) => u.page))];
-  const pageText = pages.map((p) => units.filter((u) => u.page === p).map((u) => u.text).join('\n'));
-  return {
-    docId: 'test',
-    units,
-    dense: dense ? buildDenseIndex(dense, dimension, 'test') : null,
-    bm25: buildBm25(units.map(indexedText)),
-    unitSparse: buildSparseIndex(units.map((u) => ({ page: u.page, text: indexedText(u) }))),
-    ...passageParts(units.map((u) => ({ page: u.page, text: indexedText(u) }))),
-    pageSparse: buildSparseIndex(
-      pages.map((page, i) => ({ page, text: pageText[i] })),
-      { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, sectionWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
-    ),
-    pages,
-    pageIndexOfUnit: Int32Array.from(units, (u) => pages.indexOf(u.page)),
-  };
+  return { ...inMemoryDocumentIndex('test', units), dense: dense ? buildDenseIndex(dense, dimension, 'test') : null };
 }
 
 function best(scores: Float32Array): number {

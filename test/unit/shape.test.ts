@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { indexedText, type DocumentIndex } from '../../lib/retrieval/document-index.ts';
+import { type DocumentIndex, inMemoryDocumentIndex } from '../../lib/retrieval/document-index.ts';
 import { retrieve } from '../../lib/retrieval/retrieve.ts';
 import { answerShape, holdsShape, rowHoldsShape } from '../../models/answer/shape.ts';
 import type { Paragraph } from '../../models/document/types.ts';
-import { buildBm25 } from '../../models/retrieval/bm25.ts';
-import { unitPassages } from '../../models/retrieval/passages.ts';
-import { buildSparseIndex, DEFAULT_EXPANSION } from '../../models/retrieval/sparse.ts';
 
 describe('what shape the answer must have', () => {
   it('a count of the thing the question names, up to the first function word', () => {
@@ -70,27 +67,8 @@ describe('which text holds the shape', () => {
 
 describe('the shape scorer in retrieval', () => {
   const box: [number, number, number, number] = [0, 0, 1, 1];
-  function indexOf(texts: readonly [number, string][]): DocumentIndex {
-    const units: Paragraph[] = texts.map(([page, text], i) => ({ page, index: i, bbox: box, text }));
-    const pages = [...new Set(units.map((u) => u.page))];
-    const sparseUnits = units.map((u) => ({ page: u.page, text: indexedText(u) }));
-    const { passages, unitOf } = unitPassages(sparseUnits);
-    return {
-      docId: 'test',
-      units,
-      dense: null,
-      bm25: buildBm25(units.map(indexedText)),
-      unitSparse: buildSparseIndex(sparseUnits),
-      passageSparse: buildSparseIndex(passages, { ...DEFAULT_EXPANSION, neighbourWeight: 0 }),
-      unitOfPassage: unitOf,
-      pageSparse: buildSparseIndex(
-        pages.map((page) => ({ page, text: units.filter((u) => u.page === page).map((u) => u.text).join('\n') })),
-        { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, sectionWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
-      ),
-      pages,
-      pageIndexOfUnit: Int32Array.from(units, (u) => pages.indexOf(u.page)),
-    };
-  }
+  const indexOf = (texts: readonly [number, string][]): DocumentIndex =>
+    inMemoryDocumentIndex('test', texts.map(([page, text], i): Paragraph => ({ page, index: i, bbox: box, text })));
   // Many units speak of employees (benefit plans, costs); one counts them, in a long paragraph.
   const texts: [number, string][] = [];
   for (let page = 1; page <= 20; page++) {
