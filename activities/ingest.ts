@@ -119,10 +119,12 @@ export function createIngestActivities({ settings, store, blobs }: IngestDeps) {
             limitsOf(settings, batch.pageTimeoutMs),
             async (result) => {
               const thumbnailKey = result.thumbnailPng ? await blobs.put(result.thumbnailPng) : null;
-              const crops = result.cropPlan ? { plan: result.cropPlan, keys: await Promise.all(result.cropPngs.map((png) => blobs.put(png))) } : null;
+              const crops = result.cropPlan && result.cropCanvasPng ? { plan: result.cropPlan, canvasKey: await blobs.put(result.cropCanvasPng) } : null;
+              const tokensKey = result.visualTokens ? await blobs.put(result.visualTokens.blob) : null;
               const imageKeys = new Map(await Promise.all(result.figureCrops.map(async (crop) => [crop.index, await blobs.put(crop.png)] as const)));
               const paragraphs = result.paragraphs.map((unit) => (imageKeys.has(unit.index) ? { ...unit, imageKey: imageKeys.get(unit.index) } : unit));
               await store.savePage(batch.docId, { ...result, paragraphs, thumbnailKey, crops });
+              if (result.visualTokens && tokensKey) await store.setVisualTokens(batch.docId, result.page, tokensKey, result.visualTokens.ledger);
               summary.pagesExtracted++;
               if (result.error && result.paragraphs.length === 0 && !result.thumbnailPng) {
                 summary.pagesFailed++;

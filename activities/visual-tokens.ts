@@ -1,5 +1,6 @@
 /**
- * The visual-token activity: for each page of a batch whose crops are stored, encode the
+ * The visual-token activity: for each page of a batch whose crops are stored and whose tokens
+ * extraction did not already make (lib/visual/encoder-of.ts says which encoders it runs), encode the
  * visual thumbnail and tiles, compress them (models/visual/compress/pipeline.ts) and store the kept
  * tokens as one blob plus the page's ledger. Idempotent: a page already encoded with the same
  * encoder and retention is skipped, and blobs are content-addressed. Heartbeats every page.
@@ -8,6 +9,7 @@ import { Context } from '@temporalio/activity';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';
 import { EncoderLoadError, type VisualSettings } from '../lib/visual/encoder-of.ts';
+import { storedCropSource } from '../lib/visual/stored-crops.ts';
 import { VisualTokenThread } from '../lib/visual/token-worker.ts';
 import { serializePageTokens } from '../models/visual/compress/token-blob.ts';
 
@@ -75,9 +77,9 @@ export async function encodeBatchVisualTokens(
       }
       try {
         const crops = stored.crops;
-        const pngs = await Promise.all(crops.keys.map(async (key) => new Uint8Array(await blobs.get(key))));
+        const source = await storedCropSource(crops, blobs);
         // Decoding, encoding and compressing run on the stage's own thread.
-        const { tokens, ledger } = await thread.encodePage(settings.encoder, settings.retention, { width: stored.width, height: stored.height }, crops.plan, pngs);
+        const { tokens, ledger } = await thread.encodePage(settings.encoder, settings.retention, { width: stored.width, height: stored.height }, crops.plan, source);
         const key = await blobs.put(serializePageTokens(tokens, encoderName, ledger));
         await store.setVisualTokens(batch.docId, page, key, { encoder: encoderName, ...ledger });
         summary.pagesEncoded++;

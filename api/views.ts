@@ -84,7 +84,7 @@ export function pageView(docId: string, page: PageRecord, units: Paragraph[]): P
           grid: page.crops.plan.grid,
           tile: page.crops.plan.tile,
           canvas: page.crops.plan.canvas,
-          images: page.crops.keys.map((_, k) => `/v1/documents/${docId}/pages/${page.page}/crops/${k}.png`),
+          images: Array.from({ length: page.crops.plan.tiles.length + 1 }, (_, k) => `/v1/documents/${docId}/pages/${page.page}/crops/${k}.png`),
         }
       : null,
     units: units.map((unit) => ({

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { FOREGROUND_INPUTS, type ForegroundWeights, scoreInputs, scorerInputs, standardize } from '../models/visual/compress/foreground.ts';
 import { featureStats, TRAIN_DEFAULTS, trainForeground } from '../models/visual/compress/foreground-train.ts';
 import { PATCH_FEATURE_DIM, patchFeatures } from '../models/visual/encoders/patch-encoder.ts';
-import { decodeRgb } from '../lib/visual/page-tokens.ts';
+import { cropImagesOf } from '../lib/visual/stored-crops.ts';
 import { areaMask, boxCoverage, HELD_OUT_SLICES, type LabelledPage, loadCorpusPages, TRAIN_SLICES, tokenPool } from './visual-corpus.ts';
 
 const GRID = 24;
@@ -29,7 +29,7 @@ async function samplesOf(pages: LabelledPage[]): Promise<Samples> {
   for (const page of pages) {
     const mask = areaMask(page);
     const pool = tokenPool(page, GRID, GRID);
-    const rgb = await Promise.all(page.pngs.map(decodeRgb));
+    const rgb = await cropImagesOf({ canvasPng: page.canvasPng }, page);
     rgb.forEach((image, k) => {
       const { features } = patchFeatures(image, GRID, GRID);
       const valid = pool.valid[k];

@@ -42,8 +42,8 @@ export interface LabelledPage {
   width: number;
   height: number;
   plan: CropPlan;
-  /** [visual thumbnail, tiles…] */
-  pngs: Uint8Array[];
+  /** The crop plan's canvas as PNG (lib/visual/stored-crops.ts cuts the crops from it). */
+  canvasPng: Uint8Array;
   /** Text and figure unit boxes, PDF points, top-left origin. */
   boxes: Box[];
 }
@@ -69,14 +69,14 @@ export async function loadCorpusPages(slices: CorpusSlice[], options: { tile?: n
         threads: options.threads ?? 2,
       },
       (result) => {
-        if (result.error || !result.cropPlan || result.cropPngs.length === 0) return;
+        if (result.error || !result.cropPlan || !result.cropCanvasPng) return;
         out.push({
           doc: slice.file,
           page: result.page,
           width: result.width,
           height: result.height,
           plan: result.cropPlan,
-          pngs: result.cropPngs,
+          canvasPng: result.cropCanvasPng,
           boxes: result.paragraphs.map((unit) => unit.bbox),
         });
       },

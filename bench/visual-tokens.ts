@@ -26,7 +26,9 @@ import { SUPER_TOKEN_DEFAULTS } from '../models/visual/compress/stages/super-tok
 import { strideIndices, topk } from '../models/visual/compress/topk.ts';
 import { loadOnnxVisionEncoder } from '../models/visual/encoders/onnx-vision-encoder.ts';
 import { createPatchEncoder } from '../models/visual/encoders/patch-encoder.ts';
-import { decodeRgb, encodePageImages } from '../lib/visual/page-tokens.ts';
+import { encodePageImages } from '../lib/visual/page-tokens.ts';
+import { cropImagesOf } from '../lib/visual/stored-crops.ts';
+import type { RgbImage } from '../models/visual/encoders/types.ts';
 import { type AreaMask, areaMask, areaRecall, HELD_OUT_SLICES, loadCorpusPages, tokenPool } from './visual-corpus.ts';
 
 sharp.concurrency(1);
@@ -152,8 +154,9 @@ async function main(): Promise<void> {
   };
   const median3 = (f: () => number) => median([f(), f(), f()]);
   // One warm-up page so JIT compilation is not billed to the first measurement.
+  const cropsOf = (page: (typeof pages)[number]) => cropImagesOf({ canvasPng: page.canvasPng }, page);
   if (pages.length > 0) {
-    const { input } = await encodePageImages(encoder, pages[0], pages[0].plan, pages[0].pngs);
+    const { input } = await encodePageImages(encoder, pages[0], pages[0].plan, await cropsOf(pages[0]));
     compressPage(input, { ...PIPELINE_DEFAULTS, foreground: { weights } });
   }
   // Timing pass first, holding nothing but the pages, so garbage from the recall pass is not
@@ -162,11 +165,11 @@ async function main(): Promise<void> {
   for (const page of pages) {
     const decodeRuns: number[] = [];
     const decodeCpu: number[] = [];
-    let images: Awaited<ReturnType<typeof decodeRgb>>[] = [];
+    let images: RgbImage[] = [];
     for (let run = 0; run < 3; run++) {
       const c = process.cpuUsage();
       const t = performance.now();
-      images = await Promise.all(page.pngs.map(decodeRgb));
+      images = await cropsOf(page);
       decodeRuns.push(performance.now() - t);
       decodeCpu.push(cpuMs(c));
     }
@@ -183,7 +186,7 @@ async function main(): Promise<void> {
     }
     encodeMs.push(median(encodeRuns));
     cpu.encode.push(median(encodeCpu));
-    const { input } = await encodePageImages(encoder, page, page.plan, page.pngs);
+    const { input } = await encodePageImages(encoder, page, page.plan, images);
     const compressCpu: number[] = [];
     compressMs.push(
       median3(() => {
@@ -196,12 +199,12 @@ async function main(): Promise<void> {
     );
     cpu.compress.push(median(compressCpu));
   }
-  const imagesPerPage = pages.map((p) => p.pngs.length);
+  const imagesPerPage = pages.map((p) => p.plan.tiles.length + 1);
 
   // Recall pass: every method on every page.
   const cases: PageCase[] = [];
   for (const [i, page] of pages.entries()) {
-    const { input } = await encodePageImages(encoder, page, page.plan, page.pngs);
+    const { input } = await encodePageImages(encoder, page, page.plan, await cropsOf(page));
     const pool = tokenPool(page, grid.rows, grid.cols);
     cases.push({ input, mask: areaMask(page), pool, total: pool.valid.reduce((n, v) => n + v.length, 0), seed: 1000 + i });
   }

@@ -274,6 +274,10 @@ const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
   const dataDir = path.resolve(env.FOLIO_DATA_DIR || 'data');
   const port = intFrom(env, 'PORT', 8080);
+  const visual: VisualSettings = {
+    encoder: visionEncoderFrom(env.FOLIO_VISION_ENCODER),
+    retention: ratioFrom(env, 'FOLIO_VISUAL_RETENTION', DEFAULT_RETENTION),
+  };
   return {
     dataDir,
     temporal: {
@@ -319,11 +323,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
       maxPages: intFrom(env, 'FOLIO_MAX_PAGES', 5000),
       logLevel: oneOf('FOLIO_LOG_LEVEL', env.FOLIO_LOG_LEVEL, LOG_LEVELS, 'warn').toUpperCase() as WorkerSettings['logLevel'],
     },
-    pages: pageSettingsFrom(env),
-    visual: {
-      encoder: visionEncoderFrom(env.FOLIO_VISION_ENCODER),
-      retention: ratioFrom(env, 'FOLIO_VISUAL_RETENTION', DEFAULT_RETENTION),
-    },
+    pages: { ...pageSettingsFrom(env), visualTokens: visual },
+    visual,
     embedder: { dir: env.FOLIO_EMBEDDER_DIR ? path.resolve(env.FOLIO_EMBEDDER_DIR) : undefined },
     hub: { endpoint: env.HF_ENDPOINT || DEFAULT_HUB_ENDPOINT, token: env.HF_TOKEN || undefined },
     llm: {

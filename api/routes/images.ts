@@ -1,6 +1,7 @@
-/** A page's crops and thumbnail, and figures, as the PNGs ingestion stored. */
+/** A page's crops (cut from its stored canvas) and thumbnail, and figures, as PNGs. */
 import { createRoute, OpenAPIHono, type RouteConfig, z } from '@hono/zod-openapi';
 import type { Stores } from '../../lib/store/open.ts';
+import { storedCropPng } from '../../lib/visual/stored-crops.ts';
 import { ApiError, validationHook } from '../errors.ts';
 import { findDocument, findPage } from '../lookup.ts';
 import { pngResponse } from '../responses.ts';
@@ -58,9 +59,9 @@ export function imageRoutes({ store, blobs }: Stores): OpenAPIHono {
     // No findPage here: a crop URL names one image, so a page that is not stored is a missing crop.
     const page = await store.getPage(doc.id, Number(c.req.param('n')));
     const k = Number.parseInt(c.req.param('k'), 10);
-    const key = page?.crops?.keys[k];
-    if (!key) throw new ApiError(404, 'crop_not_found', `No crop ${k} on page ${c.req.param('n')}.`);
-    return pngResponse(c, await blobs.get(key));
+    const png = page?.crops ? await storedCropPng(page.crops, k, blobs) : null;
+    if (!png) throw new ApiError(404, 'crop_not_found', `No crop ${k} on page ${c.req.param('n')}.`);
+    return pngResponse(c, png);
   });
 
   app.openapi(pngSuffixed(figure, 'figure', '/{id}/figures/{figure{[0-9]+-[0-9]+\\.png}}'), async (c) => {

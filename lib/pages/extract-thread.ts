@@ -67,10 +67,11 @@ async function run(request: ThreadRequest, post: PostMessage<PageMessage>): Prom
       const page = await extractPage(doc, pageNumber, request.pageSettings);
       // Copies into fresh buffers that can be transferred (sharp's may share a pool).
       const png = page.thumbnailPng ? new Uint8Array(page.thumbnailPng) : null;
-      const crops = page.cropPngs.map((crop) => new Uint8Array(crop));
+      const canvas = page.cropCanvasPng ? new Uint8Array(page.cropCanvasPng) : null;
+      const tokens = page.visualTokens ? { ...page.visualTokens, blob: new Uint8Array(page.visualTokens.blob) } : null;
       const figureCrops = page.figureCrops.map((crop) => ({ index: crop.index, png: new Uint8Array(crop.png) }));
-      const transfer = [...(png ? [png] : []), ...crops, ...figureCrops.map((crop) => crop.png)].map((a) => a.buffer as ArrayBuffer);
-      post({ type: 'page', ...page, thumbnailPng: png, cropPngs: crops, figureCrops }, transfer);
+      const transfer = [png, canvas, tokens?.blob, ...figureCrops.map((crop) => crop.png)].flatMap((a) => (a ? [a.buffer as ArrayBuffer] : []));
+      post({ type: 'page', ...page, thumbnailPng: png, cropCanvasPng: canvas, visualTokens: tokens, figureCrops }, transfer);
     } catch (error) {
       post({ type: 'page-failed', page: pageNumber, message: (error as Error)?.message ?? String(error) });
     }

@@ -52,7 +52,7 @@ function asInputError(error: unknown): unknown {
 }
 
 function emptyPage(page: number, error: string): PageResult {
-  return { page, width: 0, height: 0, paragraphs: [], thumbnailPng: null, cropPlan: null, cropPngs: [], figureCrops: [], ocr: false, error };
+  return { page, width: 0, height: 0, paragraphs: [], thumbnailPng: null, cropPlan: null, cropCanvasPng: null, visualTokens: null, figureCrops: [], ocr: false, error };
 }
 
 /** Opens the PDF in a thread and reports its page count and title. */

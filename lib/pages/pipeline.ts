@@ -1,14 +1,26 @@
 /**
  * One page through extraction, as a list of stages: figures, text runs (OCR when the page has
  * no text layer), paragraphs and tables, figure crops, and the page's images (thumbnail and
- * crop plan). Each stage reads its own part of `PageSettings` (`settings.ts`).
+ * crop plan), and the visual tokens when the encoder runs at extraction. Each stage reads its own part of `PageSettings` (`settings.ts`).
  */
 import type { Paragraph } from '../../models/document/types.ts';
 import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import type { PDFDocumentProxy } from '../pdf/pdfjs.ts';
 import { reportedFailure, runStages, type StageEntry } from './run-stages.ts';
 import type { PageSettings } from './settings.ts';
-import { figureCropStage, figureStage, imageStage, layoutStage, ocrStage, type PageState, pageState, paragraphStage, textRunStage } from './stages.ts';
+import {
+  figureCropStage,
+  figureStage,
+  imageStage,
+  layoutStage,
+  ocrStage,
+  type PageState,
+  type PageVisualTokens,
+  pageState,
+  paragraphStage,
+  textRunStage,
+  visualTokenStage,
+} from './stages.ts';
 
 /** The stages, in the order they run. */
 export const pageStages: readonly StageEntry<PageState, PageSettings>[] = [
@@ -20,6 +32,7 @@ export const pageStages: readonly StageEntry<PageState, PageSettings>[] = [
   { stage: paragraphStage },
   { stage: figureCropStage, settings: 'figureCrops' },
   { stage: imageStage, settings: 'images' },
+  { stage: visualTokenStage, settings: 'visualTokens' },
 ];
 
 /**
@@ -33,8 +46,10 @@ export interface PageContent {
   paragraphs: Paragraph[];
   thumbnailPng: Uint8Array | null;
   cropPlan: CropPlan | null;
-  /** [visual thumbnail, tiles…] of the crop plan. */
-  cropPngs: Uint8Array[];
+  /** The crop plan's canvas as PNG, which the crops are cut from. */
+  cropCanvasPng: Uint8Array | null;
+  /** The kept visual tokens (blob and ledger), when extraction encoded them. */
+  visualTokens: { blob: Uint8Array; ledger: PageVisualTokens['ledger'] } | null;
   /** Full-resolution crops of the page's figure units, by unit index. */
   figureCrops: { index: number; png: Uint8Array }[];
   /** The text came from OCR (no usable text layer). */
@@ -60,7 +75,8 @@ export async function extractPage(doc: PDFDocumentProxy, pageNumber: number, set
       paragraphs: state.paragraphs,
       thumbnailPng: state.images?.thumbnailPng ?? null,
       cropPlan: state.images?.plan ?? null,
-      cropPngs: state.images?.cropPngs ?? [],
+      cropCanvasPng: state.images?.canvasPng ?? null,
+      visualTokens: state.visualTokens,
       figureCrops: state.figureCrops,
       ocr: state.ocr,
       renderError: reportedFailure(failures)?.message ?? null,

@@ -5,6 +5,7 @@
  */
 import type { FigureOptions } from '../pdf/figures/detect.ts';
 import { DEFAULT_MAX_RENDER_PIXELS, type RenderPixelsOptions } from '../pdf/render/canvas.ts';
+import type { VisualSettings } from '../visual/encoder-of.ts';
 import type { PageImageOptions } from '../visual/page-images.ts';
 
 /** Overrides of the figure detector's defaults (`defaultFigureOptions`, beside the detector). */
@@ -52,6 +53,12 @@ export interface LayoutSettings {
 
 export interface PageSettings {
   figures?: FigureSettings;
+  /**
+   * The visual-token stage's encoder and retention (the worker's FOLIO_VISION_ENCODER and
+   * FOLIO_VISUAL_RETENTION); tokens are made at extraction only with an encoder that
+   * `encodesAtExtraction`, and not at all when this is absent.
+   */
+  visualTokens?: VisualSettings;
   layout?: LayoutSettings;
   ocr: OcrSettings;
   figureCrops: FigureCropSettings;

@@ -12,7 +12,12 @@ import { cropRegion } from '../pdf/render/crop.ts';
 import type { TextRun } from '../pdf/text/lines.ts';
 import { layoutParagraphs } from '../pdf/text/paragraphs.ts';
 import { pageTextRuns } from '../pdf/text/runs.ts';
+import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
+import type { VisualLedger } from '../../models/visual/compress/pipeline.ts';
+import { serializePageTokens } from '../../models/visual/compress/token-blob.ts';
+import { encodesAtExtraction, visionEncoderOf, type VisualSettings } from '../visual/encoder-of.ts';
 import { type PageImages, renderPageImages } from '../visual/page-images.ts';
+import { pageVisualTokens } from '../visual/page-tokens.ts';
 import type { Stage } from './run-stages.ts';
 import type { FigureCropSettings, FigureSettings, LayoutSettings, OcrSettings, PageImageSettings } from './settings.ts';
 
@@ -31,11 +36,18 @@ export interface PageState {
   images: PageImages | null;
   /** Table regions of the layout model, in page points (none when it is off). */
   tableRegions: Box[];
+  /** The page's kept visual tokens as their stored blob, when extraction encoded them. */
+  visualTokens: PageVisualTokens | null;
+}
+
+export interface PageVisualTokens {
+  blob: Buffer;
+  ledger: VisualLedger & { encoder: string };
 }
 
 /** An empty state for `page` of `doc`, before any stage. */
 export function pageState(doc: PDFDocumentProxy, page: PDFPageProxy, pageNumber: number): PageState {
-  return { doc, page, pageNumber, figures: [], runs: [], ocr: false, paragraphs: [], figureCrops: [], images: null, tableRegions: [] };
+  return { doc, page, pageNumber, figures: [], runs: [], ocr: false, paragraphs: [], figureCrops: [], images: null, tableRegions: [], visualTokens: null };
 }
 
 // ---- figures ------------------------------------------------------------------------------
@@ -136,5 +148,27 @@ export const imageStage: Stage<PageState, PageImageSettings> = {
   run: async (state, settings) => {
     if (!settings.enabled) return;
     state.images = await renderPageImages(state.doc, state.page, settings);
+  },
+};
+
+// ---- visual tokens ------------------------------------------------------------------------
+
+/**
+ * The page's visual tokens from the crops just rendered, with an encoder that runs at
+ * extraction (`encodesAtExtraction`); other encoders leave it to the visual-token activity.
+ * A page whose tokens fail keeps everything else, and the activity tries it again.
+ */
+export const visualTokenStage: Stage<PageState, VisualSettings | undefined> = {
+  name: 'visual tokens',
+  onFailure: { prefix: 'visual tokens: ', precedence: 0 },
+  run: async (state, settings) => {
+    const plan = state.images?.plan;
+    if (!settings || !plan || !encodesAtExtraction(settings)) return;
+    const encoder = await visionEncoderOf(settings);
+    if (!encoder) return;
+    const { width, height } = state.page.getViewport({ scale: 1 });
+    const options = { retention: settings.retention, foreground: { weights: shippedForegroundWeights() } };
+    const { tokens, ledger } = await pageVisualTokens(encoder, { width, height }, plan, state.images?.crops ?? [], options);
+    state.visualTokens = { blob: serializePageTokens(tokens, encoder.name, ledger), ledger: { encoder: encoder.name, ...ledger } };
   },
 };

@@ -141,7 +141,7 @@ export interface StoredPage {
   paragraphs: Paragraph[];
   /** Why the page could not be read, or read only in part. */
   error: string | null;
-  /** The AnyRes crop plan and the blob keys of its images ([visual thumbnail, tiles…]). */
+  /** The AnyRes crop plan and the blob key of its canvas. */
   crops?: PageCrops | null;
   /** The text was read by OCR. */
   ocr?: boolean;

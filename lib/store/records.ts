@@ -22,11 +22,16 @@ export interface DocumentRecord {
   updatedAt: string;
 }
 
-/** A page's AnyRes crop plan (models/visual/crop-plan.ts) and the blob keys of its images. */
+/**
+ * A page's AnyRes crop plan (models/visual/crop-plan.ts) and where its images are: the blob
+ * key of the plan's canvas as one PNG, from which the crops are cut (lib/visual/page-images.ts);
+ * pages stored before that kept one PNG per crop instead (`keys`).
+ */
 export interface PageCrops {
   plan: CropPlan;
-  /** [visual thumbnail, tile 0, tile 1, …] */
-  keys: string[];
+  canvasKey?: string;
+  /** [visual thumbnail, tile 0, tile 1, …], on pages stored before the canvas was. */
+  keys?: string[];
 }
 
 export interface PageRecord {

@@ -32,3 +32,13 @@ export function visionEncoderOf(settings: Pick<VisualSettings, 'encoder'>): Prom
   }
   return entry;
 }
+
+/**
+ * The built-in encoder is weight-free and takes a few milliseconds a page, so extraction runs
+ * it on the pixels it has just rendered (no PNG round trip, no second pass over the pages); an
+ * ONNX encoder takes seconds a page and hundreds of megabytes per copy, so it runs in the
+ * visual-token activity on one thread of its own, from the stored crops.
+ */
+export function encodesAtExtraction(settings: Pick<VisualSettings, 'encoder'>): boolean {
+  return settings.encoder === 'builtin';
+}

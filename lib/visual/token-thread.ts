@@ -1,7 +1,7 @@
 /**
- * Worker-thread entry of the visual-token stage: decodes a page's crop PNGs, encodes them and
- * compresses the tokens (lib/visual/page-tokens.ts), so this CPU-bound work (about 30 ms a page
- * with the built-in encoder, seconds with an ONNX ViT) stays off the activity worker's event
+ * Worker-thread entry of the visual-token activity: decodes a stored page's crop images (cut
+ * from its canvas PNG), encodes them and compresses the tokens (lib/visual/page-tokens.ts), so
+ * this CPU-bound work (seconds a page with an ONNX ViT) stays off the activity worker's event
  * loop. The encoder is loaded once per thread.
  */
 import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
@@ -10,10 +10,11 @@ import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import { serveThread } from '../threads/serve.ts';
 import { EncoderLoadError, visionEncoderOf } from './encoder-of.ts';
 import { pageVisualTokens } from './page-tokens.ts';
+import { type CropSource, cropImagesOf } from './stored-crops.ts';
 
 export type TokenThreadRequest =
   | { task: 'describe'; encoder: string }
-  | { task: 'page'; encoder: string; retention: number; page: { width: number; height: number }; plan: CropPlan; pngs: Uint8Array[] };
+  | { task: 'page'; encoder: string; retention: number; page: { width: number; height: number }; plan: CropPlan; source: CropSource };
 
 export interface TokenThreadReply {
   name: string | null;
@@ -33,10 +34,10 @@ serveThread<TokenThreadRequest, TokenThreadReply>(
       throw new EncoderLoadError(messageOf(error), { cause: error });
     });
     if (request.task === 'describe' || !encoder) return { name: encoder?.name ?? null };
-    const { tokens, ledger } = await pageVisualTokens(encoder, request.page, request.plan, request.pngs, {
-      retention: request.retention,
-      foreground: { weights: shippedForegroundWeights() },
-    });
+    const started = performance.now();
+    const images = await cropImagesOf(request.source, request);
+    const options = { retention: request.retention, foreground: { weights: shippedForegroundWeights() } };
+    const { tokens, ledger } = await pageVisualTokens(encoder, request.page, request.plan, images, options, performance.now() - started);
     return { name: encoder.name, tokens, ledger };
   },
   ({ tokens }) => (tokens ? [...new Set([tokens.image, tokens.patch, tokens.box, tokens.score, tokens.mergedFrom, tokens.vectors].map((array) => array.buffer as ArrayBuffer))] : []),

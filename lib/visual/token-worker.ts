@@ -7,6 +7,7 @@ import type { PageTokens, VisualLedger } from '../../models/visual/compress/pipe
 import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import { ThreadHost } from '../threads/host.ts';
 import { EncoderLoadError } from './encoder-of.ts';
+import type { CropSource } from './stored-crops.ts';
 import type { TokenThreadReply, TokenThreadRequest } from './token-thread.ts';
 
 export class VisualTokenThread {
@@ -26,9 +27,9 @@ export class VisualTokenThread {
     retention: number,
     page: { width: number; height: number },
     plan: CropPlan,
-    pngs: Uint8Array[],
+    source: CropSource,
   ): Promise<{ tokens: PageTokens; ledger: VisualLedger }> {
-    const reply = await this.host.request({ task: 'page', encoder, retention, page, plan, pngs });
+    const reply = await this.host.request({ task: 'page', encoder, retention, page, plan, source });
     if (!reply.tokens || !reply.ledger) throw new Error('the visual-token thread sent no tokens');
     return { tokens: reply.tokens, ledger: reply.ledger };
   }

@@ -11,6 +11,11 @@ import { defaultPageSettings, type PageSettings } from '../../lib/pages/settings
 import { openPdf } from '../../lib/pdf/open.ts';
 import { cropSize } from '../../lib/pdf/render/crop.ts';
 import { figurePdf } from '../helpers/make-pdfs.ts';
+import { pageVisualTokens } from '../../lib/visual/page-tokens.ts';
+import { cropImagesOf } from '../../lib/visual/stored-crops.ts';
+import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
+import { deserializePageTokens } from '../../models/visual/compress/token-blob.ts';
+import { createPatchEncoder } from '../../models/visual/encoders/patch-encoder.ts';
 
 interface Log {
   calls: string[];
@@ -95,7 +100,7 @@ describe('reportedFailure', () => {
 });
 
 describe('the page stages', () => {
-  it('find figures before the text runs, and only figures, the layout model, crops and images may fail without failing the page', () => {
+  it('find figures before the text runs, and only figures, the layout model, crops, images and visual tokens may fail without failing the page', () => {
     assert.deepEqual(
       pageStages.map((entry) => [entry.stage.name, entry.settings ?? null, entry.stage.onFailure ?? null]),
       [
@@ -106,6 +111,7 @@ describe('the page stages', () => {
         ['paragraphs', null, null],
         ['figure crops', 'figureCrops', { prefix: 'figure crop: ', precedence: 0 }],
         ['images', 'images', { precedence: 1 }],
+        ['visual tokens', 'visualTokens', { prefix: 'visual tokens: ', precedence: 0 }],
       ],
     );
   });
@@ -146,6 +152,34 @@ describe('the page stages', () => {
       assert.equal(unrendered.cropPlan, null);
       assert.equal(unrendered.figureCrops.length, 1);
       assert.match(unrendered.renderError ?? '', /^Page 1 would render to \d+×\d+ pixels\.$/);
+    } finally {
+      await doc.destroy();
+    }
+  });
+
+  it('makes the visual tokens from the rendered crops with the built-in encoder, and leaves other encoders to their activity', async () => {
+    const doc = await openPdf((await figurePdf()).bytes.slice(), { maxPages: 1 });
+    try {
+      const builtin = await extractPage(doc, 1, { ...defaultPageSettings, visualTokens: { encoder: 'builtin', retention: 0.25 } });
+      assert.ok(builtin.visualTokens && builtin.cropPlan && builtin.cropCanvasPng);
+      const { header, tokens } = deserializePageTokens(Buffer.from(builtin.visualTokens.blob));
+      assert.equal(header.encoder, 'builtin-patch-24x24');
+      assert.equal(builtin.visualTokens.ledger.encoder, header.encoder);
+      assert.equal(tokens.count, header.ledger.budget);
+      // The same tokens as the activity makes from the stored canvas.
+      const images = await cropImagesOf({ canvasPng: builtin.cropCanvasPng }, { plan: builtin.cropPlan });
+      const again = await pageVisualTokens(createPatchEncoder(), { width: builtin.width, height: builtin.height }, builtin.cropPlan, images, {
+        retention: 0.25,
+        foreground: { weights: shippedForegroundWeights() },
+      });
+      assert.deepEqual(Array.from(again.tokens.vectors), Array.from(tokens.vectors));
+      assert.deepEqual(Array.from(again.tokens.patch), Array.from(tokens.patch));
+
+      for (const visualTokens of [undefined, { encoder: 'off', retention: 0.25 }, { encoder: '/models/some-onnx-vit', retention: 0.25 }]) {
+        const page = await extractPage(doc, 1, { ...defaultPageSettings, visualTokens });
+        assert.equal(page.visualTokens, null, JSON.stringify(visualTokens));
+        assert.ok(page.cropCanvasPng, 'the canvas is stored for the activity');
+      }
     } finally {
       await doc.destroy();
     }

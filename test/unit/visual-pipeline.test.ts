@@ -21,6 +21,7 @@ import { compressPage, type PageVisualInput, PIPELINE_DEFAULTS, type PipelineOpt
 import { DENSITY_DEFAULTS } from '../../models/visual/compress/stages/density.ts';
 import { SUPER_TOKEN_DEFAULTS } from '../../models/visual/compress/stages/super-tokens.ts';
 import { planCrops, validBand } from '../../models/visual/crop-plan.ts';
+import { cropSquare } from '../../models/visual/pixels.ts';
 import { loadOnnxVisionEncoder } from '../../models/visual/encoders/onnx-vision-encoder.ts';
 import { encodePatches } from '../../models/visual/encoders/patch-encoder.ts';
 import type { RgbImage } from '../../models/visual/encoders/types.ts';
@@ -42,6 +43,17 @@ function tile(blocks: [number, number, number, number][], size = 336): RgbImage 
 
 const plan = planCrops(PAGE.width, PAGE.height, { tile: 336 });
 const images = [tile([[120, 40, 220, 300]]), ...plan.tiles.map((_, k) => tile(k === 0 ? [[40, 60, 300, 330]] : [[40, 0, 300, 200]]))];
+
+/** The plan's canvas: the page's region white with a dark text-like block near its top left. */
+function pageCanvas(): RgbImage {
+  const { width, height } = plan.canvas;
+  const data = new Uint8Array(width * height * 3).fill(255);
+  for (let y = plan.offset.y + 30; y < plan.offset.y + 200; y++) {
+    if (y % 7 >= 4) continue;
+    for (let x = plan.offset.x + 20; x < plan.offset.x + 400; x++) if (x % 6 !== 5) data.fill(30, (y * width + x) * 3, (y * width + x) * 3 + 3);
+  }
+  return { width, height, data };
+}
 
 function input(): PageVisualInput {
   const encoded = images.map((im) => encodePatches(im, 24, 24));
@@ -167,8 +179,7 @@ describe('visual-token pipeline over an ONNX ViT (generated, 4×4 patch grid)', 
     await writeTinyVit(dir);
     const encoder = await loadOnnxVisionEncoder(dir);
     try {
-      const pngs = await Promise.all(images.map((im) => sharp(im.data, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toBuffer()));
-      const { input } = await encodePageImages(encoder, PAGE, plan, pngs);
+      const { input } = await encodePageImages(encoder, PAGE, plan, images);
       assert.equal(input.thumbnail.rows, 4);
       assert.equal(input.thumbnail.scoreSource, 'attention');
       for (const retention of [0.25, 0.5]) {
@@ -198,16 +209,22 @@ describe('visual tokens: activity work and route', () => {
     const stores = openStores(config.dataDir);
     const docId = 'a'.repeat(64);
     await stores.store.insertDocument({ id: docId, filename: 'x.pdf', bytes: 1 });
-    const pngs = await Promise.all(images.map((im) => sharp(im.data, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toBuffer()));
-    const keys = await Promise.all(pngs.map((png) => stores.blobs.put(png)));
-    await stores.store.savePage(docId, { page: 1, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: { plan, keys } });
-    await stores.store.savePage(docId, { page: 2, width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null, crops: null });
+    const png = (im: RgbImage) => sharp(im.data, { raw: { width: im.width, height: im.height, channels: 3 } }).png().toBuffer();
+    // Page 1 stores its plan's canvas (as extraction does); page 3 one PNG per crop, as pages
+    // stored before the canvas was.
+    const canvas = pageCanvas();
+    const canvasKey = await stores.blobs.put(await png(canvas));
+    const keys = await Promise.all(images.map(async (im) => stores.blobs.put(await png(im))));
+    const saved = { width: PAGE.width, height: PAGE.height, thumbnailKey: null, paragraphs: [], error: null };
+    await stores.store.savePage(docId, { page: 1, ...saved, crops: { plan, canvasKey } });
+    await stores.store.savePage(docId, { page: 2, ...saved, crops: null });
+    await stores.store.savePage(docId, { page: 3, ...saved, crops: { plan, keys } });
 
     const beats: number[] = [];
-    const first = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, (d) => beats.push(d.page));
-    assert.deepEqual([first.pagesEncoded, first.pagesSkipped, first.pagesFailed], [1, 1, 0]);
-    assert.ok(beats.includes(1) && beats.includes(2), 'a heartbeat per page');
-    const again = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId, firstPage: 1, lastPage: 2 }, () => {});
+    const first = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId, firstPage: 1, lastPage: 3 }, (d) => beats.push(d.page));
+    assert.deepEqual([first.pagesEncoded, first.pagesSkipped, first.pagesFailed], [2, 1, 0]);
+    assert.ok([1, 2, 3].every((page) => beats.includes(page)), 'a heartbeat per page');
+    const again = await encodeBatchVisualTokens({ settings: config.visual, thread, ...stores }, { docId, firstPage: 1, lastPage: 3 }, () => {});
     assert.equal(again.pagesEncoded, 0, 'a rerun skips encoded pages');
 
     const client = {} as Client;
@@ -233,6 +250,22 @@ describe('visual tokens: activity work and route', () => {
 
     assert.equal((await app.request(`/v1/documents/${docId}/pages/2/tokens`)).status, 404);
     assert.equal((await app.request(`/v1/documents/${docId}/pages/9/tokens`)).status, 404);
+
+    // The crop images: cut from page 1's canvas (tile k is the canvas square of plan tile k-1;
+    // the visual thumbnail is tile-sized), read as stored on page 3.
+    const rawOf = async (url: string) => {
+      const response = await app.request(url);
+      assert.equal(response.status, 200, url);
+      const { data, info } = await sharp(Buffer.from(await response.arrayBuffer())).raw().toBuffer({ resolveWithObject: true });
+      return { width: info.width, height: info.height, data: new Uint8Array(data) };
+    };
+    const t = plan.tiles[1];
+    assert.deepEqual(await rawOf(`/v1/documents/${docId}/pages/1/crops/2.png`), cropSquare(canvas, t.x, t.y, t.size));
+    const visual = await rawOf(`/v1/documents/${docId}/pages/1/crops/0.png`);
+    assert.deepEqual([visual.width, visual.height], [plan.tile, plan.tile]);
+    assert.ok(visual.data.some((v) => v < 128), 'the visual thumbnail shows the page’s ink');
+    assert.deepEqual(await rawOf(`/v1/documents/${docId}/pages/3/crops/2.png`), images[2]);
+    assert.equal((await app.request(`/v1/documents/${docId}/pages/1/crops/${plan.tiles.length + 1}.png`)).status, 404);
     await stores.store.close();
   });
 
