@@ -20,7 +20,7 @@ import { evaluateExpression, type Expr, itemsOf, parseExpression, questionDefini
 import { statedDecimals } from '../finance/numbers.ts';
 import { mainPeriod, type NamedPeriod, namedPeriods, periodMatches, withoutPeriods } from '../finance/periods.ts';
 import { columnName, unitName } from '../retrieval/row-units.ts';
-import { STOPWORDS, stem, words } from '../text/tokenize.ts';
+import { STOPWORDS, stem, terms, words } from '../text/tokenize.ts';
 import { asksCount } from './shape.ts';
 
 export interface TableCandidate {
@@ -78,6 +78,15 @@ function withoutNegated(text: string): string {
 
 interface ItemQuery {
   terms: Set<string>;
+  /** The item's words in order, stemmed, stopwords kept (`phraseOf`). */
+  phrase: string;
+  /**
+   * How many of the item's words a row matched by words alone must print (label, headings,
+   * title): two for an item read from the whole question, whose words say much besides the
+   * line item; none for a formula's operand, which names only its row ("Debt" for "long-term debt"
+   * under the long-term liabilities is right).
+   */
+  minCovered: number;
   concepts: Concept[];
   /** Question words around the item (entity, statement): they prefer a table, they do not match a row. */
   context: Set<string>;
@@ -94,6 +103,9 @@ interface RowMatch {
 }
 
 const MIN_EXPLAINED = 0.6;
+
+/** A label's or item's words in order, stemmed, with stopwords and digits. */
+const phraseOf = (text: string): string => terms(text).join(' ');
 
 /** How well a row prints the item: its label by concept or by words, with its context as tie-breaks. */
 /** Stems of a row's label and of its heading rows, computed once per row. */
@@ -135,10 +147,17 @@ function matchRow(query: ItemQuery, candidate: TableCandidate, row: TableRow, ti
   let covered = 0;
   for (const term of query.terms) if (around(term)) covered++;
   const itemCovered = query.terms.size ? covered / query.terms.size : 0;
+  // A row matched by words alone must say more of the item than one word: a one-word label
+  // ("Utility" for the Utility's interruption index, "Equities" for shareholders' equity)
+  // names something else.
+  if (conceptFit < MIN_EXPLAINED && covered < query.minCovered) return null;
   let contextHits = 0;
   for (const term of query.context) if (around(term)) contextHits++;
   const contextFit = query.context.size ? contextHits / query.context.size : 0;
-  const score = explained + 0.5 * itemCovered + 0.3 * contextFit + 0.15 / (1 + candidate.rank);
+  // The label printed word for word as the item (stopwords included): "Provision for income
+  // taxes" is not "Income before provision for income taxes", though their content words are one set.
+  const verbatim = phraseOf(row.label) === query.phrase ? 0.05 : 0;
+  const score = explained + 0.5 * itemCovered + 0.3 * contextFit + verbatim + 0.15 / (1 + candidate.rank);
   return { candidate, row, score, explained, concept };
 }
 
@@ -171,7 +190,7 @@ type Missing = { missing: 'row' } | { missing: 'period'; covered: string[]; labe
 type Resolution = { resolved: Resolved } | Missing;
 
 /** The best row and its cell for one item among the candidate tables (or within one table). */
-function resolveItem(query: ItemQuery, candidates: readonly TableCandidate[]): Resolution {
+function resolveItem(query: ItemQuery, candidates: readonly TableCandidate[], taken: ReadonlySet<TableCell> = new Set()): Resolution {
   if (!query.period) return { missing: 'row' };
   const matches: RowMatch[] = [];
   for (const candidate of candidates) {
@@ -185,7 +204,7 @@ function resolveItem(query: ItemQuery, candidates: readonly TableCandidate[]): R
   matches.sort((a, b) => b.score - a.score);
   for (const match of matches) {
     const cell = cellFor(match.candidate.table, match.row, query.period);
-    if (!cell || cell.value === null) continue;
+    if (!cell || cell.value === null || taken.has(cell)) continue;
     const used = match.concept?.outflow ? Math.abs(cell.value) : cell.value;
     const unit = match.row.unit ?? match.candidate.table.unit;
     return { resolved: { match, cell, used, scale: unit.scale } };
@@ -206,34 +225,56 @@ function periodName(period: NamedPeriod): string {
   return period.quarter ? `Q${period.quarter} ${period.year}` : String(period.year);
 }
 
+/**
+ * Resolves the items one after another where items that name different things ("provision for
+ * income taxes", "income before provision for income taxes") never share a cell: an input
+ * divided by itself is a misreading, not a metric. Items of one name in two periods take two
+ * cells of one row, as they should. The better-scoring item of a clash keeps the cell.
+ */
+function resolveDistinct(items: readonly ItemQuery[], candidates: readonly TableCandidate[]): { resolved: Resolved[] } | { failed: ItemQuery; resolution: Missing } {
+  const resolved: Resolved[] = [];
+  for (const item of items) {
+    const resolution = resolveItem(item, candidates);
+    if (!('resolved' in resolution)) return { failed: item, resolution };
+    resolved.push(resolution.resolved);
+  }
+  for (let i = 0; i < items.length; i++) {
+    for (let j = 0; j < i; j++) {
+      if (resolved[i].cell !== resolved[j].cell || items[i].phrase === items[j].phrase) continue;
+      const loser = resolved[i].match.score < resolved[j].match.score ? i : j;
+      const taken = new Set(resolved.filter((_, k) => k !== loser).map((r) => r.cell));
+      const again = resolveItem(items[loser], candidates, taken);
+      if (!('resolved' in again)) return { failed: items[loser], resolution: again };
+      resolved[loser] = again.resolved;
+    }
+  }
+  return { resolved };
+}
+
 /** Resolves every item of an expression, preferring one table that holds them all. */
 function resolveAll(items: readonly ItemQuery[], candidates: readonly TableCandidate[]): { resolved: Resolved[] } | { failed: ItemQuery; resolution: Missing } {
   let bestTogether: Resolved[] | null = null;
   let bestScore = -1;
   if (items.length > 1) {
     for (const candidate of candidates) {
-      const inTable = items.map((item) => resolveItem(item, [candidate]));
-      if (!inTable.every((r) => 'resolved' in r)) continue;
-      const resolved = inTable.map((r) => (r as { resolved: Resolved }).resolved);
-      const score = resolved.reduce((sum, r) => sum + r.match.score, 0);
+      const inTable = resolveDistinct(items, [candidate]);
+      if (!('resolved' in inTable)) continue;
+      const score = inTable.resolved.reduce((sum, r) => sum + r.match.score, 0);
       if (score > bestScore) {
         bestScore = score;
-        bestTogether = resolved;
+        bestTogether = inTable.resolved;
       }
     }
   }
-  const apart: Resolved[] = [];
-  for (const item of items) {
-    const resolution = resolveItem(item, candidates);
-    if (!('resolved' in resolution)) return { failed: item, resolution };
-    apart.push(resolution.resolved);
-  }
+  const outcome = resolveDistinct(items, candidates);
+  if (!('resolved' in outcome)) return outcome;
+  const apart = outcome.resolved;
   // One table holding every input wins unless rows elsewhere fit clearly better.
   const apartScore = apart.reduce((sum, r) => sum + r.match.score, 0);
   return { resolved: bestTogether && bestScore >= apartScore - 0.25 * items.length ? bestTogether : apart };
 }
 
-const PERCENT_WORDS = /\b(percent|percentage|margin|rate|growth|share of|as a %|%)/i;
+const PERCENT_WORDS = /\b(percent|percentage|margin|rate|growth|share of|return on|as a %|%)/i;
 
 /** Formats a number with thousands separators and `decimals` places. */
 export function formatNumber(value: number, decimals: number): string {
@@ -266,13 +307,22 @@ export function askedScale(question: string): number | null {
 const NOT_A_NUMBER = /^\s*(who|whom|where|when|why)\b|\b(to|from|by|with) (which|whom)\b|\bwhich (company|companies|firm|person|entity|country|city|state)\b|\bwhat (date|day|name|city|country|company)\b|\bthe name of\b/i;
 
 
-function itemQuery(text: string, glosses: readonly string[], period: NamedPeriod | null, context: Set<string>, vocabulary: Vocabulary, conceptId?: string): ItemQuery {
+function itemQuery(
+  text: string,
+  glosses: readonly string[],
+  period: NamedPeriod | null,
+  context: Set<string>,
+  vocabulary: Vocabulary,
+  conceptId?: string,
+  fromQuestion = false,
+): ItemQuery {
   const all = [text, ...glosses].join(' ');
   const byId = conceptId ? vocabulary.byId.get(conceptId) : undefined;
   const concepts = byId ? [byId] : findConcepts(all, vocabulary).map((m) => m.concept);
   const terms = byId ? contentStems(byId.labels[0] ?? byId.id.replaceAll('_', ' ')) : contentStems(all);
   const ownContext = new Set([...context].filter((term) => !terms.has(term)));
-  return { terms, concepts, context: ownContext, period, label: byId ? (byId.labels[0] ?? byId.id) : text };
+  const label = byId ? (byId.labels[0] ?? byId.id) : text;
+  return { terms, phrase: phraseOf(label), minCovered: fromQuestion ? Math.min(2, terms.size) : 0, concepts, context: ownContext, period, label };
 }
 
 /** Builds the answer of an expression whose items resolved. */
@@ -385,7 +435,7 @@ function readFrom(question: string, candidates: readonly TableCandidate[], vocab
   // The question names the item directly: the concepts it names, or its own words.
   const itemText = withoutPeriods(asked, periods);
   const matches = findConcepts(itemText, vocabulary);
-  const direct = itemQuery(itemText, [], main, new Set(), vocabulary);
+  const direct = itemQuery(itemText, [], main, new Set(), vocabulary, undefined, true);
   const resolution = resolveItem(direct, candidates);
   if ('resolved' in resolution) {
     const { match, cell, used } = resolution.resolved;
@@ -416,7 +466,8 @@ function readFrom(question: string, candidates: readonly TableCandidate[], vocab
     const answer = unit.percent ? `${formatNumber(used, decimals)}%` : `${amountText(used, Boolean(unit.currency), decimals)}${name ? ` (${name})` : ''}`;
     return { status: 'answer', answer, value: used, unit: name, formula: null, filled: `${match.row.label}, ${columnName(match.candidate.table.columns[cell.column], cell.column)}: ${cell.text}`, cells: [usedCell(resolution.resolved)] };
   }
-  if (resolution.missing === 'period' && main && matches.length > 0) {
+  // A count is often said only in prose: rows of other periods do not make it "not found".
+  if (resolution.missing === 'period' && main && matches.length > 0 && !asksCount(question)) {
     return { status: 'not-found', reason: `rows for "${resolution.label}" cover ${resolution.covered.join(', ') || 'other periods'}, not ${periodName(main)}` };
   }
   // A derived measure the vocabulary knows ("free cash flow") from its inputs.

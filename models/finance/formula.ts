@@ -66,7 +66,18 @@ export function tokenize(text: string): Token[] {
     }
   }
   flush();
-  return tokens;
+  // A number right before words is part of the operand ("2018 net income"): an operand is
+  // never two terms without an operator between them.
+  const merged: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    const next = tokens[i + 1];
+    if (t.kind === 'number' && next?.kind === 'words') {
+      merged.push({ kind: 'words', text: `${t.text} ${next.text}` });
+      i++;
+    } else merged.push(t);
+  }
+  return merged;
 }
 
 /** Leading articles and possessives do not name the row. */
@@ -79,6 +90,14 @@ function cleanName(text: string): string {
 
 function itemOf(text: string): Expr {
   const periods = namedPeriods(text);
+  const distinct = periods.filter((p, i) => periods.findIndex((q) => q.year === p.year && q.quarter === p.quarter) === i);
+  // "the average of total equity at December 31, 2018 and December 31, 2017" inside a formula:
+  // the item in each period, averaged.
+  if (/\baverage\b/i.test(text) && distinct.length >= 2) {
+    const name = itemWords(text, periods);
+    const [a, b] = distinct;
+    return { kind: 'op', op: '/', left: { kind: 'op', op: '+', left: item(name, a), right: item(name, b), grouped: true }, right: { kind: 'number', value: 2, text: '2' }, grouped: true };
+  }
   const name = cleanName(withoutPeriods(text, periods).replace(/\s+/g, ' ').trim());
   return { kind: 'item', name, glosses: [], period: periods[0] ?? null };
 }
@@ -267,7 +286,7 @@ function itemWords(text: string, periods: readonly NamedPeriod[]): string {
   for (const period of [...periods].sort((a, b) => b.start - a.start)) marked = `${marked.slice(0, period.start)} § ${marked.slice(period.end)}`;
   return cleanName(
     marked
-      .replace(/\b(?:in|for|from|to|between|and|of|during)\s+(?:fiscal\s+(?:year\s+)?)?§/gi, ' ')
+      .replace(/\b(?:in|for|from|to|between|and|of|during|at|on|as of)\s+(?:fiscal\s+(?:year\s+)?)?§/gi, ' ')
       .replace(/§/g, ' ')
       .replace(/\b(?:average|change|increase|decrease|growth)\s+(?:in|of)\b/gi, ' ')
       .replace(/\b(what|was|were|is|the|of|average|change|growth|increase|decrease|year[- ]over[- ]year|percent(age)?|rate|how much|did|by)\b/gi, ' ')

@@ -96,6 +96,14 @@ describe('formulas a question defines', () => {
     assert.equal(d?.qualifier, 'as reported in the cash flow statement');
     assert.equal(questionDefinition('What was revenue in 2019?'), null);
   });
+
+  it('reads a period written before its operand, and an average over two dates inside a formula', () => {
+    const d = questionDefinition('What was the return on average equity for 2018? Define it as 2018 net income / the average of total equity at December 31, 2018 and December 31, 2017. Round to one decimal place.');
+    assert.ok(d, 'the definition parses');
+    assert.equal(render(d.expr, (item) => `[${item.name}@${item.period?.year}]`), '[net income@2018] / (([total equity@2018] + [total equity@2017]) / 2)');
+    const values: Record<string, number> = { 'net income@2018': 30, 'total equity@2018': 100, 'total equity@2017': 140 };
+    assert.equal(evaluateExpression(d.expr, (item) => values[`${item.name}@${item.period?.year}`]), 0.25);
+  });
 });
 
 describe('numeric reader', () => {
@@ -141,7 +149,54 @@ describe('numeric reader', () => {
     // Money cannot answer a count; the sentence reader, which also judges "not found", reads it.
     const count = readNumeric('How many units of net sales were sold in the Americas in fiscal 2019?', all);
     assert.equal(count.status, 'abstain');
+    // Nor does a row of other periods make a count "not found": counts are said in prose.
+    assert.equal(readNumeric('How many shares used in computing diluted earnings per share were there in fiscal 2015?', all).status, 'abstain');
     assert.equal(readNumeric('Where is the headquarters located?', all).status, 'abstain');
+  });
+
+  it('gives operands that name different rows different cells, the row printed word for word first', () => {
+    // The two operands share every content word; "before" (a stopword) is all that tells them apart.
+    const income = makeStatement({
+      page: 61,
+      title: 'CONSOLIDATED STATEMENTS OF OPERATIONS',
+      periods: years,
+      rows: [
+        { label: 'Income before provision for income taxes', cells: ['12,891', '11,517', '11,442'] },
+        { label: 'Provision for income taxes', cells: ['9,066', '2,182', '2,541'] },
+      ],
+    });
+    for (const order of [[income], [income].reverse()]) {
+      const q = 'What was the effective tax rate for fiscal 2019? Define it as provision for income taxes / income before provision for income taxes. Round to one decimal place.';
+      const rate = readNumeric(q, tables(...order));
+      assert.ok(rate.status === 'answer' && rate.answer === '70.3%', JSON.stringify(rate));
+    }
+    // Rows in the other order: the verbatim label still decides, not the position.
+    const flipped = makeStatement({ ...income, page: 61, title: income.title, periods: years, rows: [
+      { label: 'Provision for income taxes', cells: ['9,066', '2,182', '2,541'] },
+      { label: 'Income before provision for income taxes', cells: ['12,891', '11,517', '11,442'] },
+    ] });
+    const inverse = readNumeric('What was the ratio for fiscal 2019? Define it as income before provision for income taxes / provision for income taxes. Round to two decimal places.', tables(flipped));
+    assert.ok(inverse.status === 'answer' && inverse.answer === '1.42', JSON.stringify(inverse));
+  });
+
+  it('does not answer from a row whose one-word label is all the question shares with it', () => {
+    const registrants = makeStatement({
+      page: 72,
+      title: 'Net cash used in investing activities',
+      periods: years,
+      rows: [
+        { label: 'PG&E Corporation', cells: ['$ (7,640)', '$ (6,900)', '$ (6,000)'] },
+        { label: 'Utility', cells: ['$ (7,636)', '$ (6,899)', '$ (5,999)'] },
+      ],
+    });
+    const index = readNumeric("What was the Utility's system average interruption duration index for 2019?", tables(registrants));
+    assert.equal(index.status, 'abstain', JSON.stringify(index));
+  });
+
+  it('says a defined return is a percentage', () => {
+    const balance = makeStatement({ page: 40, title: 'CONSOLIDATED BALANCE SHEETS', periods: years, rows: [{ label: 'Total stockholders’ equity', cells: ['$ 90,488', '$ 107,147', '$ 134,047'] }] });
+    const roe = readNumeric('What was the return on average equity for 2019? Define it as 2019 operating income / the average of total stockholders’ equity at the end of 2019 and 2018. Round to one decimal place.', tables(operations, balance));
+    assert.ok(roe.status === 'answer' && roe.answer === '64.7%', JSON.stringify(roe));
   });
 
   it('prefers the table of the registrant the question names', () => {
