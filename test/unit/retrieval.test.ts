@@ -81,6 +81,23 @@ describe('inference-free sparse index', () => {
     assert.deepEqual(Array.from(scoreSparse(copy, query)), Array.from(scoreSparse(index, query)));
   });
 
+  it('prunes each vector to its strongest terms by idf × weight, ties to the earlier term in string order', () => {
+    // Many words once each: scores tie in groups, so the cut falls inside a tie.
+    const many = Array.from({ length: 6 }, (_, u) => ({ page: 1 + (u % 2), text: Array.from({ length: 30 }, (_, w) => `w${(u * 7 + w * 3) % 41}`).join(' ') }));
+    const full = buildSparseIndex(many, { ...DEFAULT_EXPANSION, maxTermsPerUnit: Number.MAX_SAFE_INTEGER });
+    const max = 25;
+    const pruned = buildSparseIndex(many, { ...DEFAULT_EXPANSION, maxTermsPerUnit: max });
+    const idfOfTerm = new Map(full.vocabulary.map((term, id) => [term, full.idf[id]]));
+    many.forEach((_, unit) => {
+      const scored = [...vectorOf(full, unit)].map(([term, weight]) => ({ term, score: weight * (idfOfTerm.get(term) ?? 0) }));
+      // The stored weights are float32 copies of the doubles the build ranks by; these scores are far enough apart that rounding keeps their order.
+      scored.sort((a, b) => b.score - a.score || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0));
+      assert.ok(scored.length > max, `unit ${unit} has ${scored.length} terms before pruning`);
+      const expected = scored.slice(0, max).map((s) => s.term).sort();
+      assert.deepEqual([...vectorOf(pruned, unit).keys()].sort(), expected, `unit ${unit}`);
+    });
+  });
+
   it('pairs adjacent content words, skipping stopwords', () => {
     assert.deepEqual(termsWithPairs('tolerance of quadgk'), ['toler', 'of', 'quadgk', 'toler quadgk']);
   });
