@@ -6,11 +6,12 @@
  * derived again from the paragraphs when the index is loaded. Readers load it lazily and keep
  * a few in an LRU cache.
  */
-import { buildBm25, type Bm25Index, deserializeBm25, serializeBm25 } from '../../models/retrieval/bm25.ts';
+import { buildBm25, type Bm25Index, deserializeBm25 } from '../../models/retrieval/bm25.ts';
 import type { TextEmbedder } from '../../models/embed/text-embedder.ts';
 import { buildDenseIndex, type DenseIndex, deserializeDense, serializeDense } from '../../models/retrieval/dense.ts';
-import { buildSparseIndex, DEFAULT_EXPANSION, deserializeSparse, type SparseIndex, serializeSparse } from '../../models/retrieval/sparse.ts';
+import { buildSparseIndex, DEFAULT_EXPANSION, deserializeSparse, type SparseIndex } from '../../models/retrieval/sparse.ts';
 import type { BlobStore } from '../store/blobs.ts';
+import { buildInThread } from './index-threads.ts';
 import type { MetadataStore } from '../store/metadata.ts';
 import { structureDocument } from '../pdf/text/structure.ts';
 import type { Paragraph } from '../../models/document/types.ts';
@@ -89,27 +90,40 @@ function pageIndexOf(units: readonly Paragraph[], pages: readonly number[]): Int
   return Int32Array.from(units, (unit) => position.get(unit.page) ?? -1);
 }
 
-/** The lexical parts of an index, built from a document's content paragraphs. */
-function buildIndexParts(paragraphs: readonly Paragraph[], rowUnits = true) {
+const unitsOf = (paragraphs: readonly Paragraph[], rowUnits: boolean): IndexUnit[] => (rowUnits ? indexUnits(paragraphs) : [...paragraphs]);
+const sparseUnitsOf = (units: readonly IndexUnit[]) => units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }));
+
+/**
+ * The index parts over units and pages. The index is built in two halves of about equal cost
+ * (this one, and `passageParts`), so a build can run them on two threads.
+ */
+export function unitParts(paragraphs: readonly Paragraph[], rowUnits = true) {
   // Pages are read from the paragraphs alone: a row unit repeats words its table already has.
   const { pages, texts } = pageTexts(paragraphs);
-  const units = rowUnits ? indexUnits(paragraphs) : [...paragraphs];
-  const sparseUnits = units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }));
-  const { passages, unitOf } = unitPassages(sparseUnits);
+  const units = unitsOf(paragraphs, rowUnits);
   return {
     units,
     pages,
     bm25: buildBm25(units.map(indexedText)),
-    unitSparse: buildSparseIndex(sparseUnits),
-    // Neighbouring passages overlap already (and mostly belong to one unit): no neighbour expansion.
-    passageSparse: buildSparseIndex(passages, { ...DEFAULT_EXPANSION, neighbourWeight: 0 }),
-    unitOfPassage: unitOf,
+    unitSparse: buildSparseIndex(sparseUnitsOf(units)),
     // Whole pages: their own words only, every term kept.
     pageSparse: buildSparseIndex(
       pages.map((page, i) => ({ page, text: texts[i] })),
       { ...DEFAULT_EXPANSION, neighbourWeight: 0, pageWeight: 0, sectionWeight: 0, maxTermsPerUnit: Number.MAX_SAFE_INTEGER },
     ),
   };
+}
+
+/** The index parts over the units' passages (models/retrieval/passages.ts). */
+export function passageParts(paragraphs: readonly Paragraph[], rowUnits = true) {
+  const { passages, unitOf } = unitPassages(sparseUnitsOf(unitsOf(paragraphs, rowUnits)));
+  // Neighbouring passages overlap already (and mostly belong to one unit): no neighbour expansion.
+  return { passageSparse: buildSparseIndex(passages, { ...DEFAULT_EXPANSION, neighbourWeight: 0 }), unitOfPassage: unitOf };
+}
+
+/** The lexical parts of an index, built from a document's content paragraphs. */
+function buildIndexParts(paragraphs: readonly Paragraph[], rowUnits = true) {
+  return { ...unitParts(paragraphs, rowUnits), ...passageParts(paragraphs, rowUnits) };
 }
 
 /**
@@ -136,17 +150,22 @@ export async function buildDocumentIndex(
   const all = await store.paragraphs(docId);
   await store.setStructure(docId, all, structureDocument(all, await store.pageGeometry(docId)));
   const rowUnits = options.rowUnits ?? true;
-  const parts = buildIndexParts(await store.paragraphs(docId, { content: true }), rowUnits);
-  const { units, pages } = parts;
+  const content = await store.paragraphs(docId, { content: true });
+  // The two halves of the build run on threads of their own: side by side, and off the event
+  // loop that carries the activity's heartbeats (a long document's build takes many seconds).
+  const [unitHalf, passageHalf] = await Promise.all([buildInThread({ half: 'units', paragraphs: content, rowUnits }), buildInThread({ half: 'passages', paragraphs: content, rowUnits })]);
+  const units = unitsOf(content, rowUnits);
+  if (unitHalf.half !== 'units' || passageHalf.half !== 'passages') throw new Error('the index threads answered out of turn');
+  if (unitHalf.units !== units.length) throw new Error(`the index thread counted ${unitHalf.units} units, the paragraphs make ${units.length}`);
   const manifest: IndexManifest = {
     format: 'folio-document-index/2',
     units: units.length,
-    bm25: await blobs.put(serializeBm25(parts.bm25)),
-    unitSparse: await blobs.put(serializeSparse(parts.unitSparse)),
-    pageSparse: await blobs.put(serializeSparse(parts.pageSparse)),
-    passageSparse: await blobs.put(serializeSparse(parts.passageSparse)),
-    passageUnits: await blobs.put(Buffer.from(parts.unitOfPassage.buffer, parts.unitOfPassage.byteOffset, parts.unitOfPassage.byteLength)),
-    pages,
+    bm25: await blobs.put(unitHalf.bm25),
+    unitSparse: await blobs.put(unitHalf.unitSparse),
+    pageSparse: await blobs.put(unitHalf.pageSparse),
+    passageSparse: await blobs.put(passageHalf.passageSparse),
+    passageUnits: await blobs.put(passageHalf.passageUnits),
+    pages: unitHalf.pages,
     rowUnits,
   };
   if (embedder) {
