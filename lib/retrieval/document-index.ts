@@ -151,8 +151,8 @@ export async function buildDocumentIndex(
   await store.setStructure(docId, all, structureDocument(all, await store.pageGeometry(docId)));
   const rowUnits = options.rowUnits ?? true;
   const content = await store.paragraphs(docId, { content: true });
-  // The two halves of the build run on threads of their own: side by side, and off the event
-  // loop that carries the activity's heartbeats (a long document's build takes many seconds).
+  // The two halves of the build run on a thread of its own, off the event loop that carries
+  // the activity's heartbeats (a long document's build takes many seconds).
   const [unitHalf, passageHalf] = await Promise.all([buildInThread({ half: 'units', paragraphs: content, rowUnits }), buildInThread({ half: 'passages', paragraphs: content, rowUnits })]);
   const units = unitsOf(content, rowUnits);
   if (unitHalf.half !== 'units' || passageHalf.half !== 'passages') throw new Error('the index threads answered out of turn');

@@ -1,7 +1,8 @@
 /**
  * Worker-thread entry of the index build: builds one half of a document's index (the unit and
  * page parts, or the passage parts; lib/retrieval/document-index.ts) from its content
- * paragraphs and returns the parts serialised, ready to store.
+ * paragraphs and returns the parts serialised, ready to store (index-threads.ts says how many
+ * threads build at once).
  */
 import { serializeBm25 } from '../../models/retrieval/bm25.ts';
 import { serializeSparse } from '../../models/retrieval/sparse.ts';
