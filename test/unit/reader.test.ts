@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { judgeAnswerability, MIN_COVERAGE } from '../../models/answer/answerability.ts';
+import { judgeAnswerability, MIN_COVERAGE, questionNames } from '../../models/answer/answerability.ts';
 import { type CandidateUnit, readExtractive } from '../../models/answer/extractive.ts';
 import { analyseQuestion, isQuantity, questionCore, questionFocus } from '../../models/answer/question.ts';
 import { extractSpan } from '../../models/answer/span.ts';
@@ -37,6 +37,18 @@ describe('answerability', () => {
     assert.equal(judgeAnswerability('What was the dollar amount of the grant?', inDocument, 0.9).answerable, false);
     assert.equal(judgeAnswerability('Which foundation gave the grant?', inDocument, MIN_COVERAGE / 2).answerable, false);
     assert.equal(judgeAnswerability('Which foundation gave the grant?', inDocument, 0.5).answerable, true);
+  });
+
+  it('declines when the question names something by an acronym or mixed-case name the document never prints', () => {
+    assert.deepEqual(questionNames("What was the Utility's System Average Interruption Duration Index (SAIDI) for 2019?"), ['SAIDI']);
+    assert.deepEqual(questionNames("Did PG&E's R&D spending in FY2019 Q3, in USD, exceed the EyeQ budget?"), ['PG&E', 'R&D', 'EyeQ']);
+    const vocabulary = new Set(['util', 'system', 'averag', 'index', '2019', 'pg', 'e', 'r', 'd', 'spend', 'eyeq', 'budget']);
+    const inDocument = (term: string) => vocabulary.has(term);
+    const saidi = judgeAnswerability("What was the Utility's System Average Interruption Duration Index (SAIDI) for 2019?", inDocument, 0.9);
+    assert.deepEqual(saidi, { answerable: false, reason: 'the document never names "SAIDI"' });
+    // Names the index splits into words ("PG&E" → pg, e) are there when all their words are.
+    assert.equal(judgeAnswerability("What was PG&E's R&D spending in FY2019?", inDocument, 0.9).answerable, true);
+    assert.equal(judgeAnswerability('How large was the EyeQ budget in 2019?', inDocument, 0.9).answerable, true);
   });
 });
 
