@@ -8,7 +8,7 @@
 import { Context } from '@temporalio/activity';
 import type { BlobStore } from '../lib/store/blobs.ts';
 import type { MetadataStore } from '../lib/store/metadata.ts';
-import { EncoderLoadError, type VisualSettings } from '../lib/visual/encoder-of.ts';
+import { EncoderLoadError, encodesAtExtraction, type VisualSettings, visionEncoderOf } from '../lib/visual/encoder-of.ts';
 import { storedCropSource } from '../lib/visual/stored-crops.ts';
 import { VisualTokenThread } from '../lib/visual/token-worker.ts';
 import { serializePageTokens } from '../models/visual/compress/token-blob.ts';
@@ -50,7 +50,9 @@ export async function encodeBatchVisualTokens(
   const summary: VisualBatchSummary = { pagesEncoded: 0, pagesSkipped: 0, pagesFailed: 0, tokensIn: 0, tokensOut: 0, encoderError: null };
   let encoderName: string | null;
   try {
-    encoderName = await thread.describe(settings.encoder);
+    // The built-in encoder's name is known here, so a batch whose tokens extraction already
+    // made starts no thread at all; other encoders are loaded (and named) on the thread.
+    encoderName = encodesAtExtraction(settings) ? ((await visionEncoderOf(settings))?.name ?? null) : await thread.describe(settings.encoder);
   } catch (error) {
     if (!(error instanceof EncoderLoadError)) throw error;
     // A misconfigured encoder must not fail documents whose text is fine: skip the optional stage, loudly.
