@@ -267,7 +267,7 @@ export function readExtractive(
     const unit = units[passage.unit];
     citations.push({ page: unit.page, bbox: unit.bbox, quote: passage.text });
   }
-  const spanOf = (passage: Passage) => (passage.cell ? passage.cell : extractSpan(passage.text, queryTerms, words(question), analysis));
+  const spanOf = (passage: Passage) => (passage.cell ? passage.cell : extractSpan(passage.text, queryTerms, words(question), analysis, 30, question));
   const answer = spanOf(best);
   const read: ExtractiveAnswer = { answer, evidence: best.text, found: true, citations, coverage: best.coverage, notFoundReason: null, passagesScored: passages.length };
   const wanted = options.candidates ?? 0;

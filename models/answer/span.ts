@@ -26,13 +26,19 @@ const WORD = /[\p{L}\p{N}]+(?:[.,_'’-][\p{L}\p{N}]+)*/u;
 /** Words whose following number names a thing rather than measuring one. */
 const LABEL_WORD = /^[(\[]?(figures?|fig|tables?|tab|sections?|sec|chapters?|appendix|definition|theorem|lemma|corollary|proposition|example|equation|eq|algorithm|listing|step|page|pp?|part|version|v|no|item|line|q)\.?$/i;
 
-function tokenize(sentence: string, questionStems: ReadonlySet<string>, questionWords: ReadonlySet<string>, focus: ReadonlySet<string>): Token[] {
+/** A token's letters and digits only, lower-cased: "x/y/zlabel" and "x/y/z-label" are one name. */
+const bareOf = (text: string): string => text.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, '');
+
+function tokenize(sentence: string, questionStems: ReadonlySet<string>, questionWords: ReadonlySet<string>, focus: ReadonlySet<string>, questionBare: ReadonlySet<string>): Token[] {
   const parts = sentence.split(/\s+/).filter(Boolean);
   return parts.map((text, i) => {
       const word = (WORD.exec(text.toLowerCase())?.[0] ?? '').replace(/’/g, "'");
       const key = word ? stem(word) : '';
-      // A code token that merely contains a question word ("OCTAVE_HOME/share") is new information.
-      const question = word !== '' && !(looksLikeCode(text) && text.length > word.length + 2) && (questionStems.has(key) || (questionWords.has(word) && !STOPWORDS.has(word)));
+      // A code token that merely contains a question word ("OCTAVE_HOME/share") is new
+      // information, unless the question writes the same token (with other punctuation).
+      const code = looksLikeCode(text) && text.length > word.length + 2;
+      const question =
+        word !== '' && (code ? questionBare.has(bareOf(text)) : questionStems.has(key) || (questionWords.has(word) && !STOPWORDS.has(word)));
       const quantity = isQuantity(text) && !(i > 0 && LABEL_WORD.test(parts[i - 1]));
       return { text, quantity, key, question, focus: question && focus.has(key), stop: word === '' || STOPWORDS.has(word) };
   });
@@ -96,8 +102,11 @@ export function extractSpan(
   questionWords: readonly string[],
   question: Pick<QuestionAnalysis, 'type' | 'focus'>,
   maxWords = 30,
+  /** The question as asked: a code token it writes ("x/y/z-label") is not new in the sentence. */
+  questionText = '',
 ): string {
-  const tokens = tokenize(sentence, new Set(questionTerms), new Set(questionWords), new Set(question.focus));
+  const asWritten = new Set(questionText.split(/\s+/).map(bareOf).filter(Boolean));
+  const tokens = tokenize(sentence, new Set(questionTerms), new Set(questionWords), new Set(question.focus), asWritten);
   const anchors = tokens.map((t, i) => (t.question ? i : -1)).filter((i) => i >= 0);
   if (anchors.length === 0) return sentence;
   const focusAnchors = tokens.map((t, i) => (t.focus ? i : -1)).filter((i) => i >= 0);

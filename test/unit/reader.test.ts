@@ -6,7 +6,7 @@ import { analyseQuestion, isQuantity, questionCore, questionFocus } from '../../
 import { extractSpan } from '../../models/answer/span.ts';
 import { queryTerms, words } from '../../models/text/tokenize.ts';
 
-const span = (question: string, sentence: string) => extractSpan(sentence, queryTerms(question), words(question), analyseQuestion(question));
+const span = (question: string, sentence: string) => extractSpan(sentence, queryTerms(question), words(question), analyseQuestion(question), 30, question);
 
 describe('answer spans', () => {
   it('takes what the sentence adds to the question', () => {
@@ -17,6 +17,13 @@ describe('answer spans', () => {
   it('prefers a number when the question asks how many', () => {
     assert.equal(analyseQuestion('How many columns does it need?').type, 'number');
     assert.equal(span('How many features does the statement include?', 'The statement, widely used in medicine, includes 22 features.'), '22');
+  });
+
+  it('does not answer with a code-like name the question itself writes, in other punctuation', () => {
+    const q = 'What is the default value of the property that sets the ratio of x/y/z-label font size to tick-label font size?';
+    assert.equal(span(q, '1.1000 Ratio between the x/y/zlabel fontsize and the tick label fontsize'), '1.1000');
+    // A code token that only contains a question word is still the answer.
+    assert.equal(span('Which directory holds the shared files?', 'The shared files are kept in OCTAVE_HOME/share by default.'), 'OCTAVE_HOME/share');
   });
 
   it('returns the sentence when it shares no word with the question', () => {
