@@ -6,7 +6,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { IngestSettings, WorkerSettings } from '../lib/config.ts';
 import { type EmbedderSettings, embedderOf } from '../lib/embed/embedder-of.ts';
-import { type ExtractorLimits, extractPagesInThreads, inspectInThread } from '../lib/pages/extractor.ts';
+import { type ExtractorLimits, extractPagesInThreads, inspectInThread, releaseIdleExtractionThreads } from '../lib/pages/extractor.ts';
 import type { PageSettings } from '../lib/pages/settings.ts';
 import { PdfInputError } from '../lib/pdf/errors.ts';
 import { buildDocumentIndex } from '../lib/retrieval/document-index.ts';
@@ -146,6 +146,7 @@ export function createIngestActivities({ settings, store, blobs }: IngestDeps) {
     /** Builds the document's search index (and unit embeddings, if configured) and marks it ready. */
     async buildIndex(docId: string): Promise<{ units: number }> {
       await store.setStatus(docId, 'indexing');
+      await releaseIdleExtractionThreads();
       const embedder = await embedderOf(settings.embedder);
       const { units } = await heartbeatWhile(buildDocumentIndex(store, blobs, docId, embedder ?? undefined), () => ({ phase: 'index' }));
       await store.setStatus(docId, 'ready');

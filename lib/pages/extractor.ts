@@ -43,6 +43,15 @@ function poolFor(limits: ExtractorLimits): ExtractionThreads {
   return pool;
 }
 
+/**
+ * Ends the extraction threads that are idle: a document's index build, which comes after its
+ * last page, need not share the machine's memory with the parsed PDF its threads still hold.
+ * Threads busy with another document's pages go on.
+ */
+export async function releaseIdleExtractionThreads(): Promise<void> {
+  await pool?.closeIdle();
+}
+
 /** Running out of heap is the file's fault (a hostile or absurd PDF); anything else is ours. */
 function asInputError(error: unknown): unknown {
   if (error instanceof ThreadOutOfMemoryError) {

@@ -97,6 +97,15 @@ export class ThreadHost<Request, Reply, Message = never> {
     await Promise.all([...this.slots].map((slot) => slot.worker.terminate()));
   }
 
+  /**
+   * Terminates the threads that have no request, giving their memory back; busy threads go on,
+   * and the next request starts a fresh thread when none is idle.
+   */
+  async closeIdle(): Promise<void> {
+    const idle = this.idle.splice(0);
+    await Promise.all(idle.map((slot) => slot.worker.terminate()));
+  }
+
   /** Ends the thread; its request fails once the thread has exited (so it no longer runs). */
   private stop(slot: Slot, id: number): void {
     if (slot.requestId !== id) return;

@@ -3,10 +3,12 @@
  * (answer, stream, fail, die, spin, exhaust its heap).
  */
 import { PdfInputError } from '../../lib/pdf/errors.ts';
+import { threadId } from 'node:worker_threads';
 import { serveThread } from '../../lib/threads/serve.ts';
 
 export type TestRequest =
   | { kind: 'echo'; value: string }
+  | { kind: 'thread-id'; afterMs?: number }
   | { kind: 'count'; upTo: number }
   | { kind: 'fail' }
   | { kind: 'throw-outside' }
@@ -18,6 +20,9 @@ serveThread<TestRequest, string, number>(async (request, post) => {
   switch (request.kind) {
     case 'echo':
       return request.value;
+    case 'thread-id':
+      await new Promise((resolve) => setTimeout(resolve, request.afterMs ?? 0));
+      return String(threadId);
     case 'count':
       for (let n = 1; n <= request.upTo; n++) post(n);
       return `counted to ${request.upTo}`;

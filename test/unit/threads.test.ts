@@ -54,6 +54,22 @@ describe('errors across threads', () => {
 });
 
 describe('thread host', () => {
+  it('ends its idle threads on closeIdle, lets a busy one finish, and starts fresh ones after', async () => {
+    const host = hostOf({ threads: 2 });
+    const both = await Promise.all([host.request({ kind: 'thread-id', afterMs: 100 }), host.request({ kind: 'thread-id', afterMs: 100 })]);
+    assert.notEqual(both[0], both[1], 'two threads');
+    const busy = host.request({ kind: 'thread-id', afterMs: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await host.closeIdle();
+    const busyThread = await busy;
+    assert.ok(both.includes(busyThread), 'the busy request finishes on its thread');
+    // The thread that was busy is the one left: it answers next.
+    assert.equal(await host.request({ kind: 'thread-id' }), busyThread);
+    await host.closeIdle();
+    const fresh = await host.request({ kind: 'thread-id' });
+    assert.ok(!both.includes(fresh), `a fresh thread (${fresh}) once both (${both.join(', ')}) were closed`);
+  });
+
   it('answers a request with one reply, and streams messages before the reply of another', async () => {
     const host = hostOf();
     assert.equal(await host.request({ kind: 'echo', value: 'hello' }), 'hello');
