@@ -165,11 +165,9 @@ describe('numeric reader', () => {
         { label: 'Provision for income taxes', cells: ['9,066', '2,182', '2,541'] },
       ],
     });
-    for (const order of [[income], [income].reverse()]) {
-      const q = 'What was the effective tax rate for fiscal 2019? Define it as provision for income taxes / income before provision for income taxes. Round to one decimal place.';
-      const rate = readNumeric(q, tables(...order));
-      assert.ok(rate.status === 'answer' && rate.answer === '70.3%', JSON.stringify(rate));
-    }
+    const q = 'What was the effective tax rate for fiscal 2019? Define it as provision for income taxes / income before provision for income taxes. Round to one decimal place.';
+    const rate = readNumeric(q, tables(income));
+    assert.ok(rate.status === 'answer' && rate.answer === '70.3%', JSON.stringify(rate));
     // Rows in the other order: the verbatim label still decides, not the position.
     const flipped = makeStatement({ ...income, page: 61, title: income.title, periods: years, rows: [
       { label: 'Provision for income taxes', cells: ['9,066', '2,182', '2,541'] },
