@@ -12,12 +12,11 @@ import { cropRegion } from '../pdf/render/crop.ts';
 import type { TextRun } from '../pdf/text/lines.ts';
 import { layoutParagraphs } from '../pdf/text/paragraphs.ts';
 import { pageTextRuns } from '../pdf/text/runs.ts';
-import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
 import type { VisualLedger } from '../../models/visual/compress/pipeline.ts';
 import { serializePageTokens } from '../../models/visual/compress/token-blob.ts';
 import { encodesAtExtraction, visionEncoderOf, type VisualSettings } from '../visual/encoder-of.ts';
 import { type PageImages, renderPageImages } from '../visual/page-images.ts';
-import { pageVisualTokens } from '../visual/page-tokens.ts';
+import { pageVisualTokens, shippedPipelineOptions } from '../visual/page-tokens.ts';
 import type { Stage } from './run-stages.ts';
 import type { FigureCropSettings, FigureSettings, LayoutSettings, OcrSettings, PageImageSettings } from './settings.ts';
 
@@ -167,8 +166,7 @@ export const visualTokenStage: Stage<PageState, VisualSettings | undefined> = {
     const encoder = await visionEncoderOf(settings);
     if (!encoder) return;
     const { width, height } = state.page.getViewport({ scale: 1 });
-    const options = { retention: settings.retention, foreground: { weights: shippedForegroundWeights() } };
-    const { tokens, ledger } = await pageVisualTokens(encoder, { width, height }, plan, state.images?.crops ?? [], options);
+    const { tokens, ledger } = await pageVisualTokens(encoder, { width, height }, plan, state.images?.crops ?? [], shippedPipelineOptions(settings.retention));
     state.visualTokens = { blob: serializePageTokens(tokens, encoder.name, ledger), ledger: { encoder: encoder.name, ...ledger } };
   },
 };

@@ -91,21 +91,22 @@ function pageIndexOf(units: readonly Paragraph[], pages: readonly number[]): Int
 }
 
 const unitsOf = (paragraphs: readonly Paragraph[], rowUnits: boolean): IndexUnit[] => (rowUnits ? indexUnits(paragraphs) : [...paragraphs]);
-const sparseUnitsOf = (units: readonly IndexUnit[]) => units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }));
 
-/**
- * The index parts over units and pages. The index is built in two halves of about equal cost
- * (this one, and `passageParts`), so a build can run them on two threads.
- */
-export function unitParts(paragraphs: readonly Paragraph[], rowUnits = true) {
+/** The lexical parts of an index, built from a document's content paragraphs. */
+export function lexicalIndexParts(paragraphs: readonly Paragraph[], rowUnits = true) {
   // Pages are read from the paragraphs alone: a row unit repeats words its table already has.
   const { pages, texts } = pageTexts(paragraphs);
   const units = unitsOf(paragraphs, rowUnits);
+  const sparseUnits = units.map((unit) => ({ page: unit.page, text: indexedText(unit), section: sectionTitle(unit) }));
+  const { passages, unitOf } = unitPassages(sparseUnits);
   return {
     units,
     pages,
     bm25: buildBm25(units.map(indexedText)),
-    unitSparse: buildSparseIndex(sparseUnitsOf(units)),
+    unitSparse: buildSparseIndex(sparseUnits),
+    // Neighbouring passages overlap already (and mostly belong to one unit): no neighbour expansion.
+    passageSparse: buildSparseIndex(passages, { ...DEFAULT_EXPANSION, neighbourWeight: 0 }),
+    unitOfPassage: unitOf,
     // Whole pages: their own words only, every term kept.
     pageSparse: buildSparseIndex(
       pages.map((page, i) => ({ page, text: texts[i] })),
@@ -114,24 +115,12 @@ export function unitParts(paragraphs: readonly Paragraph[], rowUnits = true) {
   };
 }
 
-/** The index parts over the units' passages (models/retrieval/passages.ts). */
-export function passageParts(paragraphs: readonly Paragraph[], rowUnits = true) {
-  const { passages, unitOf } = unitPassages(sparseUnitsOf(unitsOf(paragraphs, rowUnits)));
-  // Neighbouring passages overlap already (and mostly belong to one unit): no neighbour expansion.
-  return { passageSparse: buildSparseIndex(passages, { ...DEFAULT_EXPANSION, neighbourWeight: 0 }), unitOfPassage: unitOf };
-}
-
-/** The lexical parts of an index, built from a document's content paragraphs. */
-function buildIndexParts(paragraphs: readonly Paragraph[], rowUnits = true) {
-  return { ...unitParts(paragraphs, rowUnits), ...passageParts(paragraphs, rowUnits) };
-}
-
 /**
  * An index held in memory only, without unit embeddings: for tests and benchmarks that
  * build one from paragraphs they made, with the same parts as a stored index.
  */
 export function inMemoryDocumentIndex(docId: string, paragraphs: readonly Paragraph[], options: IndexBuildOptions = {}): DocumentIndex {
-  const parts = buildIndexParts(paragraphs, options.rowUnits ?? true);
+  const parts = lexicalIndexParts(paragraphs, options.rowUnits ?? true);
   return { docId, dense: null, ...parts, pageIndexOfUnit: pageIndexOf(parts.units, parts.pages) };
 }
 
@@ -151,21 +140,20 @@ export async function buildDocumentIndex(
   await store.setStructure(docId, all, structureDocument(all, await store.pageGeometry(docId)));
   const rowUnits = options.rowUnits ?? true;
   const content = await store.paragraphs(docId, { content: true });
-  // The two halves of the build run on a thread of its own, off the event loop that carries
-  // the activity's heartbeats (a long document's build takes many seconds).
-  const [unitHalf, passageHalf] = await Promise.all([buildInThread({ half: 'units', paragraphs: content, rowUnits }), buildInThread({ half: 'passages', paragraphs: content, rowUnits })]);
+  // The lexical parts are built on a thread of their own, off the event loop that carries the
+  // activity's heartbeats (a long document's build takes many seconds).
+  const parts = await buildInThread({ paragraphs: content, rowUnits });
   const units = unitsOf(content, rowUnits);
-  if (unitHalf.half !== 'units' || passageHalf.half !== 'passages') throw new Error('the index threads answered out of turn');
-  if (unitHalf.units !== units.length) throw new Error(`the index thread counted ${unitHalf.units} units, the paragraphs make ${units.length}`);
+  if (parts.units !== units.length) throw new Error(`the index thread counted ${parts.units} units, the paragraphs make ${units.length}`);
   const manifest: IndexManifest = {
     format: 'folio-document-index/2',
     units: units.length,
-    bm25: await blobs.put(unitHalf.bm25),
-    unitSparse: await blobs.put(unitHalf.unitSparse),
-    pageSparse: await blobs.put(unitHalf.pageSparse),
-    passageSparse: await blobs.put(passageHalf.passageSparse),
-    passageUnits: await blobs.put(passageHalf.passageUnits),
-    pages: unitHalf.pages,
+    bm25: await blobs.put(parts.bm25),
+    unitSparse: await blobs.put(parts.unitSparse),
+    pageSparse: await blobs.put(parts.pageSparse),
+    passageSparse: await blobs.put(parts.passageSparse),
+    passageUnits: await blobs.put(parts.passageUnits),
+    pages: parts.pages,
     rowUnits,
   };
   if (embedder) {

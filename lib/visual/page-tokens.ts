@@ -6,6 +6,7 @@
  */
 import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import { compressPage, type PageTokens, type PageVisualInput, PIPELINE_DEFAULTS, type PipelineOptions, type VisualLedger } from '../../models/visual/compress/pipeline.ts';
+import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
 import { patchFeatures } from '../../models/visual/encoders/patch-encoder.ts';
 import type { RgbImage, VisionEncoder } from '../../models/visual/encoders/types.ts';
 
@@ -39,4 +40,9 @@ export async function pageVisualTokens(
 ): Promise<{ tokens: PageTokens; ledger: VisualLedger }> {
   const { input, encodeMs } = await encodePageImages(encoder, page, plan, images);
   return compressPage(input, { ...PIPELINE_DEFAULTS, ...options }, [{ stage: 'encode', ms: decodeMs + encodeMs }]);
+}
+
+/** The pipeline's options for a retention, with the shipped foreground scorer: what every page is compressed with. */
+export function shippedPipelineOptions(retention: number): Partial<PipelineOptions> & Pick<PipelineOptions, 'foreground'> {
+  return { retention, foreground: { weights: shippedForegroundWeights() } };
 }

@@ -4,12 +4,11 @@
  * this CPU-bound work (seconds a page with an ONNX ViT) stays off the activity worker's event
  * loop. The encoder is loaded once per thread.
  */
-import { shippedForegroundWeights } from '../../models/visual/compress/foreground.ts';
 import type { PageTokens, VisualLedger } from '../../models/visual/compress/pipeline.ts';
 import type { CropPlan } from '../../models/visual/crop-plan.ts';
 import { serveThread } from '../threads/serve.ts';
 import { EncoderLoadError, visionEncoderOf } from './encoder-of.ts';
-import { pageVisualTokens } from './page-tokens.ts';
+import { pageVisualTokens, shippedPipelineOptions } from './page-tokens.ts';
 import { type CropSource, cropImagesOf } from './stored-crops.ts';
 
 export type TokenThreadRequest =
@@ -36,8 +35,7 @@ serveThread<TokenThreadRequest, TokenThreadReply>(
     if (request.task === 'describe' || !encoder) return { name: encoder?.name ?? null };
     const started = performance.now();
     const images = await cropImagesOf(request.source, request);
-    const options = { retention: request.retention, foreground: { weights: shippedForegroundWeights() } };
-    const { tokens, ledger } = await pageVisualTokens(encoder, request.page, request.plan, images, options, performance.now() - started);
+    const { tokens, ledger } = await pageVisualTokens(encoder, request.page, request.plan, images, shippedPipelineOptions(request.retention), performance.now() - started);
     return { name: encoder.name, tokens, ledger };
   },
   ({ tokens }) => (tokens ? [...new Set([tokens.image, tokens.patch, tokens.box, tokens.score, tokens.mergedFrom, tokens.vectors].map((array) => array.buffer as ArrayBuffer))] : []),
