@@ -30,6 +30,9 @@
  * (round(18·9/32)) and layers 11 and 17 read those positions: the default is already "without
  * re-selection"; the variant `tidaldecode_reselect11` re-selects at layer 11.
  *
+ * `--weights` picks the Linear weights' format (default: the file's own quantised blocks, 'gguf';
+ * `fp32` multiplies the dequantised values). Every policy runs on the same weights.
+ *
  * Times are wall clock on a shared machine; fidelity numbers do not depend on load.
  */
 import { execFileSync } from 'node:child_process';
@@ -41,6 +44,7 @@ import { loadLlmModel } from '../lib/llm/load-model.ts';
 import { openPdf } from '../lib/pdf/open.ts';
 import type { LlmSession } from '../models/llm/model.ts';
 import { type AttentionPolicy, createPolicy, DensePolicy, TidalDecodePolicy } from '../models/llm/policies/index.ts';
+import { WEIGHT_FORMATS, type WeightFormat } from '../models/llm/quantize.ts';
 import { argmax, klDivergence } from '../models/llm/sampling.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -53,6 +57,7 @@ const { values } = parseArgs({
     'ppl-tokens': { type: 'string', default: '256' },
     'passkey-tokens': { type: 'string', default: '8' },
     threads: { type: 'string', default: '2' },
+    weights: { type: 'string' },
     seed: { type: 'string', default: '1' },
     'no-llama-cpp': { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -104,10 +109,11 @@ async function manualText(charsWanted: number): Promise<string> {
 
 log(`loading ${values.model}…`);
 let t0 = performance.now();
-const model = await loadLlmModel(values.model, { threads });
+if (values.weights !== undefined && !(WEIGHT_FORMATS as readonly string[]).includes(values.weights)) throw new Error(`--weights must be one of ${WEIGHT_FORMATS.join(', ')}`);
+const model = await loadLlmModel(values.model, { threads, weights: values.weights as WeightFormat | undefined });
 const tokenizer = model.tokenizer;
 if (!tokenizer) throw new Error('The model has no tokenizer');
-log(`  loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s; decode attention: ${model.attentionKernel}`);
+log(`  loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s; weights: ${model.weightFormat}; decode attention: ${model.attentionKernel}`);
 t0 = performance.now();
 const text = await manualText((maxContext + pplTokens + 1024) * 5);
 const ids = tokenizer.encode(text); // with BOS
@@ -315,6 +321,7 @@ const summary = {
   text: 'octave.pdf (+ gnuplot.pdf) from page 20, pdf.js text',
   budget,
   attention_kernel: model.attentionKernel,
+  weights: model.weightFormat,
   ppl_tokens: pplTokens,
   passkey_tokens: passkeyTokens,
   passkey_depths: passkeyDepths,

@@ -27,7 +27,7 @@ export async function startApi(config: FolioConfig): Promise<RunningApi> {
   if (llm) {
     // Load at start-up, so a bad checkpoint is reported now rather than at the first question.
     const model = await llm.load();
-    logger.info({ reader: config.reader.kind, model: llm.name, ...(config.reader.kind === 'judge' ? { judge: config.reader.judge } : {}), policy: config.llm.policy, budget: config.llm.budget, weights: config.llm.weights, attention: model.attentionKernel }, 'LLM reader loaded');
+    logger.info({ reader: config.reader.kind, model: llm.name, ...(config.reader.kind === 'judge' ? { judge: config.reader.judge } : {}), policy: config.llm.policy, budget: config.llm.budget, weights: model.weightFormat, attention: model.attentionKernel }, 'LLM reader loaded');
   }
   const app = createApp({ ...settings, client, indexes: new DocumentIndexCache(stores.store, stores.blobs), llm, logger, ...stores });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

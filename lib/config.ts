@@ -129,6 +129,12 @@ function llmAttentionFrom(raw: string | undefined): LlmReaderSettings['attention
   return value === 'auto' ? undefined : value;
 }
 
+/** FOLIO_LLM_WEIGHTS: `auto` (undefined: a GGUF file's own blocks, else fp32) or a format by name. */
+function llmWeightsFrom(raw: string | undefined): LlmReaderSettings['weights'] {
+  const value = oneOf('FOLIO_LLM_WEIGHTS', raw, ['auto', ...WEIGHT_FORMATS] as const, 'auto');
+  return value === 'auto' ? undefined : value;
+}
+
 function weightBlockFrom(raw: string | undefined): number {
   const value = raw ? Number(raw) : 32;
   if (!(Number.isInteger(value) && value >= 16 && value <= 256 && (value & (value - 1)) === 0)) {
@@ -333,7 +339,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FolioConfig {
       policy: oneOf('FOLIO_LLM_POLICY', env.FOLIO_LLM_POLICY, POLICY_NAMES, 'tidaldecode'),
       budget: Math.max(1, intFrom(env, 'FOLIO_LLM_BUDGET', DEFAULT_BUDGET)),
       maxNewTokens: Math.max(1, intFrom(env, 'FOLIO_LLM_MAX_NEW_TOKENS', 160)),
-      weights: oneOf('FOLIO_LLM_WEIGHTS', env.FOLIO_LLM_WEIGHTS, WEIGHT_FORMATS, 'fp32'),
+      weights: llmWeightsFrom(env.FOLIO_LLM_WEIGHTS),
       weightBlock: weightBlockFrom(env.FOLIO_LLM_WEIGHT_BLOCK),
       attention: llmAttentionFrom(env.FOLIO_LLM_ATTENTION),
       prompt: oneOf('FOLIO_LLM_PROMPT', env.FOLIO_LLM_PROMPT, LLM_PROMPT_STYLES, 'auto'),

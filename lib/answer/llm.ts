@@ -23,7 +23,7 @@ export interface LlmReaderSettings {
   policy: PolicyName;
   budget: number;
   maxNewTokens: number;
-  /** Linear weights at run time (default fp32), and weights per scale when quantised. */
+  /** Linear weights at run time (default: a GGUF file's own blocks, else fp32), and weights per scale when quantised at load. */
   weights?: WeightFormat;
   weightBlock?: number;
   /** Decode attention kernel (default: native when built, else onnxruntime). */

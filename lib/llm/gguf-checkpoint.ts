@@ -1,7 +1,9 @@
 /**
  * A GGUF file as a checkpoint: config, tokenizer and chat template from its metadata, and the
  * tensors the forward pass reads under their HF names, dequantised to float32 at load (so the
- * fp32, int8 and int4 weight paths all run on the same values).
+ * fp32, int8 and int4 weight paths all run on the same values) and, for quantised matrices, also
+ * as their own blocks repacked for MatMulNBits (the 'gguf' weight format, the default for a GGUF
+ * file).
  */
 import { ggufLlmConfig, ggufTensorName, hfTensorFromGguf } from '../../models/llm/gguf-config.ts';
 import { createGgufTokenizer } from '../../models/llm/gguf-tokenizer.ts';
@@ -35,7 +37,7 @@ export async function loadGgufCheckpoint(path: string): Promise<LoadedCheckpoint
   for (const [hf, gguf] of names) {
     const tensor = read.get(gguf);
     if (!tensor) throw new Error(`${path} has no tensor ${gguf}`);
-    weights.set(hf, hfTensorFromGguf(config, hf, tensor.info, tensor.data));
+    weights.set(hf, hfTensorFromGguf(config, hf, tensor.info, tensor.data, tensor.bytes));
     read.delete(gguf);
   }
   const template = metadata.get('tokenizer.chat_template');

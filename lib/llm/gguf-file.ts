@@ -46,17 +46,17 @@ export async function readGgufHeader(path: string): Promise<GgufFile> {
   }
 }
 
-/** The named tensors as float32, each in the file's element order. */
-export async function readGgufTensors(file: GgufFile, names: Iterable<string>): Promise<Map<string, { info: GgufTensorInfo; data: Float32Array }>> {
+/** The named tensors as float32, each in the file's element order, with the bytes they were read from. */
+export async function readGgufTensors(file: GgufFile, names: Iterable<string>): Promise<Map<string, { info: GgufTensorInfo; data: Float32Array; bytes: Uint8Array }>> {
   const handle = await open(file.path, 'r');
-  const out = new Map<string, { info: GgufTensorInfo; data: Float32Array }>();
+  const out = new Map<string, { info: GgufTensorInfo; data: Float32Array; bytes: Uint8Array }>();
   try {
     for (const name of names) {
       const info = file.tensors.get(name);
       if (!info) throw new Error(`${file.path} has no tensor ${name}`);
       const bytes = await readExactly(handle, info.byteLength, file.header.dataOffset + info.offset, file.path);
       const elements = info.dims.reduce((a, b) => a * b, 1);
-      out.set(name, { info, data: dequantizeGguf(info.type, bytes, elements, name) });
+      out.set(name, { info, data: dequantizeGguf(info.type, bytes, elements, name), bytes });
     }
   } finally {
     await handle.close();

@@ -9,6 +9,8 @@
  * one, and its local layers use RoPE base 10,000 whatever `rope.freq_base` (the global base) says.
  */
 import type { GgufTensorInfo, GgufValue } from './gguf.ts';
+import { repackGgufBlocks } from './gguf-repack.ts';
+import type { BlockQuantized } from './quantize.ts';
 import type { LlmArchitecture, LlmConfig, RopeScaling, Tensor } from './types.ts';
 
 const ARCHITECTURES: Record<string, LlmArchitecture> = { llama: 'LlamaForCausalLM', qwen2: 'Qwen2ForCausalLM', gemma3: 'Gemma3ForCausalLM' };
@@ -148,27 +150,39 @@ export function ggufTensorName(config: LlmConfig, hfName: string): string {
  * rotate-half pairing (i, i + d/2) to adjacent pairs (2i, 2i + 1) for its interleaved RoPE; HF row
  * h·d + s·d/2 + i is GGUF row h·d + 2i + s. Qwen2 and Gemma 3 files keep HF's order.
  */
-function unpermuteRows(data: Float32Array, heads: number, headDim: number, cols: number): Float32Array {
-  const out = new Float32Array(data.length);
+function unpermuteRows<T extends Float32Array | Uint8Array>(data: T, heads: number, headDim: number, rowLength: number): T {
+  const out = new (data.constructor as new (length: number) => T)(data.length);
   const half = headDim / 2;
   for (let h = 0; h < heads; h++) {
     for (let s = 0; s < 2; s++) {
       for (let i = 0; i < half; i++) {
-        const from = (h * headDim + 2 * i + s) * cols;
-        out.set(data.subarray(from, from + cols), (h * headDim + s * half + i) * cols);
+        const from = (h * headDim + 2 * i + s) * rowLength;
+        out.set(data.subarray(from, from + rowLength), (h * headDim + s * half + i) * rowLength);
       }
     }
   }
   return out;
 }
 
-/** An HF-named tensor from its GGUF info and dequantised values. */
-export function hfTensorFromGguf(config: LlmConfig, hfName: string, info: GgufTensorInfo, values: Float32Array): Tensor {
+/** The same row order change on MatMulNBits blocks, whose rows are codes and scales. */
+function unpermuteBlockRows(q: BlockQuantized, heads: number, headDim: number): BlockQuantized {
+  return { ...q, packed: unpermuteRows(q.packed, heads, headDim, q.packed.length / q.n), scales: unpermuteRows(q.scales, heads, headDim, q.scales.length / q.n) };
+}
+
+/**
+ * An HF-named tensor from its GGUF info and dequantised values; with the tensor's raw `bytes`, a
+ * quantised matrix also carries its blocks repacked for MatMulNBits (gguf-repack.ts).
+ */
+export function hfTensorFromGguf(config: LlmConfig, hfName: string, info: GgufTensorInfo, values: Float32Array, bytes?: Uint8Array): Tensor {
   const shape = [...info.dims].reverse();
   let data = values;
+  let blocks = bytes && shape.length === 2 ? repackGgufBlocks(info.type, bytes, values, shape[0], shape[1]) : null;
   if (config.architecture === 'LlamaForCausalLM') {
-    if (/\.self_attn\.q_proj\.weight$/.test(hfName)) data = unpermuteRows(values, config.numHeads, config.headDim, shape[1]);
-    else if (/\.self_attn\.k_proj\.weight$/.test(hfName)) data = unpermuteRows(values, config.numKvHeads, config.headDim, shape[1]);
+    const heads = /\.self_attn\.q_proj\.weight$/.test(hfName) ? config.numHeads : /\.self_attn\.k_proj\.weight$/.test(hfName) ? config.numKvHeads : 0;
+    if (heads > 0) {
+      data = unpermuteRows(values, heads, config.headDim, shape[1]);
+      if (blocks) blocks = unpermuteBlockRows(blocks, heads, config.headDim);
+    }
   }
-  return { shape, data };
+  return blocks ? { shape, data, blocks } : { shape, data };
 }

@@ -4,10 +4,10 @@
  * per tensor (name, dimensions fastest-first, ggml type, offset into the data section), then the
  * data section at the next multiple of `general.alignment` (32 by default). All little-endian.
  *
- * Tensors are dequantised to float32 at load, and the existing fp32, int8 and int4 weight paths
- * run on the result (graphs.ts): one forward pass for every source format, at the price of
- * re-quantising when int4/int8 is asked for. The block formats below are ggml's reference
- * dequantisers (ggml-quants.c), one function per type.
+ * Tensors are dequantised to float32 at load (the embedding lookup, the norms and the fp32, int8
+ * and int4 weight paths run on the result); a quantised matrix is also kept as its own blocks,
+ * repacked for MatMulNBits (gguf-repack.ts), which the default 'gguf' weight format multiplies by.
+ * The block formats below are ggml's reference dequantisers (ggml-quants.c), one function per type.
  */
 
 export const GGUF_MAGIC = 0x46554747; // "GGUF" read as a little-endian uint32
@@ -261,7 +261,8 @@ export function parseGgufHeader(bytes: Uint8Array): GgufHeader {
   return { version, metadata, tensors, alignment: alignmentValue, dataOffset };
 }
 
-const F16_TABLE = (() => {
+/** IEEE half-precision bit patterns as float32 values, by pattern. */
+export const F16_TABLE = (() => {
   const table = new Float32Array(65536);
   for (let h = 0; h < 65536; h++) {
     const sign = h & 0x8000 ? -1 : 1;

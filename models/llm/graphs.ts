@@ -17,7 +17,7 @@
 import * as ort from 'onnxruntime-node';
 import { layerSlidingWindow } from './config.ts';
 import { f, GraphBuilder } from '../onnx/writer.ts';
-import { bitsOf, quantizeBlocks, type WeightFormat } from './quantize.ts';
+import { bitsOf, type BlockQuantized, quantizeBlocks, stackBlocks, type WeightFormat } from './quantize.ts';
 import type { LlmConfig, LlmWeights, Tensor } from './types.ts';
 
 export type GraphLayout = 'fused' | 'split';
@@ -25,8 +25,9 @@ export type GraphLayout = 'fused' | 'split';
 export interface GraphOptions {
   layout?: GraphLayout;
   /**
-   * Linear weights as fp32 (default, exact) or block-quantised to 8 or 4 bits for MatMulNBits
-   * (quantize.ts): a decode step reads every weight once, so fewer bytes is a faster step.
+   * Linear weights as fp32 (default, exact), block-quantised to 8 or 4 bits for MatMulNBits
+   * (quantize.ts), or as the GGUF file's own blocks ('gguf', gguf-repack.ts): a decode step reads
+   * every weight once, so fewer bytes is a faster step.
    */
   weights?: WeightFormat;
   /**
@@ -105,29 +106,41 @@ class Segments {
     if (ts.some((t) => t.shape[1] !== k)) throw new Error(`${names.join(', ')} do not share an input size`);
     const rows = ts.map((t) => t.shape[0]);
     const n = rows.reduce((a, r) => a + r, 0);
-    const stacked = ts.length === 1 ? ts[0].data : new Float32Array(n * k);
-    if (ts.length > 1) {
-      let at = 0;
-      for (const t of ts) {
-        stacked.set(t.data, at);
-        at += t.data.length;
-      }
-    }
     const label = names.length === 1 ? names[0] : `${names[0]}+${names.length - 1}`;
-    const bits = bitsOf(this.format);
     let y: string;
-    if (bits === null) {
-      const w = transposed({ shape: [n, k], data: stacked });
-      y = b.node('MatMul', [x, b.weight(label, w.dims, w.data)]);
+    if (this.format === 'gguf' && ts.some((t) => t.blocks)) {
+      const first = ts[0].blocks;
+      const alike = first && ts.every((t) => t.blocks && t.blocks.bits === first.bits && t.blocks.blockSize === first.blockSize);
+      // Weights stored in different formats cannot share one product: each runs on its own.
+      if (!alike) return names.flatMap((name) => this.matmuls(x, [name]));
+      y = this.matmulNBits(x, ts.length === 1 ? first : stackBlocks(ts.map((t) => t.blocks!)), label);
     } else {
-      const q = quantizeBlocks(stacked, n, k, bits, this.blockSize);
-      const kBlocks = q.scales.length / n;
-      const attributes = { K: k, N: n, bits, block_size: q.blockSize, accuracy_level: this.accuracyLevel };
-      const inputs = [x, b.bytes(`${label}.q${bits}`, [n, kBlocks, q.packed.length / (n * kBlocks)], q.packed), b.weight(`${label}.scales`, [n, kBlocks], q.scales)];
-      y = b.nodeN('MatMulNBits', inputs, attributes, 'MatMulNBits', 1, 'com.microsoft')[0];
+      const stacked = ts.length === 1 ? ts[0].data : new Float32Array(n * k);
+      if (ts.length > 1) {
+        let at = 0;
+        for (const t of ts) {
+          stacked.set(t.data, at);
+          at += t.data.length;
+        }
+      }
+      const bits = bitsOf(this.format);
+      if (bits === null) {
+        const w = transposed({ shape: [n, k], data: stacked });
+        y = b.node('MatMul', [x, b.weight(label, w.dims, w.data)]);
+      } else {
+        y = this.matmulNBits(x, quantizeBlocks(stacked, n, k, bits, this.blockSize), label);
+      }
     }
     if (names.length === 1) return [y];
     return b.nodeN('Split', [y, b.ints('split', rows)], { axis: -1 }, 'split', names.length);
+  }
+
+  private matmulNBits(x: string, q: BlockQuantized, label: string): string {
+    const { b } = this;
+    const kBlocks = q.scales.length / q.n;
+    const attributes = { K: q.k, N: q.n, bits: q.bits, block_size: q.blockSize, accuracy_level: this.accuracyLevel };
+    const inputs = [x, b.bytes(`${label}.q${q.bits}`, [q.n, kBlocks, q.packed.length / (q.n * kBlocks)], q.packed), b.weight(`${label}.scales`, [q.n, kBlocks], q.scales)];
+    return b.nodeN('MatMulNBits', inputs, attributes, 'MatMulNBits', 1, 'com.microsoft')[0];
   }
 
   /** Linear layers sharing one input (`prefix.weight`, optional `prefix.bias` each). */

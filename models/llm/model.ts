@@ -41,7 +41,11 @@ export interface LoadOptions {
   threads?: number;
   /** Graph split at the attention boundary (default 'fused'; see graphs.ts). */
   layout?: GraphLayout;
-  /** Linear weights in fp32 (default, exact) or quantised to int8/int4 (graphs.ts, quantize.ts). */
+  /**
+   * Linear weights in fp32 (exact), quantised to int8/int4 at load (graphs.ts, quantize.ts), or a
+   * GGUF file's own blocks ('gguf', gguf-repack.ts). Default: 'gguf' for a GGUF checkpoint with
+   * quantised tensors, fp32 otherwise.
+   */
   weights?: WeightFormat;
   /** MatMulNBits' accuracy level for quantised weights (graphs.ts; default 4, int8 arithmetic). */
   accuracyLevel?: 1 | 4;
@@ -58,6 +62,13 @@ export interface LoadOptions {
 }
 
 export type DecodeAttentionKernel = 'native' | 'ort' | 'ts';
+
+/** The format asked for, or the checkpoint's own: its GGUF blocks when it has any, else fp32. */
+export function weightFormatOf(weights: LlmWeights, asked: WeightFormat | undefined): WeightFormat {
+  const hasBlocks = [...weights.values()].some((t) => t.blocks);
+  if (asked === 'gguf' && !hasBlocks) throw new Error("Weight format 'gguf' needs a GGUF checkpoint with quantised tensors; this one has none (use fp32, int8 or int4)");
+  return asked ?? (hasBlocks ? 'gguf' : 'fp32');
+}
 
 /** One conversation's state: the cache and the ids it holds, plus ids sampled but not yet fed. */
 export class LlmSession {
@@ -91,6 +102,8 @@ export class LlmModel {
   private readonly policyOps: PolicyOps;
   /** Where decode attention runs; switchable between steps (bench/decode.ts compares them). */
   attentionKernel: DecodeAttentionKernel;
+  /** The format the Linear weights run in (LoadOptions.weights, resolved). */
+  readonly weightFormat: WeightFormat;
 
   private constructor(
     readonly config: LlmConfig,
@@ -102,6 +115,7 @@ export class LlmModel {
   ) {
     this.shape = { numLayers: config.numLayers, numHeads: config.numHeads, numKvHeads: config.numKvHeads, headDim: config.headDim };
     this.prefillChunk = Math.max(1, options.prefillChunk ?? 512);
+    this.weightFormat = options.weights ?? 'fp32';
     this.scratch = new AttentionScratch(this.shape);
     this.attnOut = new Float32Array(config.numHeads * config.headDim);
     this.ortAttention = new OrtDecodeAttention(graphs, config.numKvHeads);
@@ -124,8 +138,9 @@ export class LlmModel {
     if (config.numHeads % config.numKvHeads !== 0) throw new Error(`${config.numHeads} heads do not split into ${config.numKvHeads} KV groups`);
     const embed = weights.get('model.embed_tokens.weight');
     if (!embed) throw new Error('Checkpoint has no model.embed_tokens.weight');
-    const graphs = await LlmGraphs.build(config, weights, { layout: options.layout, threads: options.threads, weights: options.weights, accuracyLevel: options.accuracyLevel, blockSize: options.weightBlock });
-    return new LlmModel(config, graphs, embed.data, src.tokenizer, src.stopTokenIds ?? config.eosTokenIds, options);
+    const format = weightFormatOf(weights, options.weights);
+    const graphs = await LlmGraphs.build(config, weights, { layout: options.layout, threads: options.threads, weights: format, accuracyLevel: options.accuracyLevel, blockSize: options.weightBlock });
+    return new LlmModel(config, graphs, embed.data, src.tokenizer, src.stopTokenIds ?? config.eosTokenIds, { ...options, weights: format });
   }
 
   private native(): NativeDecodeAttention {

@@ -13,9 +13,10 @@
  * padded with the zero point.
  */
 
-export type WeightFormat = 'fp32' | 'int8' | 'int4';
+/** 'gguf': a GGUF file's own quantised blocks, repacked (gguf-repack.ts); float tensors stay fp32. */
+export type WeightFormat = 'fp32' | 'int8' | 'int4' | 'gguf';
 
-export const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'int8', 'int4'];
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['fp32', 'int8', 'int4', 'gguf'];
 
 export interface BlockQuantized {
   bits: 4 | 8;
@@ -60,6 +61,23 @@ export function quantizeBlocks(w: Float32Array, n: number, k: number, bits: 4 | 
     }
   }
   return { bits, blockSize, n, k, packed, scales };
+}
+
+/** Weights of one input size, their rows one after another: one product for several outputs. */
+export function stackBlocks(parts: BlockQuantized[]): BlockQuantized {
+  const [first] = parts;
+  if (parts.some((q) => q.bits !== first.bits || q.blockSize !== first.blockSize || q.k !== first.k)) throw new Error('Only blocks of one format and input size stack');
+  const packed = new Uint8Array(parts.reduce((a, q) => a + q.packed.length, 0));
+  const scales = new Float32Array(parts.reduce((a, q) => a + q.scales.length, 0));
+  let at = 0;
+  let scaleAt = 0;
+  for (const q of parts) {
+    packed.set(q.packed, at);
+    scales.set(q.scales, scaleAt);
+    at += q.packed.length;
+    scaleAt += q.scales.length;
+  }
+  return { bits: first.bits, blockSize: first.blockSize, n: parts.reduce((a, q) => a + q.n, 0), k: first.k, packed, scales };
 }
 
 /** The [n, k] weight the codes stand for: what MatMulNBits multiplies by. */

@@ -5,6 +5,8 @@
  * these types are defined.
  */
 
+import type { BlockQuantized } from './quantize.ts';
+
 export type LlmArchitecture = 'LlamaForCausalLM' | 'Qwen2ForCausalLM' | 'MistralForCausalLM' | 'Gemma3ForCausalLM';
 
 /** RoPE scaling variants of HF config.json `rope_scaling` (null = plain RoPE). */
@@ -81,6 +83,11 @@ export interface LlmConfig {
 export interface Tensor {
   shape: number[];
   data: Float32Array;
+  /**
+   * A quantised GGUF weight's own blocks, repacked for onnxruntime's MatMulNBits (gguf-repack.ts):
+   * what the 'gguf' weight format multiplies by instead of re-quantising `data`.
+   */
+  blocks?: BlockQuantized;
 }
 
 /** All weights of a checkpoint by their HF names (e.g. `model.layers.0.self_attn.q_proj.weight`). */

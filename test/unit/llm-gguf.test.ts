@@ -6,9 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { readGgufHeader, readGgufTensors } from '../../lib/llm/gguf-file.ts';
+import { parseLlmConfig } from '../../models/llm/config.ts';
 import { dequantizeGguf, GGML_TYPES, type GgmlTypeName, GgufNeedMoreBytes, parseGgufHeader } from '../../models/llm/gguf.ts';
+import { hfTensorFromGguf } from '../../models/llm/gguf-config.ts';
+import { repackGgufBlocks } from '../../models/llm/gguf-repack.ts';
+import { dequantizeBlocks } from '../../models/llm/quantize.ts';
 import { floatToHalf } from '../../models/llm/safetensors.ts';
 import { seededRandom } from '../../models/math/random.ts';
+import { maxAbsDiff } from '../helpers/arrays.ts';
 import { writeGguf } from '../helpers/gguf-writer.ts';
 import { projectRoot } from '../helpers/stack.ts';
 
@@ -195,6 +200,52 @@ function allTypeTensors() {
     ...(Object.keys(LAYOUT) as (keyof typeof LAYOUT)[]).map((type, i) => ({ name: type.toLowerCase(), dims: [512, 2], type: GGML_TYPES[type], data: randomBlocks(type, 1024 / LAYOUT[type].values, 100 + i) })),
   ];
 }
+
+describe('GGUF blocks repacked for MatMulNBits', () => {
+  it('the symmetric formats keep the file\'s own codes and scales; the affine K formats lose under 1/254 of a block', () => {
+    const expected: Record<string, [number, number] | null> = { f32: null, f16: null, bf16: null, q4_0: [4, 32], q5_0: [8, 32], q8_0: [8, 32], q4_k: [8, 32], q5_k: [8, 32], q6_k: [8, 16] };
+    for (const spec of allTypeTensors()) {
+      const [cols, rows] = spec.dims;
+      const values = dequantizeGguf(spec.type, spec.data, rows * cols);
+      const q = repackGgufBlocks(spec.type, spec.data, values, rows, cols);
+      const want = expected[spec.name];
+      if (want === null) {
+        assert.equal(q, null, spec.name);
+        continue;
+      }
+      assert.ok(q, spec.name);
+      assert.deepEqual([q.bits, q.blockSize, q.n, q.k], [...want, rows, cols], spec.name);
+      const back = dequantizeBlocks(q);
+      for (let b = 0; b < values.length / q.blockSize; b++) {
+        const block = values.subarray(b * q.blockSize, (b + 1) * q.blockSize);
+        const largest = block.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+        const worst = maxAbsDiff(back.subarray(b * q.blockSize, (b + 1) * q.blockSize), block);
+        // Exact up to float32 rounding of the scale product, or (Q4_K/Q5_K) half an 8-bit step.
+        const bound = spec.name.endsWith('_k') && spec.name !== 'q6_k' ? largest / 254 + 1e-7 : largest * 1e-6 + 1e-12;
+        assert.ok(worst <= bound, `${spec.name} block ${b}: max |Δ| ${worst} against values up to ${largest}`);
+      }
+    }
+  });
+
+  it('Llama query rows reordered for the file are put back in the blocks too', () => {
+    const config = parseLlmConfig({ architectures: ['LlamaForCausalLM'], vocab_size: 8, hidden_size: 32, intermediate_size: 32, num_hidden_layers: 1, num_attention_heads: 2, num_key_value_heads: 1, max_position_embeddings: 64 });
+    const random = seededRandom(3);
+    const values = Float32Array.from({ length: 32 * 32 }, () => Math.round((random() - 0.5) * 200) / 100);
+    // A Q8_0 tensor holding exactly these values: scale 0.01 per block, codes the values × 100.
+    const bytes = new Uint8Array(32 * 34);
+    const view = new DataView(bytes.buffer);
+    for (let b = 0; b < 32; b++) {
+      view.setUint16(b * 34, floatToHalf(0.01), true);
+      for (let i = 0; i < 32; i++) view.setInt8(b * 34 + 2 + i, Math.round(values[b * 32 + i] * 100));
+    }
+    const info = { name: 'blk.0.attn_q.weight', dims: [32, 32], type: GGML_TYPES.Q8_0, offset: 0, byteLength: bytes.length };
+    const tensor = hfTensorFromGguf(config, 'model.layers.0.self_attn.q_proj.weight', info, dequantizeGguf(GGML_TYPES.Q8_0, bytes, 1024), bytes);
+    assert.ok(tensor.blocks);
+    assert.ok(maxAbsDiff(dequantizeBlocks(tensor.blocks), tensor.data) < 1e-6);
+    // Rows did move: HF row 1 is the file's row 2 (rotate-half pairing against adjacent pairs).
+    assert.ok(maxAbsDiff(tensor.data.subarray(32, 64), dequantizeGguf(GGML_TYPES.Q8_0, bytes, 1024).subarray(64, 96)) < 1e-6);
+  });
+});
 
 /**
  * The `gguf` package (llama.cpp's own Python reader) installed project-locally by

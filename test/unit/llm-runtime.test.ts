@@ -157,10 +157,12 @@ describe('LLM runtime: quantised weights (MatMulNBits)', () => {
     for (let i = 0; i < w.length; i++) assert.ok(Math.abs(back[i] - w[i]) <= wide.scales[Math.floor(i / k)] / 2 + 1e-6);
   });
 
-  it('FOLIO_LLM_WEIGHTS: fp32 by default, int8/int4 accepted, anything else refused by name', () => {
-    assert.equal(loadConfig({}).llm.weights, 'fp32');
+  it("FOLIO_LLM_WEIGHTS: unset or auto leaves the choice to the checkpoint, fp32/int8/int4/gguf accepted, anything else refused by name", () => {
+    assert.equal(loadConfig({}).llm.weights, undefined);
+    assert.equal(loadConfig({ FOLIO_LLM_WEIGHTS: 'auto' }).llm.weights, undefined);
+    assert.equal(loadConfig({ FOLIO_LLM_WEIGHTS: 'gguf' }).llm.weights, 'gguf');
     assert.equal(loadConfig({ FOLIO_LLM_WEIGHTS: 'INT4' }).llm.weights, 'int4');
-    assert.throws(() => loadConfig({ FOLIO_LLM_WEIGHTS: 'q4_k' }), /FOLIO_LLM_WEIGHTS must be one of fp32, int8, int4/);
+    assert.throws(() => loadConfig({ FOLIO_LLM_WEIGHTS: 'q4_k' }), /FOLIO_LLM_WEIGHTS must be one of auto, fp32, int8, int4, gguf/);
     assert.equal(loadConfig({}).llm.weightBlock, 32);
     assert.equal(loadConfig({ FOLIO_LLM_WEIGHT_BLOCK: '128' }).llm.weightBlock, 128);
     assert.throws(() => loadConfig({ FOLIO_LLM_WEIGHT_BLOCK: '100' }), /FOLIO_LLM_WEIGHT_BLOCK must be a power of two/);
@@ -206,6 +208,39 @@ describe('LLM runtime: quantised weights (MatMulNBits)', () => {
         }
       }
     }
+  });
+
+  it("'gguf' weights multiply each tensor's own blocks; mixed formats run side by side; the default follows the checkpoint", async () => {
+    const config = tinyConfig(CONFIGS['qwen2 (q/k/v biases, tied embeddings)']);
+    const plain = randomLlmWeights(config, 9);
+    // A checkpoint as a GGUF file gives it: Linear weights with blocks, their values what the
+    // blocks stand for. Value projections in 4 bits, the rest in 8 (block 16 on the MLP's down
+    // projection, as Q6_K repacks), so q/k/v cannot share one product.
+    const weights = new Map(plain);
+    for (const [key, t] of plain) {
+      if (!key.endsWith('_proj.weight') && key !== 'model.embed_tokens.weight') continue;
+      const blocks = quantizeBlocks(t.data, t.shape[0], t.shape[1], key.includes('v_proj') ? 4 : 8, key.includes('down_proj') ? 16 : 32);
+      weights.set(key, { shape: t.shape, data: dequantizeBlocks(blocks), blocks });
+    }
+    const tokens = ids(10, 4);
+    const reference = referenceLogits(config, weights, tokens);
+    const exact = await LlmModel.load({ config, weights }, { weights: 'gguf', accuracyLevel: 1 });
+    const byDefault = await LlmModel.load({ config, weights });
+    try {
+      assert.equal(byDefault.weightFormat, 'gguf');
+      const got = await exact.prefill(exact.newSession(), tokens, true);
+      assert.ok(maxAbsDiff(got, reference) <= 1e-4, `fp32 arithmetic on the blocks: ${maxAbsDiff(got, reference)}`);
+      const approx = await byDefault.prefill(byDefault.newSession(), tokens, true);
+      const range = reference.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assert.ok(maxAbsDiff(approx, reference) <= 0.05 * range, `int8 arithmetic: ${maxAbsDiff(approx, reference)} of ${range}`);
+    } finally {
+      await exact.release();
+      await byDefault.release();
+    }
+    const fp32 = await LlmModel.load({ config, weights: plain });
+    assert.equal(fp32.weightFormat, 'fp32');
+    await fp32.release();
+    await assert.rejects(LlmModel.load({ config, weights: plain }, { weights: 'gguf' }), /needs a GGUF checkpoint with quantised tensors/);
   });
 });
 
