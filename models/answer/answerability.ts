@@ -1,7 +1,9 @@
 /**
  * When to say "not found in this document". Three signals, all cheap and explainable:
  *  1. the question's focus, the thing it asks for ("which GPU model", "what dollar amount"),
- *     names a term the document never uses: the document cannot say which one it is;
+ *     names a term the document never uses: the document cannot say which one it is (unless the
+ *     term is a part of a figure or table the question names and the evidence holds, such as
+ *     its axes or legend, which the figure shows rather than the text says);
  *  2. the question names something by a name the document never prints: an acronym or a
  *     mixed-case name ("SAIDI", "EyeQ", "PyTorch"), which a document that discusses the thing
  *     would write the same way;
@@ -11,9 +13,14 @@
  * with the question; the focus rule does the rest.
  */
 import { terms } from '../text/tokenize.ts';
-import { questionFocus } from './question.ts';
+import { FIGURE_PARTS, questionFocus } from './question.ts';
 
 export const MIN_COVERAGE = 0.2;
+
+export interface AnswerabilityContext {
+  /** The question names a figure or table by label and the evidence holds it. */
+  namedLabelPresent?: boolean;
+}
 
 export interface Answerability {
   answerable: boolean;
@@ -24,8 +31,8 @@ export interface Answerability {
  * @param inDocument whether a stemmed term occurs anywhere in the document
  * @param coverage the best evidence sentence's share of the question's IDF mass
  */
-export function judgeAnswerability(question: string, inDocument: (term: string) => boolean, coverage: number): Answerability {
-  const absent = questionFocus(question).filter((term) => !inDocument(term));
+export function judgeAnswerability(question: string, inDocument: (term: string) => boolean, coverage: number, context: AnswerabilityContext = {}): Answerability {
+  const absent = questionFocus(question).filter((term) => !inDocument(term) && !(context.namedLabelPresent && FIGURE_PARTS.has(term)));
   if (absent.length > 0) {
     return { answerable: false, reason: `the document never mentions what the question asks for (${absent.join(', ')})` };
   }

@@ -15,7 +15,7 @@ import { conceptSynonyms, withSynonyms } from '../finance/concepts.ts';
 import { sentences } from '../text/sentences.ts';
 import { STOPWORDS, terms as termsOf, words } from '../text/tokenize.ts';
 import { judgeAnswerability } from './answerability.ts';
-import { analyseQuestion, fitsAnswerType, questionCore } from './question.ts';
+import { analyseQuestion, FIGURE_PARTS, fitsAnswerType, questionCore } from './question.ts';
 import { extractSpan } from './span.ts';
 import { statementRowPassage, tableRowPassages } from './table-cells.ts';
 import type { RowRef } from '../retrieval/row-units.ts';
@@ -118,6 +118,8 @@ interface Passage {
   score: number;
   /** For a table row: the cell at the row and the column the question names. */
   cell?: string | null;
+  /** The passage is itself the answer (a named figure's own text, asked for its parts). */
+  whole?: boolean;
 }
 
 /** The `maxWords`-word window of `text` whose words weigh most for the query. */
@@ -180,6 +182,8 @@ export function readExtractive(
   };
   // The question names a figure or table and asks little else ("What does Figure 4 plot?").
   const aboutWholeLabel = analysis.labels.length > 0 && queryTerms.filter((term) => !LABEL_TERMS.has(term) && !/^\d/.test(term)).length <= 2;
+  // "What are the axis labels of Figure 1?": the parts are printed in the figure, not its caption.
+  const asksForParts = analysis.labels.some((label) => label.startsWith('fig')) && analysis.focus.some((term) => FIGURE_PARTS.has(term));
   units.forEach((unit, index) => {
     const prior = 0.25 * (unit.score / topUnitScore);
     const label = captionLabel(unit.kind === 'caption' ? unit.text : (unit.caption ?? ''));
@@ -187,7 +191,8 @@ export function readExtractive(
     const named = label !== null && analysis.labels.includes(label);
     // A table's rows hold its answers, so its caption gets less of a lift than a figure's.
     // "What does Figure 4 show?" asks about the figure as a whole: its caption is the answer.
-    const labelFit = !named ? 0 : unit.kind !== 'caption' ? 0.3 : aboutWholeLabel ? 0.6 : label?.startsWith('table') ? 0.05 : 0.3;
+    const figurePartsHere = named && asksForParts && unit.kind === 'figure';
+    const labelFit = !named ? 0 : figurePartsHere ? 0.6 : unit.kind !== 'caption' ? 0.3 : aboutWholeLabel ? 0.6 : label?.startsWith('table') ? 0.05 : 0.3;
     // Headings name a topic; they rarely state an answer.
     const kindFit = unit.kind === 'heading' ? -0.15 : 0;
     if (unit.row) {
@@ -206,6 +211,13 @@ export function readExtractive(
         const score = coverage + prior + 0.1 * coverageOf(row.captionTerms) + labelFit;
         passages.push({ unit: index, text: row.text, coverage, score, cell: row.cell });
       }
+      return;
+    }
+    if (figurePartsHere) {
+      // The figure's text (its axis titles, legend, panel names) read as one passage, the answer whole.
+      const text = bestWindow(unit.text.replace(/\s+/g, ' '), weightOf, options.maxQuoteWords);
+      const coverage = coverageOf(new Set(termsOf([unit.caption ?? '', text].join('\n'))));
+      passages.push({ unit: index, text, coverage, score: coverage + prior + labelFit, whole: true });
       return;
     }
     const context = new Set(termsOf([...(unit.section ?? []), unit.caption ?? '', unit.text].join('\n')));
@@ -246,7 +258,11 @@ export function readExtractive(
   // Answerability asks whether any evidence covers the question, whichever passage reads best.
   // A concept's analyst word the document never prints ("capex") is there when one of its labels is.
   const synonymInDocument = (term: string) => synonyms.some((s) => s.phraseTerms.includes(term) && s.labelTerms.some((terms) => terms.every(inDocument)));
-  const verdict = judgeAnswerability(question, (term) => inDocument(term) || synonymInDocument(term), passages.reduce((max, p) => Math.max(max, p.coverage), 0));
+  const namedLabelPresent = analysis.labels.length > 0 && units.some((unit) => {
+    const label = captionLabel(unit.kind === 'caption' ? unit.text : (unit.caption ?? ''));
+    return label !== null && analysis.labels.includes(label);
+  });
+  const verdict = judgeAnswerability(question, (term) => inDocument(term) || synonymInDocument(term), passages.reduce((max, p) => Math.max(max, p.coverage), 0), { namedLabelPresent });
   if (!best || !verdict.answerable) {
     return {
       answer: NOT_FOUND,
@@ -267,7 +283,7 @@ export function readExtractive(
     const unit = units[passage.unit];
     citations.push({ page: unit.page, bbox: unit.bbox, quote: passage.text });
   }
-  const spanOf = (passage: Passage) => (passage.cell ? passage.cell : extractSpan(passage.text, queryTerms, words(question), analysis, 30, question));
+  const spanOf = (passage: Passage) => (passage.cell ? passage.cell : passage.whole ? passage.text : extractSpan(passage.text, queryTerms, words(question), analysis, 30, question));
   const answer = spanOf(best);
   const read: ExtractiveAnswer = { answer, evidence: best.text, found: true, citations, coverage: best.coverage, notFoundReason: null, passagesScored: passages.length };
   const wanted = options.candidates ?? 0;

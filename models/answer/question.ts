@@ -75,6 +75,14 @@ const VALUE_QUESTION = /\b(default|set to|equal to|value of)\b/;
 
 const DETERMINERS = new Set('the a an this that these those its their his her our my your'.split(' '));
 
+/**
+ * Stems of the parts of a figure or table that its picture or grid shows and its prose seldom
+ * names ("the y-axis label of Figure 2", "the panel titles", "the legend"): a document holding
+ * the figure answers a question about them from the figure's own text, without ever printing
+ * the word.
+ */
+export const FIGURE_PARTS: ReadonlySet<string> = new Set(['axis', 'axes', 'label', 'labels', 'title', 'titles', 'legend', 'panel', 'panels', 'subplot', 'caption', 'colour', 'color', 'line', 'curve', 'marker', 'bar', 'tick', 'scale', 'symbol', 'entry'].map(stem));
+
 const AUXILIARIES = new Set(
   'is are was were be been does do did has have had can could will would should may might must shall'.split(' '),
 );

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { bestWindow, readExtractive } from '../../models/answer/extractive.ts';
 import { sentences } from '../../models/text/sentences.ts';
-import { queryTerms } from '../../models/text/tokenize.ts';
+import { queryTerms, terms as termsOf } from '../../models/text/tokenize.ts';
 
 const unit = (page: number, text: string, score: number) => ({ page, bbox: [0, 0, 100, 20] as [number, number, number, number], text, score });
 
@@ -50,5 +50,26 @@ describe('extractive reader', () => {
 
   it('splits sentences without breaking "Fig. 3" or decimals', () => {
     assert.deepEqual(sentences('See Fig. 3 for details. The value is 2.5 here.'), ['See Fig. 3 for details.', 'The value is 2.5 here.']);
+  });
+});
+
+describe('extractive reader: the parts of a named figure', () => {
+  it("answers a question about a figure's axes from the figure's own text, not its caption", () => {
+    const question = 'What are the axis labels of Figure 2, the plot of monthly sales?';
+    const caption = 'Figure 2: Monthly sales of the three stores.';
+    const units = [
+      { ...unit(4, caption, 2), kind: 'caption' as const },
+      { ...unit(4, 'Store A Store B Store C Jan Feb Mar Month Sales (units)', 1), kind: 'figure' as const, caption },
+      { ...unit(5, 'Sales rose every month in the first quarter.', 1.5), kind: 'text' as const },
+    ];
+    // The document's words: its units' and, as any document has, "show".
+    const vocabulary = new Set([...termsOf(units.map((u) => u.text).join(' ')), 'show']);
+    const answer = readExtractive(question, queryTerms(question), () => 1, units, (term) => vocabulary.has(term));
+    assert.equal(answer.found, true, answer.notFoundReason ?? '');
+    assert.equal(answer.answer, 'Store A Store B Store C Jan Feb Mar Month Sales (units)');
+    assert.equal(answer.citations[0].page, 4);
+    // A question about what the figure shows as a whole still reads its caption.
+    const whole = readExtractive('What does Figure 2 show?', queryTerms('What does Figure 2 show?'), () => 1, units, (term) => vocabulary.has(term));
+    assert.equal(whole.evidence, caption);
   });
 });

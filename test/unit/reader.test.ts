@@ -46,6 +46,17 @@ describe('answerability', () => {
     assert.equal(judgeAnswerability('Which foundation gave the grant?', inDocument, 0.5).answerable, true);
   });
 
+  it("a named figure's parts (axes, legend, panels) need not be words of the document when the figure is in the evidence", () => {
+    const vocabulary = new Set(['figur', '3', 'growth', 'rate', 'y']);
+    const inDocument = (term: string) => vocabulary.has(term);
+    const question = 'What is the y-axis label of Figure 3, the growth rate plot?';
+    assert.equal(judgeAnswerability(question, inDocument, 0.6, { namedLabelPresent: true }).answerable, true);
+    // Without the figure in the evidence the rule stands: the document never says "axis".
+    assert.equal(judgeAnswerability(question, inDocument, 0.6).answerable, false);
+    // Only figure parts are exempt: a focus the document lacks still declines.
+    assert.equal(judgeAnswerability('Which GPU model produced Figure 3?', inDocument, 0.6, { namedLabelPresent: true }).answerable, false);
+  });
+
   it('declines when the question names something by an acronym or mixed-case name the document never prints', () => {
     assert.deepEqual(questionNames("What was the Utility's System Average Interruption Duration Index (SAIDI) for 2019?"), ['SAIDI']);
     assert.deepEqual(questionNames("Did PG&E's R&D spending in FY2019 Q3, in USD, exceed the EyeQ budget?"), ['PG&E', 'R&D', 'EyeQ']);
