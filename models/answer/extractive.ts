@@ -184,9 +184,11 @@ export function readExtractive(
   const aboutWholeLabel = analysis.labels.length > 0 && queryTerms.filter((term) => !LABEL_TERMS.has(term) && !/^\d/.test(term)).length <= 2;
   // "What are the axis labels of Figure 1?": the parts are printed in the figure, not its caption.
   const asksForParts = analysis.labels.some((label) => label.startsWith('fig')) && analysis.focus.some((term) => FIGURE_PARTS.has(term));
+  // The figure or table label each unit is (a caption) or belongs to (its linked caption).
+  const unitLabels = units.map((unit) => captionLabel(unit.kind === 'caption' ? unit.text : (unit.caption ?? '')));
   units.forEach((unit, index) => {
     const prior = 0.25 * (unit.score / topUnitScore);
-    const label = captionLabel(unit.kind === 'caption' ? unit.text : (unit.caption ?? ''));
+    const label = unitLabels[index];
     // The figure or table the question names: its caption, cells and text are the evidence.
     const named = label !== null && analysis.labels.includes(label);
     // A table's rows hold its answers, so its caption gets less of a lift than a figure's.
@@ -258,10 +260,7 @@ export function readExtractive(
   // Answerability asks whether any evidence covers the question, whichever passage reads best.
   // A concept's analyst word the document never prints ("capex") is there when one of its labels is.
   const synonymInDocument = (term: string) => synonyms.some((s) => s.phraseTerms.includes(term) && s.labelTerms.some((terms) => terms.every(inDocument)));
-  const namedLabelPresent = analysis.labels.length > 0 && units.some((unit) => {
-    const label = captionLabel(unit.kind === 'caption' ? unit.text : (unit.caption ?? ''));
-    return label !== null && analysis.labels.includes(label);
-  });
+  const namedLabelPresent = unitLabels.some((label) => label !== null && analysis.labels.includes(label));
   const verdict = judgeAnswerability(question, (term) => inDocument(term) || synonymInDocument(term), passages.reduce((max, p) => Math.max(max, p.coverage), 0), { namedLabelPresent });
   if (!best || !verdict.answerable) {
     return {
