@@ -39,13 +39,13 @@
  */
 import { parseArgs } from 'node:util';
 import { parseLlmConfig } from '../models/llm/config.ts';
-import { type DecodeAttentionKernel, LlmModel, type LlmSession } from '../models/llm/model.ts';
-import { nativeAttentionKernel } from '../models/llm/native-attention.ts';
-import { type AttentionPolicy, createPolicy, DensePolicy, TidalDecodePolicy, TokenSelectPolicy } from '../models/llm/policies/index.ts';
-import { argmax, klDivergence } from '../models/llm/sampling.ts';
 import type { LedgerStep } from '../models/llm/ledger.ts';
-import type { LlmConfig } from '../models/llm/types.ts';
+import { type DecodeAttentionKernel, LlmModel, type LlmSession } from '../models/llm/model.ts';
+import { type AttentionPolicy, createPolicy, DensePolicy, TidalDecodePolicy, TokenSelectPolicy } from '../models/llm/policies/index.ts';
 import { WEIGHT_FORMATS, type WeightFormat } from '../models/llm/quantize.ts';
+import { argmax, klDivergence } from '../models/llm/sampling.ts';
+import type { LlmConfig } from '../models/llm/types.ts';
+import { nativeAddon } from '../models/native/addon.ts';
 import { randomLlmWeights } from '../test/helpers/llm-checkpoint.ts';
 
 const { values } = parseArgs({
@@ -253,7 +253,7 @@ if (tileSource && !values['no-kernels']) {
   session.cache.truncate(Math.min(base, tileFrom));
   session.tokens.length = session.cache.length;
   const feed = randomIds(Math.min(decodeTokens, 4) + 1, 9);
-  const kernelNames: DecodeAttentionKernel[] = nativeAttentionKernel() ? ['native', 'ort', 'ts'] : ['ort', 'ts'];
+  const kernelNames: DecodeAttentionKernel[] = nativeAddon() ? ['native', 'ort', 'ts'] : ['ort', 'ts'];
   for (const kernel of kernelNames) {
     model.attentionKernel = kernel;
     kernels[kernel] = {};

@@ -454,16 +454,6 @@ static float *buffer(int which, size_t floats) {
 
 /* ---- N-API glue ---- */
 
-static int typedArray(napi_env env, napi_value value, napi_typedarray_type want, void **data, size_t *length) {
-  bool is = false;
-  if (napi_is_typedarray(env, value, &is) != napi_ok || !is) return 0;
-  napi_typedarray_type type;
-  napi_value buffer;
-  size_t offset;
-  if (napi_get_typedarray_info(env, value, &type, length, data, &buffer, &offset) != napi_ok) return 0;
-  return type == want;
-}
-
 static int isNull(napi_env env, napi_value value) {
   napi_valuetype type;
   return napi_typeof(env, value, &type) == napi_ok && (type == napi_null || type == napi_undefined);

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-// Builds Folio's optional native kernels (native/: decode-step attention for the LLM reader) with
+// Builds Folio's optional native addon (native/: decode-step attention for the LLM reader, the
+// built-in vision encoder's patch features and two visual-token compression stages) with
 // node-gyp. Runs on `npm install` / `npm ci` (package.json "install") and as `npm run build:native`.
 // A failed build never fails the install: Folio then runs decode attention in onnxruntime, which
-// gives the same results more slowly (README, "Native kernel"). Set FOLIO_REQUIRE_NATIVE=1 to turn
+// gives the same results more slowly (README, "Native addon"). Set FOLIO_REQUIRE_NATIVE=1 to turn
 // a failure into an error (CI does, so a broken kernel cannot pass unnoticed).
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,7 +14,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const required = process.env.FOLIO_REQUIRE_NATIVE === '1';
 
 if (process.env.FOLIO_SKIP_NATIVE === '1' && !required) {
-  console.log('folio: FOLIO_SKIP_NATIVE=1, not building the native kernel (decode attention runs in onnxruntime)');
+  console.log('folio: FOLIO_SKIP_NATIVE=1, not building the native addon (decode attention runs in onnxruntime, the visual kernels in TypeScript)');
   process.exit(0);
 }
 

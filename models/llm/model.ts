@@ -14,15 +14,17 @@
  * (attention.ts) when `attentionKernel` is 'ts'. A policy instance carries
  * per-conversation state (TokenSelect's selection cache): give each session its own.
  */
+
+import { nativeAddon, nativeAddonError } from '../native/addon.ts';
 import { AttentionScratch, attendDecode } from './attention.ts';
-import { OrtDecodeAttention } from './decode-attention.ts';
-import { hugePageFloats, NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from './native-attention.ts';
 import { layerSlidingWindow } from './config.ts';
+import { OrtDecodeAttention } from './decode-attention.ts';
 import { type GraphLayout, LlmGraphs, type RopeFeeds } from './graphs.ts';
 import { type FloatAllocator, KvCache } from './kv-cache.ts';
-import type { WeightFormat } from './quantize.ts';
 import { attendedCount, type LedgerStep } from './ledger.ts';
+import { hugePageFloats, NativeDecodeAttention } from './native-attention.ts';
 import type { AttentionPolicy, PolicyOps, PolicyShape } from './policies/policy.ts';
+import type { WeightFormat } from './quantize.ts';
 import { ropeCosSin } from './rope.ts';
 import type { ChatMessage, LlmTokenizer } from './tokenizer.ts';
 import type { LlmConfig, LlmWeights } from './types.ts';
@@ -119,7 +121,7 @@ export class LlmModel {
     this.scratch = new AttentionScratch(this.shape);
     this.attnOut = new Float32Array(config.numHeads * config.headDim);
     this.ortAttention = new OrtDecodeAttention(graphs, config.numKvHeads);
-    const native = nativeAttentionKernel();
+    const native = nativeAddon();
     this.nativeAttention = native ? new NativeDecodeAttention(native, config.numKvHeads, config.headDim, Math.max(1, options.threads ?? 2)) : null;
     this.attentionKernel = options.decodeAttention ?? (native ? 'native' : 'ort');
     this.cacheAllocator = hugePageFloats() ?? undefined;
@@ -144,7 +146,7 @@ export class LlmModel {
   }
 
   private native(): NativeDecodeAttention {
-    if (!this.nativeAttention) throw new Error(`Decode attention 'native' asked for, but ${nativeAttentionError()}`);
+    if (!this.nativeAttention) throw new Error(`Decode attention 'native' asked for, but ${nativeAddonError()}`);
     return this.nativeAttention;
   }
 

@@ -12,49 +12,9 @@
  * (about a millisecond at 32K positions); an async hand-off per layer would cost more than the
  * kernel saves, and the step yields to the loop between layers on its onnxruntime calls.
  */
-import { createRequire } from 'node:module';
+import { type NativeAddon, nativeAddon } from '../native/addon.ts';
 import type { LogitsObserver, Selection } from './attention.ts';
 import type { FloatAllocator, LayerKv } from './kv-cache.ts';
-
-interface NativeKernel {
-  attend(
-    q: Float32Array,
-    keys: Float32Array,
-    values: Float32Array,
-    capacity: number,
-    kvHeads: number,
-    threads: number,
-    lo: number,
-    counts: Int32Array,
-    lists: Int32Array[] | null,
-    out: Float32Array,
-    sums: Float32Array | null,
-  ): void;
-  softVotes(q: Float32Array, keys: Float32Array, capacity: number, kvHeads: number, threads: number, lo: number, count: number, votes: Float32Array): void;
-  /** Linux only: a zeroed, 2 MB-aligned buffer advised onto transparent huge pages. */
-  hugePageBuffer?(bytes: number): ArrayBuffer;
-}
-
-const ADDON = '../../native/build/Release/folio_native.node';
-let kernel: NativeKernel | null | undefined;
-let unavailable = '';
-
-/** The native kernel, or null when it was not built (`nativeAttentionError()` says why). */
-export function nativeAttentionKernel(): NativeKernel | null {
-  if (kernel !== undefined) return kernel;
-  try {
-    kernel = createRequire(import.meta.url)(ADDON) as NativeKernel;
-  } catch (error) {
-    kernel = null;
-    unavailable = `the native attention kernel is not built (npm run build:native): ${(error as Error).message.split('\n')[0]}`;
-  }
-  return kernel;
-}
-
-export function nativeAttentionError(): string {
-  nativeAttentionKernel();
-  return unavailable;
-}
 
 /**
  * Below this size a KV buffer stays on ordinary pages: a huge page is faulted in whole (2 MB of
@@ -68,7 +28,7 @@ export const HUGE_PAGE_MIN_BYTES = 8 * 2 ** 20;
  * where the addon is not built or not on Linux.
  */
 export function hugePageFloats(): FloatAllocator | null {
-  const allocate = nativeAttentionKernel()?.hugePageBuffer;
+  const allocate = nativeAddon()?.hugePageBuffer;
   if (!allocate) return null;
   return (length) => {
     const bytes = length * Float32Array.BYTES_PER_ELEMENT;
@@ -83,7 +43,7 @@ export class NativeDecodeAttention {
   private votes = new Float32Array(0);
 
   constructor(
-    private readonly kernel: NativeKernel,
+    private readonly kernel: NativeAddon,
     private readonly numKvHeads: number,
     private readonly headDim: number,
     private readonly threads: number,

@@ -12,10 +12,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { AttentionScratch, attendDecode, type Selection } from '../../models/llm/attention.ts';
 import { KvCache } from '../../models/llm/kv-cache.ts';
-import { hugePageFloats, NativeDecodeAttention, nativeAttentionError, nativeAttentionKernel } from '../../models/llm/native-attention.ts';
+import { hugePageFloats, NativeDecodeAttention } from '../../models/llm/native-attention.ts';
+import { nativeAddon, nativeAddonError } from '../../models/native/addon.ts';
 import { maxAbsDiff } from '../helpers/arrays.ts';
 
-const kernel = nativeAttentionKernel();
+const kernel = nativeAddon();
 const required = process.env.FOLIO_REQUIRE_NATIVE === '1';
 
 /** A cache of `n` positions (capacity a bit larger, as in decoding) filled with a smooth pattern. */
@@ -38,10 +39,10 @@ function spread(n: number, count: number, from = 0): Int32Array {
 describe('LLM native decode attention', () => {
   it('is built where CI needs it', (t) => {
     if (!required && !kernel) {
-      t.skip(nativeAttentionError());
+      t.skip(nativeAddonError());
       return;
     }
-    assert.ok(kernel, nativeAttentionError());
+    assert.ok(kernel, nativeAddonError());
   });
 
   const shapes = [
@@ -52,7 +53,7 @@ describe('LLM native decode attention', () => {
   ];
   for (const { numHeads, numKvHeads, headDim: d, n } of shapes) {
     it(`equals the TypeScript kernel: ${numHeads} heads, ${numKvHeads} KV heads, d = ${d}, ${n} positions`, (t) => {
-      if (!kernel) return t.skip(nativeAttentionError());
+      if (!kernel) return t.skip(nativeAddonError());
       const shape = { numHeads, numKvHeads, headDim: d };
       const cache = filledCache(numKvHeads, d, n, numHeads);
       const q = new Float32Array(numHeads * d).map((_, i) => Math.sin(i * 0.17) * 2);
@@ -87,7 +88,7 @@ describe('LLM native decode attention', () => {
   }
 
   it("computes TokenSelect's soft votes: per KV head, the group's softmaxes over a range, summed", (t) => {
-    if (!kernel) return t.skip(nativeAttentionError());
+    if (!kernel) return t.skip(nativeAddonError());
     for (const { numHeads, numKvHeads, d, n, lo, hi } of [
       { numHeads: 12, numKvHeads: 4, d: 64, n: 3000, lo: 100, hi: 2500 }, // split over threads
       { numHeads: 4, numKvHeads: 2, d: 8, n: 50, lo: 0, hi: 50 },
@@ -128,7 +129,7 @@ describe('LLM native decode attention', () => {
     // The caller does whatever part no helper has claimed yet, and helpers poll between calls:
     // a helper that joins late, or not at all, must change neither attention nor soft votes, and
     // must never touch a finished call's buffers (which would corrupt the next call's results).
-    if (!kernel) return t.skip(nativeAttentionError());
+    if (!kernel) return t.skip(nativeAddonError());
     const shape = { numHeads: 12, numKvHeads: 4, headDim: 64 };
     const n = 3000;
     const cache = filledCache(4, 64, n, 3);
@@ -157,7 +158,7 @@ describe('LLM native decode attention', () => {
   });
 
   it('stays finite and exact with large logits (the softmax shifts by the maximum)', (t) => {
-    if (!kernel) return t.skip(nativeAttentionError());
+    if (!kernel) return t.skip(nativeAddonError());
     const shape = { numHeads: 4, numKvHeads: 2, headDim: 64 };
     const n = 2000;
     const cache = filledCache(2, 64, n, 3);
@@ -171,7 +172,7 @@ describe('LLM native decode attention', () => {
   });
 
   it('refuses empty selections, positions outside the cache and sums over per-head positions', (t) => {
-    if (!kernel) return t.skip(nativeAttentionError());
+    if (!kernel) return t.skip(nativeAddonError());
     const cache = filledCache(2, 8, 10, 1);
     const native = new NativeDecodeAttention(kernel, 2, 8, 2);
     const q = new Float32Array(4 * 8).fill(0.5);
@@ -187,7 +188,7 @@ describe('LLM native decode attention', () => {
 
   describe('huge-page KV cache buffers', () => {
     const allocate = hugePageFloats();
-    const skipWhy = !kernel ? nativeAttentionError() : !allocate ? 'huge-page buffers are Linux only' : '';
+    const skipWhy = !kernel ? nativeAddonError() : !allocate ? 'huge-page buffers are Linux only' : '';
 
     /** This process's anonymous memory on huge pages, in kB (null where the kernel does not say). */
     function anonHugeKb(): number | null {

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CORRELATION_DEFAULTS, correlationCompress, densityBudgets, densityKeep, pickByScore, redundancy } from '../../models/visual/compress/correlation.ts';
-import { focusKeep, foregroundScores, foregroundSelect, scoreInputs, scorerInputs, shippedForegroundWeights, standardize } from '../../models/visual/compress/foreground.ts';
-import { bilinearResize, type CropGeometry, cropSelectionScores, cropValidPatches, globalCom2, globalViews, retentionRatios } from '../../models/visual/compress/globalcom2.ts';
-import { deserializePageTokens, serializePageTokens } from '../../models/visual/compress/token-blob.ts';
-import { mapBack, superTokens } from '../../models/visual/compress/super-tokens.ts';
-import { allocate, strideIndices, topk } from '../../models/visual/compress/topk.ts';
 import { seededRandom } from '../../models/math/random.ts';
+import { nativeAddon, nativeAddonError } from '../../models/native/addon.ts';
+import { CORRELATION_DEFAULTS, correlationCompress, densityBudgets, densityKeep, pickByScore, redundancy, redundancyTs } from '../../models/visual/compress/correlation.ts';
+import { focusKeep, foregroundScores, foregroundScoresTs, foregroundSelect, scoreInputs, scorerInputs, shippedForegroundWeights, standardize } from '../../models/visual/compress/foreground.ts';
+import { bilinearResize, type CropGeometry, cropSelectionScores, cropValidPatches, globalCom2, globalViews, retentionRatios } from '../../models/visual/compress/globalcom2.ts';
+import { mapBack, superTokens } from '../../models/visual/compress/super-tokens.ts';
+import { deserializePageTokens, serializePageTokens } from '../../models/visual/compress/token-blob.ts';
+import { allocate, strideIndices, topk } from '../../models/visual/compress/topk.ts';
 import { encodePatches } from '../../models/visual/encoders/patch-encoder.ts';
 import type { RgbImage } from '../../models/visual/encoders/types.ts';
 
@@ -323,5 +324,61 @@ describe('token blob', () => {
     assert.equal(header.encoder, 'builtin');
     assert.deepEqual(header.ledger, ledger);
     assert.deepEqual(back, tokens);
+  });
+});
+
+describe('native compression stages', () => {
+  const addon = nativeAddon();
+  const weights = shippedForegroundWeights();
+
+  it('mark the same repeated tokens as the TypeScript definition, locally and everywhere', (t) => {
+    if (!addon) return t.skip(nativeAddonError());
+    const n = 24 * 24;
+    const dim = 24;
+    // Random keys with planted repeats: near copies next to each other, far apart, and exact ones.
+    const keys = Float32Array.from({ length: n * dim }, () => random() - 0.5);
+    const copy = (from: number, to: number, noise: number) => {
+      for (let d = 0; d < dim; d++) keys[to * dim + d] = keys[from * dim + d] + noise * (random() - 0.5);
+    };
+    for (let p = 0; p < n; p += 7) copy(p, (p + 1) % n, 0.01);
+    for (let p = 3; p < n; p += 29) copy(p, (p + 300) % n, 0.005);
+    for (let p = 5; p < n; p += 31) copy(p, (p + 25) % n, 0);
+    const scopes = [undefined, { rows: 24, cols: 24, radius: 2, stride: 16 }, { rows: 24, cols: 24, radius: 0, stride: 1000 }];
+    for (const scope of scopes) {
+      for (const theta of [0.9, 0.98, 0.999, 1]) {
+        const want = redundancyTs(keys, n, dim, theta, scope);
+        const got = redundancy(keys, n, dim, theta, scope);
+        assert.deepEqual(got.redundant, want.redundant, `θ ${theta}, scope ${JSON.stringify(scope)}`);
+        assert.equal(got.density, want.density);
+      }
+    }
+    assert.ok(redundancyTs(keys, n, dim, 0.98).density < 1, 'the planted repeats are found');
+    assert.deepEqual(redundancy(new Float32Array(0), 0, dim, 0.9), { redundant: new Uint8Array(0), density: 0 });
+  });
+
+  it('score every patch, or a subset, as the TypeScript scorer does', (t) => {
+    if (!addon) return t.skip(nativeAddonError());
+    for (const block of [[30, 50, 200, 300], [84, 84, 252, 252], [0, 0, 336, 20]] as const) {
+      const enc = encodePatches(pageTile([...block]), 24, 24);
+      const want = foregroundScoresTs(weights, enc.patches, 24, 24);
+      const got = foregroundScores(weights, enc.patches, 24, 24);
+      for (let p = 0; p < 576; p++) assert.ok(Math.abs(got[p] - want[p]) < 1e-5, `patch ${p}: ${got[p]} against ${want[p]}`);
+      const some = foregroundScores(weights, enc.patches, 24, 24, [0, 17, 575]);
+      assert.ok(Math.abs(some[17] - want[17]) < 1e-5 && Math.abs(some[575] - want[575]) < 1e-5);
+      assert.equal(some[18], 0);
+    }
+    const enc = encodePatches(pageTile([30, 50, 200, 300]), 4, 6);
+    const want = foregroundScoresTs(weights, enc.patches, 4, 6);
+    const got = foregroundScores(weights, enc.patches, 4, 6);
+    for (let p = 0; p < 24; p++) assert.ok(Math.abs(got[p] - want[p]) < 1e-5, `4×6 grid, patch ${p}`);
+  });
+
+  it('refuse a subset outside the image and weights of the wrong shape', (t) => {
+    if (!addon) return t.skip(nativeAddonError());
+    const z = new Float32Array(4 * 24);
+    const w1t = new Float32Array(16 * 72);
+    assert.throws(() => addon.foregroundScores(z, 2, 2, 24, w1t, new Float32Array(16), new Float32Array(16), 0, Int32Array.of(4), new Float32Array(4)), /outside the image/);
+    assert.throws(() => addon.foregroundScores(z, 2, 2, 24, w1t, new Float32Array(15), new Float32Array(16), 0, null, new Float32Array(4)), /hidden/);
+    assert.throws(() => addon.redundancy(z, 5, 24, 0.9, 2, 2, 1, 1, new Uint8Array(5)), /n × dim/);
   });
 });

@@ -3,8 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { nativeAddon, nativeAddonError } from '../../models/native/addon.ts';
 import { loadOnnxVisionEncoder, type OnnxVisionEncoder } from '../../models/visual/encoders/onnx-vision-encoder.ts';
-import { createPatchEncoder, PATCH_FEATURE_DIM, PATCH_FEATURES, patchFeatures } from '../../models/visual/encoders/patch-encoder.ts';
+import { createPatchEncoder, PATCH_FEATURE_DIM, PATCH_FEATURES, patchFeatures, patchFeaturesTs } from '../../models/visual/encoders/patch-encoder.ts';
 import { parseImageProcessorConfig, toPixelValues } from '../../models/visual/encoders/preprocess.ts';
 import type { RgbImage } from '../../models/visual/encoders/types.ts';
 import { type TinyVitExport, tinyVitForward, writeTinyVit } from '../helpers/tiny-vit.ts';
@@ -53,8 +54,8 @@ describe('built-in patch encoder', () => {
     const image = solid(336, 336, [255, 255, 255]);
     // Text-like stripes in part of the tile, so blank, touching and inked patches all occur.
     for (let y = 50; y < 200; y++) for (let x = 30; x < 250; x++) if (y % 6 < 3 && x % 5 !== 4) image.data.set([20, 20, 20], (y * 336 + x) * 3);
-    const fast = patchFeatures(image, 24, 24);
-    const slow = patchFeatures(image, 24, 24, false);
+    const fast = patchFeaturesTs(image, 24, 24);
+    const slow = patchFeaturesTs(image, 24, 24, false);
     assert.deepEqual(fast.features, slow.features);
     assert.deepEqual(fast.contrast, slow.contrast);
   });
@@ -91,6 +92,61 @@ describe('built-in patch encoder', () => {
     assert.ok(v[f('edge_0')] > 0 && v[f('edge_90')] === 0);
     assert.ok(h[f('transitions_v')] > 0 && h[f('transitions_h')] === 0);
     assert.equal(D, h.length);
+  });
+});
+
+/** A page-like tile: white paper, a grey band, a coloured box, text-like strokes, a ruled line. */
+function pageLike(width: number, height: number): RgbImage {
+  const image = solid(width, height, [255, 255, 255]);
+  const paint = (x0: number, y0: number, x1: number, y1: number, rgb: [number, number, number], keep: (x: number, y: number) => boolean = () => true) => {
+    for (let y = y0; y < Math.min(y1, height); y++) for (let x = x0; x < Math.min(x1, width); x++) if (keep(x, y)) image.data.set(rgb, (y * width + x) * 3);
+  };
+  paint(0, Math.floor(height * 0.1), width, Math.floor(height * 0.15), [236, 236, 236]);
+  paint(Math.floor(width * 0.6), Math.floor(height * 0.5), width, Math.floor(height * 0.8), [255, 127, 42]);
+  paint(Math.floor(width * 0.6) + 1, Math.floor(height * 0.5) + 3, width, Math.floor(height * 0.8), [254, 126, 41], (x, y) => (x + y) % 7 === 0);
+  paint(10, Math.floor(height * 0.2), Math.floor(width * 0.55), Math.floor(height * 0.7), [30, 30, 30], (x, y) => y % 9 < 5 && (x * 7 + y) % 11 < 6);
+  paint(5, Math.floor(height * 0.9), width - 5, Math.floor(height * 0.9) + 1, [0, 0, 0]);
+  return image;
+}
+
+describe('native patch features', () => {
+  const addon = nativeAddon();
+  const cases: [string, RgbImage, number, number][] = [
+    ['a page-like 336-px tile', pageLike(336, 336), 24, 24],
+    ['noise', noise(336, 336, 9), 24, 24],
+    ['uneven patches (100×70 on 24×24)', pageLike(100, 70), 24, 24],
+    ['one patch', pageLike(28, 28), 1, 1],
+    ['a wide image on a coarse grid', noise(513, 77, 3), 5, 11],
+  ];
+  for (const [name, image, rows, cols] of cases) {
+    it(`agree with the TypeScript definition on ${name}`, (t) => {
+      if (!addon) return t.skip(nativeAddonError());
+      const want = patchFeaturesTs(image, rows, cols);
+      const got = patchFeatures(image, rows, cols);
+      assert.equal(got.features.length, want.features.length);
+      for (let i = 0; i < want.features.length; i++) {
+        const d = Math.abs(got.features[i] - want.features[i]);
+        assert.ok(d <= 1e-5, `patch ${Math.floor(i / PATCH_FEATURE_DIM)} ${PATCH_FEATURES[i % PATCH_FEATURE_DIM]}: ${got.features[i]} against ${want.features[i]}`);
+      }
+      for (let i = 0; i < want.contrast.length; i++) assert.ok(Math.abs(got.contrast[i] - want.contrast[i]) <= 1e-5, `contrast of patch ${i}`);
+    });
+  }
+
+  it('give blank paper exactly the features of white', (t) => {
+    if (!addon) return t.skip(nativeAddonError());
+    const got = patchFeatures(solid(56, 56, [255, 255, 255]), 4, 4);
+    // Luminance 1 (mean, min and max), nothing else: no ink, no edges, no layout inside the patch.
+    const white = PATCH_FEATURES.map((name) => (name === 'lum_mean' || name === 'lum_min' || name === 'lum_max' ? 1 : 0));
+    for (let p = 0; p < 16; p++) assert.deepEqual(Array.from(got.features.subarray(p * PATCH_FEATURE_DIM, (p + 1) * PATCH_FEATURE_DIM), (v) => v + 0), white);
+    assert.deepEqual(got.contrast, new Float32Array(16));
+  });
+
+  it('refuse arguments that do not describe the image', (t) => {
+    if (!addon) return t.skip(nativeAddonError());
+    const image = noise(28, 28, 1);
+    assert.throws(() => addon.patchFeatures(image.data.subarray(0, 100), 28, 28, 2, 2, new Float32Array(96), new Float32Array(4)), /fewer than/);
+    assert.throws(() => addon.patchFeatures(image.data, 28, 28, 2, 2, new Float32Array(95), new Float32Array(4)), /rows·cols × 24/);
+    assert.throws(() => addon.patchFeatures(image.data, 28, 28, 29, 2, new Float32Array(29 * 2 * 24), new Float32Array(58)), /rows must be/);
   });
 });
 

@@ -6,6 +6,7 @@
  * below (the repeat test, the floor, the stride samples) and all constants are Folio's own
  * choices, open to tuning.
  */
+import { nativeAddon } from '../../native/addon.ts';
 import { allocate, strideIndices, topk } from './topk.ts';
 
 export interface RedundancyResult {
@@ -46,6 +47,24 @@ export interface RedundancyScope {
  * (both tokens are then redundant), so repetitive images cost little; θ ≥ 1 marks nothing.
  */
 export function redundancy(keys: Float32Array, n: number, dim: number, theta: number, scope?: RedundancyScope): RedundancyResult {
+  const addon = nativeAddon();
+  if (!addon) return redundancyTs(keys, n, dim, theta, scope);
+  const redundant = new Uint8Array(n);
+  addon.redundancy(keys, n, dim, theta, scope?.rows ?? 0, scope?.cols ?? 1, scope ? scope.radius : -1, scope?.stride ?? 1, redundant);
+  return { redundant, density: densityOf(redundant) };
+}
+
+function densityOf(redundant: Uint8Array): number {
+  let count = 0;
+  for (let i = 0; i < redundant.length; i++) count += redundant[i];
+  return redundant.length === 0 ? 0 : 1 - count / redundant.length;
+}
+
+/**
+ * The definition, in TypeScript; `redundancy` runs it in the native addon when that is built
+ * (native/visual-compress.c), with the same marks up to float rounding at the threshold.
+ */
+export function redundancyTs(keys: Float32Array, n: number, dim: number, theta: number, scope?: RedundancyScope): RedundancyResult {
   const redundant = new Uint8Array(n);
   if (n === 0) return { redundant, density: 0 };
   if (theta < 1) {
@@ -87,9 +106,7 @@ export function redundancy(keys: Float32Array, n: number, dim: number, theta: nu
       }
     }
   }
-  let count = 0;
-  for (let i = 0; i < n; i++) count += redundant[i];
-  return { redundant, density: 1 - count / n };
+  return { redundant, density: densityOf(redundant) };
 }
 
 export interface CorrelationOptions {

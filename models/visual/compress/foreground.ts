@@ -7,6 +7,7 @@
  * foreground-weights.json.
  */
 import { readFileSync } from 'node:fs';
+import { nativeAddon } from '../../native/addon.ts';
 import { PATCH_FEATURE_DIM, PATCH_FEATURES } from '../encoders/patch-encoder.ts';
 import { topk } from './topk.ts';
 
@@ -143,6 +144,19 @@ export function scoreInputs(w: ForegroundWeights, inputs: Float32Array, n: numbe
  * every patch, so its contribution to the hidden layer is folded into the bias once.
  */
 export function foregroundScores(w: ForegroundWeights, features: Float32Array, rows: number, cols: number, only?: ArrayLike<number>): Float32Array {
+  const addon = nativeAddon();
+  if (!addon) return foregroundScoresTs(w, features, rows, cols, only);
+  const n = rows * cols;
+  const z = standardize(features, n, w.mean, w.std);
+  const { w1t, b1, w2 } = typedWeights(w);
+  const out = new Float32Array(n);
+  const subset = only === undefined ? null : only instanceof Int32Array ? only : Int32Array.from(only);
+  addon.foregroundScores(z, rows, cols, PATCH_FEATURE_DIM, w1t, b1, w2, w.b2, subset, out);
+  return out;
+}
+
+/** The definition, in TypeScript; `foregroundScores` runs it in the native addon when that is built (native/visual-compress.c). */
+export function foregroundScoresTs(w: ForegroundWeights, features: Float32Array, rows: number, cols: number, only?: ArrayLike<number>): Float32Array {
   const D = PATCH_FEATURE_DIM;
   const I = FOREGROUND_INPUTS;
   const H = w.hidden;
