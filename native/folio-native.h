@@ -22,6 +22,7 @@ napi_value patchFeatures(napi_env env, napi_callback_info info);
 /* visual-compress.c */
 napi_value redundancy(napi_env env, napi_callback_info info);
 napi_value foregroundScores(napi_env env, napi_callback_info info);
+napi_value superTokens(napi_env env, napi_callback_info info);
 
 #ifdef __linux__
 /* huge-pages.c */

@@ -1,7 +1,7 @@
 /*
  * Folio's native addon (scripts/build-native.mjs builds it; models/llm/native-attention.ts loads
  * it): decode-step attention (decode-attention.c), the built-in vision encoder's patch features
- * (patch-features.c), two visual-token compression stages (visual-compress.c) and, on Linux, huge-page KV cache buffers (huge-pages.c).
+ * (patch-features.c), three visual-token compression stages (visual-compress.c) and, on Linux, huge-page KV cache buffers (huge-pages.c).
  */
 #include <stdlib.h>
 
@@ -51,6 +51,7 @@ NAPI_MODULE_INIT() {
   expose(env, exports, "patchFeatures", patchFeatures);
   expose(env, exports, "redundancy", redundancy);
   expose(env, exports, "foregroundScores", foregroundScores);
+  expose(env, exports, "superTokens", superTokens);
 #ifdef __linux__
   expose(env, exports, "hugePageBuffer", hugePageBuffer);
 #endif

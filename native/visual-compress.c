@@ -1,16 +1,17 @@
 /*
- * Two stages of the visual-token compression, native (the TypeScript in
+ * Three steps of the visual-token compression, native (the TypeScript in
  * models/visual/compress/correlation.ts and foreground.ts is their definition and fallback;
  * results agree to float rounding, test/unit/visual-compress.test.ts):
  *
  *   redundancy  token i repeats another when the cosine of their keys exceeds θ, looked for in
  *               its grid neighbourhood and every stride-th token, or everywhere (radius < 0);
  *   foreground  the foreground scorer, an MLP on [z_p, mean of z over p's 3×3 neighbourhood,
- *               mean of z over the image] with one ReLU layer and a sigmoid.
+ *               mean of z over the image] with one ReLU layer and a sigmoid;
+ *   superTokens the soft clustering of tokens into the super tokens of the cells around theirs.
  *
  * Why native: with the built-in encoder each page compresses five images of 576 tokens, and in
- * TypeScript these two took about 6 ms of the page's 13 ms of visual-token work on octave.pdf.
- * Both are short dot products (24 features, 16 hidden units) that the compiler vectorises here.
+ * TypeScript these three took about 8 ms of the page's 13 ms of visual-token work on octave.pdf.
+ * All are short dot products (24 features, 16 hidden units, 9 cells) in tight loops.
  */
 #include <math.h>
 #include <stdint.h>
@@ -149,5 +150,150 @@ napi_value foregroundScores(napi_env env, napi_callback_info info) {
     }
     out[p] = (float)(1.0 / (1.0 + exp(-s)));
   }
+  return NULL;
+}
+
+static double dotDouble(const float *a, const float *b, int dim) {
+  double s = 0.0;
+  for (int d = 0; d < dim; d++) s += (double)a[d] * b[d];
+  return s;
+}
+
+/* The association of every participating token with the super tokens of the 3×3 cells around its own. */
+static void associate(const float *x, const float *tokens, const int32_t *neighbours, const uint8_t *mask, int n, int m, int dim, double temperature, const double *xNorms, double *superNorms, float *association) {
+  if (temperature > 0)
+    for (int c = 0; c < m; c++) {
+      const double norm = sqrt(dotDouble(tokens + (size_t)c * dim, tokens + (size_t)c * dim, dim));
+      superNorms[c] = norm > 1e-12 ? norm : 1e-12;
+    }
+  const double scale = 1.0 / sqrt((double)dim);
+  for (int p = 0; p < n; p++) {
+    if (mask && mask[p] != 1) continue;
+    double logits[9], max = -INFINITY;
+    for (int k = 0; k < 9; k++) {
+      const int c = neighbours[p * 9 + k];
+      if (c < 0) {
+        logits[k] = -INFINITY;
+        continue;
+      }
+      const double s = dotDouble(x + (size_t)p * dim, tokens + (size_t)c * dim, dim);
+      logits[k] = temperature > 0 ? s / (xNorms[p] * superNorms[c] * temperature) : s * scale;
+      if (logits[k] > max) max = logits[k];
+    }
+    double e[9], sum = 0.0;
+    for (int k = 0; k < 9; k++) {
+      e[k] = logits[k] == -INFINITY ? 0.0 : exp(logits[k] - max);
+      sum += e[k];
+    }
+    /* Rounded to float before the division, as the TypeScript stores them. */
+    for (int k = 0; k < 9; k++) association[p * 9 + k] = (float)((float)e[k] / sum);
+  }
+}
+
+/*
+ * superTokens(x, rows, cols, dim, cellRows, cellCols, iterations, temperature, mask | null,
+ *             tokens, neighbours, association, mass, members, assignment)
+ * The outputs are allocated by the caller (models/visual/compress/super-tokens.ts, which defines
+ * the method) and zeroed; neighbours and assignment are filled here entirely.
+ */
+napi_value superTokens(napi_env env, napi_callback_info info) {
+  size_t argc = 15;
+  napi_value argv[15];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 15) return folioFail(env, "superTokens takes 15 arguments");
+  void *xData, *maskData = NULL, *tokensData, *neighboursData, *associationData, *massData, *membersData, *assignmentData;
+  size_t xLength, maskLength = 0, tokensLength, neighboursLength, associationLength, massLength, membersLength, assignmentLength;
+  int32_t rows, cols, dim, h, w, iterations;
+  double temperature;
+  if (!typedArray(env, argv[0], napi_float32_array, &xData, &xLength)) return folioFail(env, "x must be a Float32Array");
+  if (napi_get_value_int32(env, argv[1], &rows) != napi_ok || napi_get_value_int32(env, argv[2], &cols) != napi_ok || rows <= 0 || cols <= 0) return folioFail(env, "rows and cols must be positive integers");
+  if (napi_get_value_int32(env, argv[3], &dim) != napi_ok || dim <= 0) return folioFail(env, "dim must be a positive integer");
+  if (napi_get_value_int32(env, argv[4], &h) != napi_ok || napi_get_value_int32(env, argv[5], &w) != napi_ok || h <= 0 || w <= 0) return folioFail(env, "the cell size must be positive");
+  if (napi_get_value_int32(env, argv[6], &iterations) != napi_ok || iterations < 0) return folioFail(env, "iterations must be a non-negative integer");
+  if (napi_get_value_double(env, argv[7], &temperature) != napi_ok) return folioFail(env, "temperature must be a number (0: none)");
+  napi_valuetype maskType;
+  napi_typeof(env, argv[8], &maskType);
+  if (maskType != napi_null && maskType != napi_undefined && !typedArray(env, argv[8], napi_uint8_array, &maskData, &maskLength)) return folioFail(env, "mask must be a Uint8Array or null");
+  if (!typedArray(env, argv[9], napi_float32_array, &tokensData, &tokensLength) || !typedArray(env, argv[10], napi_int32_array, &neighboursData, &neighboursLength) ||
+      !typedArray(env, argv[11], napi_float32_array, &associationData, &associationLength) || !typedArray(env, argv[12], napi_float32_array, &massData, &massLength) ||
+      !typedArray(env, argv[13], napi_int32_array, &membersData, &membersLength) || !typedArray(env, argv[14], napi_int32_array, &assignmentData, &assignmentLength))
+    return folioFail(env, "the outputs must be tokens, association, mass: Float32Array; neighbours, members, assignment: Int32Array");
+  const int n = rows * cols, gr = (rows + h - 1) / h, gc = (cols + w - 1) / w, m = gr * gc;
+  if (xLength != (size_t)n * dim || (maskData && maskLength != (size_t)n)) return folioFail(env, "x must be rows·cols × dim and mask rows·cols");
+  if (tokensLength != (size_t)m * dim || neighboursLength != (size_t)n * 9 || associationLength != (size_t)n * 9 || massLength != (size_t)m || membersLength != (size_t)m || assignmentLength != (size_t)n)
+    return folioFail(env, "the outputs do not have the sizes of the grid and its cells");
+  const float *x = xData;
+  const uint8_t *mask = maskData;
+  float *tokens = tokensData, *association = associationData, *mass = massData;
+  int32_t *neighbours = neighboursData, *members = membersData, *assignment = assignmentData;
+  /* Per cell: counts, all-token counts, weights, super-token norms; per cell and dim: sums, all-token sums; per token: norms. */
+  double *buffer = malloc(sizeof(double) * ((size_t)4 * m + (size_t)2 * m * dim + n));
+  if (!buffer) return folioFail(env, "out of memory");
+  double *counts = buffer, *allCounts = counts + m, *weights = allCounts + m, *superNorms = weights + m;
+  double *sums = superNorms + m, *allSums = sums + (size_t)m * dim, *xNorms = allSums + (size_t)m * dim;
+  memset(buffer, 0, sizeof(double) * ((size_t)4 * m + (size_t)2 * m * dim));
+  for (int p = 0; p < n; p++) {
+    const int c = (p / cols / h) * gc + (p % cols) / w;
+    const float *xp = x + (size_t)p * dim;
+    allCounts[c]++;
+    for (int d = 0; d < dim; d++) allSums[(size_t)c * dim + d] += xp[d];
+    if (mask && mask[p] != 1) continue;
+    counts[c]++;
+    for (int d = 0; d < dim; d++) sums[(size_t)c * dim + d] += xp[d];
+  }
+  /* A cell no participating token falls in starts as the mean of all its tokens. */
+  for (int c = 0; c < m; c++) {
+    const int useAll = counts[c] == 0;
+    const double count = useAll ? allCounts[c] : counts[c];
+    for (int d = 0; d < dim; d++) tokens[(size_t)c * dim + d] = count > 0 ? (float)((useAll ? allSums : sums)[(size_t)c * dim + d] / count) : 0.0f;
+  }
+  for (int p = 0; p < n; p++) {
+    const int cr = p / cols / h, cc = (p % cols) / w;
+    int at = 0;
+    for (int dr = -1; dr <= 1; dr++)
+      for (int dc = -1; dc <= 1; dc++, at++) {
+        const int r = cr + dr, c = cc + dc;
+        neighbours[p * 9 + at] = r >= 0 && r < gr && c >= 0 && c < gc ? r * gc + c : -1;
+      }
+    if (temperature > 0) {
+      const double norm = sqrt(dotDouble(x + (size_t)p * dim, x + (size_t)p * dim, dim));
+      xNorms[p] = norm > 1e-12 ? norm : 1e-12;
+    } else {
+      xNorms[p] = 1.0;
+    }
+  }
+  for (int it = 0; it < iterations; it++) {
+    associate(x, tokens, neighbours, mask, n, m, dim, temperature, xNorms, superNorms, association);
+    memset(sums, 0, sizeof(double) * (size_t)m * dim);
+    memset(weights, 0, sizeof(double) * m);
+    for (int p = 0; p < n; p++) {
+      if (mask && mask[p] != 1) continue;
+      for (int k = 0; k < 9; k++) {
+        const int c = neighbours[p * 9 + k];
+        const float q = association[p * 9 + k];
+        if (c < 0 || q == 0.0f) continue;
+        weights[c] += q;
+        for (int d = 0; d < dim; d++) sums[(size_t)c * dim + d] += (double)q * x[(size_t)p * dim + d];
+      }
+    }
+    for (int c = 0; c < m; c++)
+      if (weights[c] > 0)
+        for (int d = 0; d < dim; d++) tokens[(size_t)c * dim + d] = (float)(sums[(size_t)c * dim + d] / weights[c]);
+  }
+  associate(x, tokens, neighbours, mask, n, m, dim, temperature, xNorms, superNorms, association);
+  for (int p = 0; p < n; p++) {
+    assignment[p] = -1;
+    if (mask && mask[p] != 1) continue;
+    /* Strongest association; near-ties go to the token's own cell (slot 4), then the lower slot. */
+    int best = 4;
+    for (int k = 0; k < 9; k++)
+      if ((double)association[p * 9 + k] > (double)association[p * 9 + best] + 1e-6) best = k;
+    assignment[p] = neighbours[p * 9 + best];
+    members[assignment[p]]++;
+    for (int k = 0; k < 9; k++) {
+      const int c = neighbours[p * 9 + k];
+      if (c >= 0) mass[c] += association[p * 9 + k];
+    }
+  }
+  free(buffer);
   return NULL;
 }

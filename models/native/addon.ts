@@ -38,6 +38,24 @@ export interface NativeAddon {
     only: Int32Array | null,
     out: Float32Array,
   ): void;
+  /** native/visual-compress.c: super tokens (models/visual/compress/super-tokens.ts); temperature 0 is none; the outputs come zeroed. */
+  superTokens(
+    x: Float32Array,
+    rows: number,
+    cols: number,
+    dim: number,
+    cellRows: number,
+    cellCols: number,
+    iterations: number,
+    temperature: number,
+    mask: Uint8Array | null,
+    tokens: Float32Array,
+    neighbours: Int32Array,
+    association: Float32Array,
+    mass: Float32Array,
+    members: Int32Array,
+    assignment: Int32Array,
+  ): void;
   /** native/huge-pages.c, Linux only: a zeroed, 2 MB-aligned buffer advised onto transparent huge pages. */
   hugePageBuffer?(bytes: number): ArrayBuffer;
 }

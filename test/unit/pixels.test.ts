@@ -16,6 +16,19 @@ test('rgbFromRgba drops the fourth byte of every pixel and keeps the order', () 
   assert.throws(() => rgbFromRgba(rgba, 2, 2), /needs 16 bytes/);
 });
 
+test('rgbFromRgba gives the same bytes four pixels at a time, on any size and any buffer offset', () => {
+  for (const [width, height] of [[7, 3], [4, 4], [5, 1], [1, 1]]) {
+    const n = width * height;
+    const backing = new Uint8Array(n * 4 + 1);
+    for (let i = 0; i < backing.length; i++) backing[i] = (i * 37 + 11) & 255;
+    for (const rgba of [backing.subarray(0, n * 4), backing.subarray(1)]) {
+      const want: number[] = [];
+      for (let p = 0; p < n; p++) want.push(rgba[p * 4], rgba[p * 4 + 1], rgba[p * 4 + 2]);
+      assert.deepEqual([...rgbFromRgba(rgba, width, height).data], want, `${width}×${height} at offset ${rgba.byteOffset}`);
+    }
+  }
+});
+
 test('onWhiteCanvas places every pixel at its offset and leaves the rest white', () => {
   const image = ramp(3, 2);
   const canvas = onWhiteCanvas(image, 6, 5, 2, 1);

@@ -5,7 +5,7 @@ import { nativeAddon, nativeAddonError } from '../../models/native/addon.ts';
 import { CORRELATION_DEFAULTS, correlationCompress, densityBudgets, densityKeep, pickByScore, redundancy, redundancyTs } from '../../models/visual/compress/correlation.ts';
 import { focusKeep, foregroundScores, foregroundScoresTs, foregroundSelect, scoreInputs, scorerInputs, shippedForegroundWeights, standardize } from '../../models/visual/compress/foreground.ts';
 import { bilinearResize, type CropGeometry, cropSelectionScores, cropValidPatches, globalCom2, globalViews, retentionRatios } from '../../models/visual/compress/globalcom2.ts';
-import { mapBack, superTokens } from '../../models/visual/compress/super-tokens.ts';
+import { mapBack, superTokens, superTokensTs } from '../../models/visual/compress/super-tokens.ts';
 import { deserializePageTokens, serializePageTokens } from '../../models/visual/compress/token-blob.ts';
 import { allocate, strideIndices, topk } from '../../models/visual/compress/topk.ts';
 import { encodePatches } from '../../models/visual/encoders/patch-encoder.ts';
@@ -371,6 +371,34 @@ describe('native compression stages', () => {
     const want = foregroundScoresTs(weights, enc.patches, 4, 6);
     const got = foregroundScores(weights, enc.patches, 4, 6);
     for (let p = 0; p < 24; p++) assert.ok(Math.abs(got[p] - want[p]) < 1e-5, `4×6 grid, patch ${p}`);
+  });
+
+  it('cluster super tokens as the TypeScript definition does, with and without a mask or temperature', (t) => {
+    if (!addon) return t.skip(nativeAddonError());
+    const close = (a: Float32Array, b: Float32Array, what: string) => {
+      assert.equal(a.length, b.length, what);
+      for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) <= 1e-5, `${what}[${i}]: ${a[i]} against ${b[i]}`);
+    };
+    const enc = encodePatches(pageTile([30, 50, 200, 300]), 24, 24);
+    const noisy = randomArray(23 * 17 * 24);
+    const mask = Uint8Array.from({ length: 576 }, (_, p) => (p % 3 === 0 || p > 400 ? 1 : 0));
+    const cases = [
+      { name: 'a page tile, 3×3 cells', x: enc.patches, rows: 24, cols: 24, options: { cellRows: 3, cellCols: 3, iterations: 2 }, mask: undefined },
+      { name: 'a page tile with a mask and a temperature', x: enc.patches, rows: 24, cols: 24, options: { cellRows: 2, cellCols: 4, iterations: 1, temperature: 0.1 }, mask },
+      { name: 'an uneven grid of noise', x: noisy, rows: 23, cols: 17, options: { cellRows: 4, cellCols: 3, iterations: 3 }, mask: undefined },
+      { name: 'the identity', x: noisy, rows: 23, cols: 17, options: { cellRows: 1, cellCols: 1, iterations: 0 }, mask: undefined },
+    ];
+    for (const { name, x, rows, cols, options, mask: m } of cases) {
+      const want = superTokensTs(x, rows, cols, 24, options, m);
+      const got = superTokens(x, rows, cols, 24, options, m);
+      assert.deepEqual([got.rows, got.cols, got.dim], [want.rows, want.cols, want.dim], name);
+      close(got.tokens, want.tokens, `${name}: tokens`);
+      close(got.association, want.association, `${name}: association`);
+      close(got.mass, want.mass, `${name}: mass`);
+      assert.deepEqual(got.neighbours, want.neighbours, `${name}: neighbours`);
+      assert.deepEqual(got.assignment, want.assignment, `${name}: assignment`);
+      assert.deepEqual(got.members, want.members, `${name}: members`);
+    }
   });
 
   it('refuse a subset outside the image and weights of the wrong shape', (t) => {

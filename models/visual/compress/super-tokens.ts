@@ -9,6 +9,7 @@
  * selection dropped); similarity is the dot product scaled by 1/√C as in SViT's code, or the
  * cosine divided by a temperature when `temperature` is given.
  */
+import { nativeAddon } from '../../native/addon.ts';
 
 export interface SuperTokenOptions {
   /** Cell size in tokens (h × w). 1×1 with 0 iterations is the identity. */
@@ -46,17 +47,41 @@ function norm(a: Float32Array, ai: number, dim: number): number {
   return Math.sqrt(dot(a, ai, a, ai, dim));
 }
 
+/** Cells of h × w tokens over a rows×cols map: a gr × gc grid of m cells, over n tokens. */
+function cellGrid(rows: number, cols: number, options: SuperTokenOptions) {
+  const h = Math.max(1, options.cellRows);
+  const w = Math.max(1, options.cellCols);
+  const gr = Math.ceil(rows / h);
+  const gc = Math.ceil(cols / w);
+  return { h, w, gr, gc, m: gr * gc, n: rows * cols };
+}
+
 /**
  * Super tokens of a rows×cols token map x (rows·cols × dim). The grid is ⌈rows/h⌉ × ⌈cols/w⌉;
  * cells past the map's edge hold only real tokens (padding never enters an average).
  */
 export function superTokens(x: Float32Array, rows: number, cols: number, dim: number, options: SuperTokenOptions, mask?: Uint8Array): SuperTokens {
-  const h = Math.max(1, options.cellRows);
-  const w = Math.max(1, options.cellCols);
-  const gr = Math.ceil(rows / h);
-  const gc = Math.ceil(cols / w);
-  const m = gr * gc;
-  const n = rows * cols;
+  const addon = nativeAddon();
+  if (!addon) return superTokensTs(x, rows, cols, dim, options, mask);
+  const { h, w, gr, gc, m, n } = cellGrid(rows, cols, options);
+  const s: SuperTokens = {
+    rows: gr,
+    cols: gc,
+    dim,
+    tokens: new Float32Array(m * dim),
+    neighbours: new Int32Array(n * 9),
+    association: new Float32Array(n * 9),
+    mass: new Float32Array(m),
+    members: new Int32Array(m),
+    assignment: new Int32Array(n),
+  };
+  addon.superTokens(x, rows, cols, dim, h, w, options.iterations, options.temperature ?? 0, mask ?? null, s.tokens, s.neighbours, s.association, s.mass, s.members, s.assignment);
+  return s;
+}
+
+/** The definition, in TypeScript; `superTokens` runs it in the native addon when that is built (native/visual-compress.c). */
+export function superTokensTs(x: Float32Array, rows: number, cols: number, dim: number, options: SuperTokenOptions, mask?: Uint8Array): SuperTokens {
+  const { h, w, gr, gc, m, n } = cellGrid(rows, cols, options);
   const takes = (p: number) => !mask || mask[p] === 1;
   const cellOf = (p: number) => Math.floor(Math.floor(p / cols) / h) * gc + Math.floor((p % cols) / w);
 
