@@ -28,8 +28,21 @@ export function words(text: string): string[] {
   return text.replace(LINE_BREAK_HYPHEN, '$1$2').toLowerCase().match(TOKEN) ?? [];
 }
 
+/**
+ * Stems already computed: a document repeats a few thousand words hundreds of thousands of
+ * times, and the index tokenizes each text more than once. Bounded, emptied when full.
+ */
+const STEMS = new Map<string, string>();
+const STEM_CACHE_SIZE = 100_000;
+
 export function stem(word: string): string {
-  return /^\p{L}+$/u.test(word) ? stemmer(word) : word;
+  let stemmed = STEMS.get(word);
+  if (stemmed === undefined) {
+    stemmed = /^\p{L}+$/u.test(word) ? stemmer(word) : word;
+    if (STEMS.size >= STEM_CACHE_SIZE) STEMS.clear();
+    STEMS.set(word, stemmed);
+  }
+  return stemmed;
 }
 
 /** Index terms of a text: stemmed words, stopwords kept (BM25's IDF discounts them). */
