@@ -6,17 +6,18 @@
  * derived again from the paragraphs when the index is loaded. Readers load it lazily and keep
  * a few in an LRU cache.
  */
-import { buildBm25, type Bm25Index, deserializeBm25 } from '../../models/retrieval/bm25.ts';
-import type { TextEmbedder } from '../../models/embed/text-embedder.ts';
-import { buildDenseIndex, type DenseIndex, deserializeDense, serializeDense } from '../../models/retrieval/dense.ts';
-import { buildSparseIndex, DEFAULT_EXPANSION, deserializeSparse, type SparseIndex } from '../../models/retrieval/sparse.ts';
-import type { BlobStore } from '../store/blobs.ts';
-import { buildInThread } from './index-threads.ts';
-import type { MetadataStore } from '../store/metadata.ts';
-import { structureDocument } from '../pdf/text/structure.ts';
+
 import type { Paragraph } from '../../models/document/types.ts';
+import type { TextEmbedder } from '../../models/embed/text-embedder.ts';
+import { type Bm25Index, buildBm25, deserializeBm25 } from '../../models/retrieval/bm25.ts';
+import { buildDenseIndex, type DenseIndex, deserializeDense, serializeDense } from '../../models/retrieval/dense.ts';
 import { unitPassages } from '../../models/retrieval/passages.ts';
 import { type IndexUnit, indexUnits } from '../../models/retrieval/row-units.ts';
+import { buildSparseIndex, DEFAULT_EXPANSION, deserializeSparse, type SparseIndex } from '../../models/retrieval/sparse.ts';
+import { structureDocument } from '../pdf/text/structure.ts';
+import type { BlobStore } from '../store/blobs.ts';
+import type { MetadataStore } from '../store/metadata.ts';
+import { buildInThread, warmIndexThread } from './index-threads.ts';
 
 export interface DocumentIndex {
   docId: string;
@@ -136,6 +137,8 @@ export async function buildDocumentIndex(
   embedder?: { name: string; embedder: TextEmbedder },
   options: IndexBuildOptions = {},
 ): Promise<{ units: number; key: string }> {
+  // The thread loads its code on the other core while this one reads and structures the paragraphs.
+  warmIndexThread();
   const all = await store.paragraphs(docId);
   await store.setStructure(docId, all, structureDocument(all, await store.pageGeometry(docId)));
   const rowUnits = options.rowUnits ?? true;

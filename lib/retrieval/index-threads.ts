@@ -25,7 +25,16 @@ export interface IndexParts {
 
 let host: ThreadHost<IndexRequest, IndexParts> | null = null;
 
-export function buildInThread(request: IndexRequest): Promise<IndexParts> {
+const indexThread = () => {
   host ??= new ThreadHost({ name: 'index build', entry: new URL('./index-thread.ts', import.meta.url), threads: 1 });
-  return host.request(request);
+  return host;
+};
+
+/** Starts the thread (if it is not running), so its start overlaps the caller's reading of the paragraphs. */
+export function warmIndexThread(): void {
+  indexThread().warm();
+}
+
+export function buildInThread(request: IndexRequest): Promise<IndexParts> {
+  return indexThread().request(request);
 }

@@ -93,6 +93,30 @@ function accumulate(contribution: Contribution | null | undefined, sum: Float64A
   return n;
 }
 
+/** The k-th smallest value (0-based) of `values`, which it reorders: Hoare's selection. */
+function nthSmallest(values: Float64Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] < pivot) i++;
+      while (values[j] > pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i++] = values[j];
+        values[j--] = t;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return values[k];
+  }
+  return values[k];
+}
+
 /** Two parallel growable arrays: every unit's vector laid end to end, units in order. */
 class VectorSink {
   ids = new Int32Array(1 << 16);
@@ -230,8 +254,7 @@ export function buildSparseIndex(units: readonly SparseUnit[], p: ExpansionParam
         const id = touched[k];
         values[k] = score[id] = (pair[id] ? sum[id] * p.pairWeight : sum[id]) * idf[id];
       }
-      values.sort();
-      const threshold = values[n - max];
+      const threshold = nthSmallest(values, n - max);
       sink.reserve(max);
       const kept = sink.length;
       ties.length = 0;

@@ -54,6 +54,18 @@ describe('errors across threads', () => {
 });
 
 describe('thread host', () => {
+  it('starts its threads on warm, no more than the pool holds, and serves requests on them', async () => {
+    const one = hostOf({ threads: 1 });
+    one.warm();
+    one.warm();
+    const queued = await Promise.all([one.request({ kind: 'thread-id', afterMs: 50 }), one.request({ kind: 'thread-id', afterMs: 50 })]);
+    assert.equal(queued[0], queued[1], 'a pool of one warmed twice still has one thread');
+    const two = hostOf({ threads: 2 });
+    two.warm();
+    const both = await Promise.all([two.request({ kind: 'thread-id', afterMs: 50 }), two.request({ kind: 'thread-id', afterMs: 50 })]);
+    assert.equal(new Set(both).size, 2, 'a pool of two warms two threads');
+  });
+
   it('ends its idle threads on closeIdle, lets a busy one finish, and starts fresh ones after', async () => {
     const host = hostOf({ threads: 2 });
     const both = await Promise.all([host.request({ kind: 'thread-id', afterMs: 100 }), host.request({ kind: 'thread-id', afterMs: 100 })]);
